@@ -1,0 +1,65 @@
+# Ancore developer entry points. `make test` is what CI runs (.ci/run) and must
+# pass on a fresh clone with only Go installed.
+
+GO ?= go
+# gofmt from the same toolchain as $(GO), so it works when only `go` is on PATH.
+GOFMT ?= $(shell $(GO) env GOROOT)/bin/gofmt
+FUZZTIME ?= 30s
+ARGS ?=
+
+SHELL := /bin/sh
+.SHELLFLAGS := -ec
+
+# Every .go file except dependencies (node_modules) and testdata, which the Go
+# tool ignores and which may hold deliberately malformed inputs.
+GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prune -o -name '*.go' -print
+
+.PHONY: test test-go fmt-check vet lint bench fuzz run build
+
+# Frontend, browser and desktop steps join as further prerequisites.
+test: test-go
+
+test-go: fmt-check vet
+	$(GO) test -race -shuffle=on -timeout 15m ./...
+
+fmt-check:
+	@unformatted=$$($(GO_FILES) | xargs -r $(GOFMT) -l); \
+	if [ -n "$$unformatted" ]; then \
+		echo "gofmt -l reports unformatted files (run gofmt -w on them):"; \
+		echo "$$unformatted"; \
+		exit 1; \
+	fi
+
+vet:
+	$(GO) vet ./...
+
+lint: fmt-check vet
+	@if command -v staticcheck >/dev/null 2>&1; then \
+		echo "staticcheck ./..."; staticcheck ./...; \
+	else \
+		echo "staticcheck not on PATH; skipped"; \
+	fi
+
+# Benchmarks are fixed-size workloads that report custom metrics, so one
+# iteration each is the measurement.
+bench:
+	@$(GO) version; uname -srm; echo "cpus: $$(nproc)"
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	@echo "Record these results with the command and machine in docs/benchmarks.md."
+
+# `go test -fuzz` takes one package and one target at a time.
+fuzz:
+	@targets=$$(grep -r -o --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git \
+		'^func Fuzz[A-Za-z0-9_]*' . | sed -E 's|^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)$$|\1:\2|' | sort -u); \
+	if [ -z "$$targets" ]; then echo "no fuzz targets found"; exit 0; fi; \
+	for target in $$targets; do \
+		dir=$${target%%:*}; name=$${target##*:}; \
+		echo "$(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$dir"; \
+		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir"; \
+	done
+
+run:
+	$(GO) run ./cmd/ancore $(ARGS)
+
+build:
+	$(GO) build -o bin/ancore ./cmd/ancore

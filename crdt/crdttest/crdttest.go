@@ -1,0 +1,92 @@
+// Package crdttest makes signed ops for tests and benchmarks of the
+// packages above crdt.
+package crdttest
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/ancore/ancore/crdt"
+)
+
+// Author writes message ops into one channel of one community.
+type Author struct {
+	User      *crdt.User
+	Device    *crdt.Device
+	Key       *crdt.EpochKey
+	Clock     *crdt.Clock
+	Community crdt.ID
+	Channel   crdt.ID
+	// Heads are the parents of the next op; Sign advances them.
+	Heads []crdt.ID
+}
+
+// NewAuthor returns an author with fresh keys, writing to a channel named
+// by channel in a community named by community.
+func NewAuthor(tb testing.TB, community, channel string) *Author {
+	tb.Helper()
+	u, err := crdt.NewUser()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := crdt.NewDevice(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	k, err := crdt.NewEpochKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Author{
+		User: u, Device: d, Key: k, Clock: crdt.NewClock(nil),
+		Community: crdt.IDOf([]byte("community:" + community)),
+		Channel:   crdt.IDOf([]byte("channel:" + channel)),
+	}
+}
+
+// Keyring returns a ring holding the author's epoch key.
+func (a *Author) Keyring() crdt.Keyring { return crdt.Keyring{a.Key.ID(): a.Key} }
+
+// Sign signs an op of kind on target with body, citing the current heads,
+// and makes it the only head.
+func (a *Author) Sign(tb testing.TB, kind crdt.Kind, target crdt.ID, body crdt.Body) crdt.Opened {
+	tb.Helper()
+	op, err := a.Device.Sign(crdt.Draft{
+		Community: a.Community, Channel: a.Channel, Kind: kind, HLC: a.Clock.Now(),
+		Parents: a.Heads, Target: target, Body: body,
+	}, a.Key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	a.Heads = []crdt.ID{op.ID}
+	return crdt.Opened{Op: op, Body: body}
+}
+
+// Post signs a message with text.
+func (a *Author) Post(tb testing.TB, text string) crdt.Opened {
+	tb.Helper()
+	return a.Sign(tb, crdt.KindPost, crdt.ID{}, crdt.Body{Text: text})
+}
+
+// Posts signs n messages in a chain, each with a text of textLen bytes.
+func (a *Author) Posts(tb testing.TB, n, textLen int) []crdt.Opened {
+	tb.Helper()
+	out := make([]crdt.Opened, n)
+	for i := range out {
+		out[i] = a.Post(tb, Text(i, textLen))
+	}
+	return out
+}
+
+// Text returns a printable text of exactly n bytes (n ≥ 8) that differs
+// for every i.
+func Text(i, n int) string {
+	const letters = "abcdefghijklmnopqrstuvwxyz     "
+	r := rand.New(rand.NewPCG(uint64(i), 0x5eed))
+	b := []byte(fmt.Sprintf("%08d", i))
+	for len(b) < n {
+		b = append(b, letters[r.IntN(len(letters))])
+	}
+	return string(b[:n])
+}

@@ -1,0 +1,33 @@
+package crdt
+
+import "errors"
+
+// Errors returned by Decode, Open and the views. Callers check them with
+// errors.Is; the returned errors wrap these with detail.
+var (
+	// ErrTooLarge: the encoded op exceeds MaxOpSize.
+	ErrTooLarge = errors.New("op too large")
+	// ErrMalformed: the bytes are not a well-formed op.
+	ErrMalformed = errors.New("malformed op")
+	// ErrNonCanonical: the op decodes but is not in its one canonical encoding,
+	// so accepting it would let the same op exist under two ids.
+	ErrNonCanonical = errors.New("non-canonical op encoding")
+	// ErrUnknownVersion: the op's format version is not one this code reads.
+	ErrUnknownVersion = errors.New("unknown op version")
+	// ErrUnknownKind: the op's kind is not one this code knows.
+	ErrUnknownKind = errors.New("unknown op kind")
+	// ErrBadSignature: the op's signature or its author's device certificate
+	// does not verify.
+	ErrBadSignature = errors.New("bad signature")
+	// ErrFromFuture: the op's clock is further ahead of the receiver's clock
+	// than MaxClockSkew allows.
+	ErrFromFuture = errors.New("op timestamp too far in the future")
+	// ErrNoKey: the op is encrypted under an epoch key the reader lacks.
+	ErrNoKey = errors.New("epoch key not available")
+	// ErrDecrypt: the body does not authenticate under its epoch key.
+	ErrDecrypt = errors.New("cannot decrypt op body")
+	// ErrBadBody: the decrypted body is not a well-formed body.
+	ErrBadBody = errors.New("malformed op body")
+	// ErrBadID: bytes or text that are not an Ancore id.
+	ErrBadID = errors.New("invalid id")
+)

@@ -1,0 +1,420 @@
+package crdt
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// Limits every decoder enforces. They are part of the protocol: a peer that
+// accepted more would store ops that others refuse.
+const (
+	// Version is the op format this code writes and reads.
+	Version = 1
+	// MaxOpSize caps an encoded op. It leaves room for a 4000-character
+	// message (up to 16 KB of UTF-8) with mentions and all headers, and
+	// stays far below gossipsub's 1 MiB message limit; attachments travel
+	// outside ops.
+	MaxOpSize = 64 << 10
+	// MaxParents caps an op's parent list. Authors with more heads cite the
+	// latest MaxParents; the rest are reached through sync anyway.
+	MaxParents = 32
+	// MaxClockSkew is how far an op's timestamp may be ahead of the
+	// receiver's clock. Beyond it the op is refused, so a peer with a wild
+	// clock cannot pin messages to the bottom of every channel or drag
+	// everyone's clocks forward.
+	MaxClockSkew = 10 * time.Minute
+)
+
+// Kind says what an op does.
+type Kind uint8
+
+// Message kinds. Community-state kinds are added by the communities layer.
+const (
+	KindPost    Kind = 1 // a new message; body: text, reply-to, mentions
+	KindEdit    Kind = 2 // replaces the text of Target (author only)
+	KindDelete  Kind = 3 // tombstones Target; no body, Target in clear so blind relays can purge
+	KindReact   Kind = 4 // adds the body's emoji to Target for the author's user
+	KindUnreact Kind = 5 // removes it
+)
+
+// kindRule is what the decoder requires of each kind's header.
+type kindRule struct {
+	name      string
+	channel   bool // belongs to a channel's log (else the community's)
+	target    bool // names the message it acts on
+	encrypted bool // body sealed under an epoch key
+}
+
+var kindRules = map[Kind]kindRule{
+	KindPost:    {name: "post", channel: true, encrypted: true},
+	KindEdit:    {name: "edit", channel: true, target: true, encrypted: true},
+	KindDelete:  {name: "delete", channel: true, target: true},
+	KindReact:   {name: "react", channel: true, target: true, encrypted: true},
+	KindUnreact: {name: "unreact", channel: true, target: true, encrypted: true},
+}
+
+func (k Kind) String() string {
+	if r, ok := kindRules[k]; ok {
+		return r.name
+	}
+	return fmt.Sprintf("kind(%d)", uint8(k))
+}
+
+// Encrypted reports whether ops of kind k carry a sealed body.
+func (k Kind) Encrypted() bool { return kindRules[k].encrypted }
+
+// Op is a signed, content-addressed unit of state. The fields are read-only
+// once the op exists: they are what the signature and ID cover.
+type Op struct {
+	ID        ID
+	Community ID
+	Channel   ID // zero for community-state ops
+	Kind      Kind
+	HLC       HLC
+	Parents   []ID // sorted, unique: the heads its author had seen
+	Target    ID   // the message acted on; zero for posts
+	Epoch     EpochID
+	Author    DeviceID
+	Cert      Cert
+	Body      []byte // as carried: ciphertext for encrypted kinds
+	Sig       [ed25519.SignatureSize]byte
+
+	header  []byte // canonical header bytes: signed, and the AEAD's AD
+	encoded []byte
+}
+
+// Encoded returns the op's canonical bytes (those its ID hashes). The slice
+// must not be modified.
+func (o *Op) Encoded() []byte { return o.encoded }
+
+// SigningInput returns the bytes the author signed.
+func (o *Op) SigningInput() []byte { return signingInput(o.header, o.Body) }
+
+// User returns the user the author device acts for.
+func (o *Op) User() UserID { return o.Cert.User }
+
+// Log returns the id of the log the op belongs to: its channel, or its
+// community for community-state ops.
+func (o *Op) Log() ID {
+	if o.Channel.IsZero() {
+		return o.Community
+	}
+	return o.Channel
+}
+
+// Draft is what an author fills in to make an op.
+type Draft struct {
+	Community ID
+	Channel   ID
+	Kind      Kind
+	HLC       HLC
+	Parents   []ID
+	Target    ID
+	Body      Body
+}
+
+// wireOp is the outer encoding: [version, header, body, signature]. Keeping
+// the header as a byte string lets receivers verify the signature and use
+// the header as associated data without re-encoding anything.
+type wireOp struct {
+	_       struct{} `cbor:",toarray"`
+	Version uint64
+	Header  []byte
+	Body    []byte
+	Sig     []byte
+}
+
+type wireHeader struct {
+	_         struct{} `cbor:",toarray"`
+	Community []byte
+	Channel   []byte
+	Kind      uint8
+	HLC       uint64
+	Parents   [][]byte
+	Target    []byte
+	Epoch     []byte
+	Author    []byte
+	User      []byte
+	CertSig   []byte
+}
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	eo := cbor.CoreDetEncOptions()
+	eo.NilContainers = cbor.NilContainerAsEmpty
+	var err error
+	if encMode, err = eo.EncMode(); err != nil {
+		panic(err)
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:        cbor.DupMapKeyEnforcedAPF,
+		IndefLength:      cbor.IndefLengthForbidden,
+		TagsMd:           cbor.TagsForbidden,
+		MaxNestedLevels:  8,
+		MaxArrayElements: MaxOpSize,
+		MaxMapPairs:      MaxOpSize,
+		UTF8:             cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic(err)
+	}
+}
+
+const sigDomain = "ancore/op/1\x00"
+
+// signingInput is what the author signs: a domain string, then the header
+// and body, length-delimited.
+func signingInput(header, body []byte) []byte {
+	b := make([]byte, 0, len(sigDomain)+4+len(header)+len(body))
+	b = append(b, sigDomain...)
+	b = binary.BigEndian.AppendUint32(b, uint32(len(header)))
+	b = append(b, header...)
+	return append(b, body...)
+}
+
+// Sign makes an op from a draft: it encodes the header, seals the body
+// under key for encrypted kinds (key may be nil otherwise), signs, and
+// computes the ID.
+func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
+	rule, ok := kindRules[dr.Kind]
+	if !ok {
+		return nil, fmt.Errorf("sign: %w: %d", ErrUnknownKind, dr.Kind)
+	}
+	if err := dr.Body.validFor(dr.Kind); err != nil {
+		return nil, fmt.Errorf("sign %s: %w", dr.Kind, err)
+	}
+	parents := slices.Clone(dr.Parents)
+	slices.SortFunc(parents, ID.Compare)
+	parents = slices.Compact(parents)
+	op := &Op{
+		Community: dr.Community, Channel: dr.Channel, Kind: dr.Kind, HLC: dr.HLC,
+		Parents: parents, Target: dr.Target, Author: d.id, Cert: d.cert,
+	}
+	if rule.encrypted {
+		if key == nil {
+			return nil, fmt.Errorf("sign %s: %w: an epoch key is required", dr.Kind, ErrNoKey)
+		}
+		op.Epoch = key.id
+	}
+	if err := op.checkHeader(rule); err != nil {
+		return nil, fmt.Errorf("sign: %w", err)
+	}
+	var err error
+	if op.header, err = encMode.Marshal(op.wireHeader()); err != nil {
+		return nil, err
+	}
+	if rule.encrypted {
+		plain, err := dr.Body.encode()
+		if err != nil {
+			return nil, err
+		}
+		if op.Body, err = key.seal(plain, op.header); err != nil {
+			return nil, err
+		}
+	}
+	copy(op.Sig[:], ed25519.Sign(d.priv, signingInput(op.header, op.Body)))
+	if op.encoded, err = encMode.Marshal(wireOp{Version: Version, Header: op.header, Body: op.Body, Sig: op.Sig[:]}); err != nil {
+		return nil, err
+	}
+	if len(op.encoded) > MaxOpSize {
+		return nil, fmt.Errorf("sign: %w: %d bytes", ErrTooLarge, len(op.encoded))
+	}
+	op.ID = IDOf(op.encoded)
+	return op, nil
+}
+
+func (o *Op) wireHeader() wireHeader {
+	h := wireHeader{
+		Community: o.Community.bytesOrNil(), Channel: o.Channel.bytesOrNil(),
+		Kind: uint8(o.Kind), HLC: uint64(o.HLC), Target: o.Target.bytesOrNil(),
+		Author: o.Author[:], User: o.Cert.User[:], CertSig: o.Cert.Sig[:],
+	}
+	if !o.Epoch.IsZero() {
+		h.Epoch = o.Epoch[:]
+	}
+	h.Parents = make([][]byte, len(o.Parents))
+	for i := range o.Parents {
+		h.Parents[i] = o.Parents[i][:]
+	}
+	return h
+}
+
+// checkHeader enforces the per-kind shape of the header.
+func (o *Op) checkHeader(rule kindRule) error {
+	switch {
+	case o.Community.IsZero():
+		return fmt.Errorf("%w: no community", ErrMalformed)
+	case rule.channel == o.Channel.IsZero():
+		return fmt.Errorf("%w: %s op with wrong channel presence", ErrMalformed, rule.name)
+	case rule.target == o.Target.IsZero():
+		return fmt.Errorf("%w: %s op with wrong target presence", ErrMalformed, rule.name)
+	case rule.encrypted == o.Epoch.IsZero():
+		return fmt.Errorf("%w: %s op with wrong epoch presence", ErrMalformed, rule.name)
+	case len(o.Parents) > MaxParents:
+		return fmt.Errorf("%w: %d parents, at most %d", ErrMalformed, len(o.Parents), MaxParents)
+	}
+	for _, id := range append([]ID{o.Community, o.Channel, o.Target}, o.Parents...) {
+		if !id.IsZero() && !id.valid() {
+			return fmt.Errorf("%w: %x is not an op id", ErrMalformed, id[:])
+		}
+	}
+	for _, p := range o.Parents {
+		if p.IsZero() {
+			return fmt.Errorf("%w: zero parent", ErrMalformed)
+		}
+	}
+	for i := 1; i < len(o.Parents); i++ {
+		if o.Parents[i-1].Compare(o.Parents[i]) >= 0 {
+			return fmt.Errorf("%w: parents not sorted and unique", ErrNonCanonical)
+		}
+	}
+	return nil
+}
+
+// Verifier decodes ops received from anywhere and checks everything that can
+// be checked without community state: size, canonical form, version, kind
+// and header shape, clock skew, the author's certificate and signature. It
+// caches verified device certificates and is safe for concurrent use.
+type Verifier struct {
+	certs certCache
+}
+
+// NewVerifier returns a Verifier.
+func NewVerifier() *Verifier { return &Verifier{} }
+
+// Decode parses and verifies an op received at time now.
+func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
+	op, err := parse(b, false)
+	if err != nil {
+		return nil, err
+	}
+	if op.HLC.Millis() > now.Add(MaxClockSkew).UnixMilli() {
+		return nil, fmt.Errorf("%w: %s", ErrFromFuture, op.HLC)
+	}
+	if !v.certs.verify(op.Author, op.Cert) {
+		return nil, fmt.Errorf("%w: device certificate", ErrBadSignature)
+	}
+	if !ed25519.Verify(op.Author[:], signingInput(op.header, op.Body), op.Sig[:]) {
+		return nil, fmt.Errorf("%w: op signature", ErrBadSignature)
+	}
+	return op, nil
+}
+
+// DecodeStored parses an op without verifying its signatures, clock or
+// canonical form. It is only for bytes this node verified before storing.
+func DecodeStored(b []byte) (*Op, error) { return parse(b, true) }
+
+// parse decodes and checks the shape of an op; trusted skips the canonical
+// form checks, which only matter for bytes from outside.
+func parse(b []byte, trusted bool) (*Op, error) {
+	if len(b) > MaxOpSize {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxOpSize)
+	}
+	var w wireOp
+	if err := decMode.Unmarshal(b, &w); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	if w.Version != Version {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownVersion, w.Version)
+	}
+	if !trusted {
+		if again, err := encMode.Marshal(w); err != nil || !bytes.Equal(again, b) {
+			return nil, ErrNonCanonical
+		}
+	}
+	var h wireHeader
+	if err := decMode.Unmarshal(w.Header, &h); err != nil {
+		return nil, fmt.Errorf("%w: header: %v", ErrMalformed, err)
+	}
+	if !trusted {
+		if again, err := encMode.Marshal(h); err != nil || !bytes.Equal(again, w.Header) {
+			return nil, fmt.Errorf("%w: header", ErrNonCanonical)
+		}
+	}
+	rule, ok := kindRules[Kind(h.Kind)]
+	if !ok {
+		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, h.Kind)
+	}
+	op := &Op{Kind: Kind(h.Kind), HLC: HLC(h.HLC), Body: w.Body, header: w.Header, encoded: b}
+	var err error
+	if op.Community, err = idOrZero(h.Community); err != nil {
+		return nil, fmt.Errorf("%w: community: %v", ErrMalformed, err)
+	}
+	if op.Channel, err = idOrZero(h.Channel); err != nil {
+		return nil, fmt.Errorf("%w: channel: %v", ErrMalformed, err)
+	}
+	if op.Target, err = idOrZero(h.Target); err != nil {
+		return nil, fmt.Errorf("%w: target: %v", ErrMalformed, err)
+	}
+	if len(h.Parents) > MaxParents {
+		return nil, fmt.Errorf("%w: %d parents, at most %d", ErrMalformed, len(h.Parents), MaxParents)
+	}
+	op.Parents = make([]ID, len(h.Parents))
+	for i, p := range h.Parents {
+		if op.Parents[i], err = IDFromBytes(p); err != nil {
+			return nil, fmt.Errorf("%w: parent: %v", ErrMalformed, err)
+		}
+	}
+	if err := copyFixed(op.Epoch[:], h.Epoch, true, "epoch"); err != nil {
+		return nil, err
+	}
+	if err := copyFixed(op.Author[:], h.Author, false, "author"); err != nil {
+		return nil, err
+	}
+	if err := copyFixed(op.Cert.User[:], h.User, false, "user"); err != nil {
+		return nil, err
+	}
+	if err := copyFixed(op.Cert.Sig[:], h.CertSig, false, "certificate signature"); err != nil {
+		return nil, err
+	}
+	if err := copyFixed(op.Sig[:], w.Sig, false, "signature"); err != nil {
+		return nil, err
+	}
+	if err := op.checkHeader(rule); err != nil {
+		return nil, err
+	}
+	if !rule.encrypted && len(op.Body) != 0 {
+		return nil, fmt.Errorf("%w: %s op carries a body", ErrMalformed, rule.name)
+	}
+	op.ID = IDOf(b)
+	return op, nil
+}
+
+// copyFixed fills a fixed-size field; optional fields may be empty.
+func copyFixed(dst, src []byte, optional bool, what string) error {
+	if optional && len(src) == 0 {
+		return nil
+	}
+	if len(src) != len(dst) {
+		return fmt.Errorf("%w: %s is %d bytes, want %d", ErrMalformed, what, len(src), len(dst))
+	}
+	copy(dst, src)
+	return nil
+}
+
+// Open decrypts and parses the op's body with a key from keys. Kinds that
+// carry no body open to the zero Body.
+func (o *Op) Open(keys Keyring) (Body, error) {
+	if !o.Kind.Encrypted() {
+		return Body{}, nil
+	}
+	key := keys[o.Epoch]
+	if key == nil {
+		return Body{}, ErrNoKey
+	}
+	plain, err := key.open(o.Body, o.header)
+	if err != nil {
+		return Body{}, err
+	}
+	return decodeBody(plain)
+}

@@ -1,0 +1,80 @@
+// Package pipeline turns op bytes received from peers into stored, applied
+// ops: it decodes and verifies them and opens their bodies on every core,
+// then hands the batch to the store's group commit. Local ops take the same
+// store path with Local set, so there is one way in for every op.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/store"
+)
+
+// Pipeline verifies and stores received ops. It is safe for concurrent use;
+// concurrent Ingest calls share store commits.
+type Pipeline struct {
+	store    *store.Store
+	verifier *crdt.Verifier
+	keys     func() crdt.Keyring
+	now      func() time.Time
+	// cores bounds verification across all concurrent Ingest calls to one
+	// goroutine per core, so the store's committer is never starved of CPU:
+	// it is the serial stage every op passes through.
+	cores chan struct{}
+}
+
+// New returns a pipeline into st. keys returns the current key ring; the
+// ring it returns is only read, so its owner replaces it rather than
+// changing it in place.
+func New(st *store.Store, keys func() crdt.Keyring) *Pipeline {
+	return &Pipeline{
+		store: st, verifier: crdt.NewVerifier(), keys: keys, now: time.Now,
+		cores: make(chan struct{}, runtime.GOMAXPROCS(0)),
+	}
+}
+
+// Ingest verifies, opens and stores raw ops. It returns, per op, nil or
+// why the op was refused (a crdt decode error); refused ops are not stored.
+// The error is the store's, for the accepted ops as a whole: when it is nil
+// they are all durably stored.
+func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
+	rejected := make([]error, len(raws))
+	entries := make([]store.Entry, len(raws))
+	keys, now := p.keys(), p.now()
+
+	const chunk = 64
+	var wg sync.WaitGroup
+	for lo := 0; lo < len(raws); lo += chunk {
+		wg.Go(func() {
+			p.cores <- struct{}{}
+			defer func() { <-p.cores }()
+			for i := lo; i < min(lo+chunk, len(raws)); i++ {
+				op, err := p.verifier.Decode(raws[i], now)
+				if err != nil {
+					rejected[i] = err
+					continue
+				}
+				// An authentic op is stored even when its body cannot be
+				// read: without the key it waits in the sealed list; with a
+				// key it fails to open under, its zero body is applied and
+				// changes nothing, as on every other replica.
+				body, err := op.Open(keys)
+				entries[i] = store.Entry{Op: op, Body: body, Readable: !errors.Is(err, crdt.ErrNoKey)}
+			}
+		})
+	}
+	wg.Wait()
+
+	accepted := entries[:0:0]
+	for i := range entries {
+		if rejected[i] == nil {
+			accepted = append(accepted, entries[i])
+		}
+	}
+	return rejected, p.store.Ingest(ctx, accepted)
+}

@@ -1,0 +1,274 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/ancore/ancore/crdt"
+	bolt "go.etcd.io/bbolt"
+)
+
+// Entry is one op to store, with what this node could read of it.
+type Entry struct {
+	Op *crdt.Op
+	// Body is the opened body; meaningful only when Readable.
+	Body crdt.Body
+	// Readable is false when the body could not be opened here yet (the
+	// epoch key is missing). The op is stored and kept in the sealed list
+	// until it is ingested again, readable, and then applied.
+	Readable bool
+	// Local marks ops authored on this node: they also enter the outbox.
+	Local bool
+}
+
+type ingestReq struct {
+	entries []Entry
+	done    chan error
+}
+
+// Ingest stores entries and applies them to their views. It returns once
+// the transaction holding them has committed; only then are they
+// acknowledged. Ops already stored are skipped (an already stored op that
+// was sealed is applied if the entry is now readable). Entries must have
+// passed crdt.Verifier.Decode (or come from crdt.Device.Sign).
+func (s *Store) Ingest(ctx context.Context, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	req := &ingestReq{entries: entries, done: make(chan error, 1)}
+	s.mu.RLock()
+	if s.closed {
+		s.mu.RUnlock()
+		return ErrClosed
+	}
+	select {
+	case s.reqs <- req:
+	case <-ctx.Done():
+		s.mu.RUnlock()
+		return ctx.Err()
+	}
+	s.mu.RUnlock()
+	select {
+	case err := <-req.done:
+		return err
+	case <-ctx.Done():
+		// The entries may still commit; they are just not acknowledged.
+		return ctx.Err()
+	}
+}
+
+// commitLoop is the single writer: it takes every request waiting, up to
+// maxBatchEntries, and commits them in one transaction.
+func (s *Store) commitLoop() {
+	defer close(s.done)
+	var batch []*ingestReq
+	for req := range s.reqs {
+		batch = append(batch[:0], req)
+		n := len(req.entries)
+	drain:
+		for n < maxBatchEntries {
+			select {
+			case more, ok := <-s.reqs:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+				n += len(more.entries)
+			default:
+				break drain
+			}
+		}
+		err := s.db.Update(func(tx *bolt.Tx) error {
+			w := newWriter(tx, s.mayDelete)
+			for _, r := range batch {
+				for i := range r.entries {
+					if err := w.ingest(&r.entries[i]); err != nil {
+						return err
+					}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			err = fmt.Errorf("commit %d ops to %s: %w", n, s.path, err)
+		}
+		for _, r := range batch {
+			r.done <- err
+		}
+	}
+}
+
+// writer applies entries inside one write transaction.
+type writer struct {
+	tx        *bolt.Tx
+	index     *bolt.Bucket
+	logs      *bolt.Bucket
+	sealed    *bolt.Bucket
+	outbox    *bolt.Bucket
+	mayDelete crdt.DeletePolicy
+	open      map[crdt.ID]*logBuckets
+}
+
+func newWriter(tx *bolt.Tx, mayDelete crdt.DeletePolicy) *writer {
+	return &writer{
+		tx: tx, index: tx.Bucket(bucketIndex), logs: tx.Bucket(bucketLogs),
+		sealed: tx.Bucket(bucketSealed), outbox: tx.Bucket(bucketOutbox),
+		mayDelete: mayDelete, open: make(map[crdt.ID]*logBuckets),
+	}
+}
+
+func (w *writer) ingest(e *Entry) error {
+	op := e.Op
+	lb, err := w.log(op.Log())
+	if err != nil {
+		return err
+	}
+	sealedKey := append(op.Epoch[:len(op.Epoch):len(op.Epoch)], op.ID[:]...)
+	if w.index.Get(op.ID[:]) != nil {
+		// Already stored: only a sealed op that can now be read has work left.
+		if !e.Readable || w.sealed.Get(sealedKey) == nil {
+			return nil
+		}
+		if err := w.sealed.Delete(sealedKey); err != nil {
+			return err
+		}
+		return lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body})
+	}
+	// The view runs before the op is indexed, so a post's lookup of its
+	// own row ends at the index.
+	if e.Readable {
+		if err := lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body}); err != nil {
+			return err
+		}
+	} else if err := w.sealed.Put(sealedKey, nil); err != nil {
+		return err
+	}
+	key := orderKey(op.HLC, op.ID)
+	if err := lb.log.Put(key, op.Encoded()); err != nil {
+		return err
+	}
+	if err := w.index.Put(op.ID[:], append(lb.id[:len(lb.id):len(lb.id)], key[:8]...)); err != nil {
+		return err
+	}
+	if e.Local {
+		if err := w.outbox.Put(key, nil); err != nil {
+			return err
+		}
+	}
+	return lb.addToDAG(w.index, op)
+}
+
+// logBuckets are one log's sub-buckets.
+type logBuckets struct {
+	id                              crdt.ID
+	log, msgs, heads, missing, held *bolt.Bucket
+}
+
+func (w *writer) log(id crdt.ID) (*logBuckets, error) {
+	if lb := w.open[id]; lb != nil {
+		return lb, nil
+	}
+	b, err := w.logs.CreateBucketIfNotExists(id[:])
+	if err != nil {
+		return nil, err
+	}
+	subs := make([]*bolt.Bucket, len(subBuckets))
+	for i, name := range subBuckets {
+		if subs[i], err = b.CreateBucketIfNotExists(name); err != nil {
+			return nil, err
+		}
+	}
+	// Logs grow at the end: fill pages fully instead of splitting them at
+	// bbolt's default half.
+	subs[0].FillPercent, subs[1].FillPercent = 0.9, 0.9
+	lb := &logBuckets{id: id, log: subs[0], msgs: subs[1], heads: subs[2], missing: subs[3], held: subs[4]}
+	w.open[id] = lb
+	return lb, nil
+}
+
+func (lb *logBuckets) view(w *writer) crdt.ChannelView {
+	return crdt.ChannelView{Rows: boltRows{tx: w.tx, lb: lb, index: w.index}, MayDelete: w.mayDelete}
+}
+
+// addToDAG keeps heads = stored ops that no stored op names as a parent,
+// and missing = parents named but not stored (what sync must fetch).
+func (lb *logBuckets) addToDAG(index *bolt.Bucket, op *crdt.Op) error {
+	for _, p := range op.Parents {
+		switch {
+		case lb.heads.Get(p[:]) != nil:
+			if err := lb.heads.Delete(p[:]); err != nil {
+				return err
+			}
+		case index.Get(p[:]) == nil:
+			if err := lb.missing.Put(p[:], nil); err != nil {
+				return err
+			}
+		}
+	}
+	if lb.missing.Get(op.ID[:]) != nil {
+		return lb.missing.Delete(op.ID[:])
+	}
+	return lb.heads.Put(op.ID[:], nil)
+}
+
+// orderKey is the (HLC, ID) key that orders a log and its messages.
+func orderKey(h crdt.HLC, id crdt.ID) []byte {
+	k := make([]byte, 8+crdt.IDSize)
+	binary.BigEndian.PutUint64(k, uint64(h))
+	copy(k[8:], id[:])
+	return k
+}
+
+// boltRows is crdt.Rows over one log's buckets in a write transaction.
+type boltRows struct {
+	tx    *bolt.Tx
+	lb    *logBuckets
+	index *bolt.Bucket
+}
+
+func (r boltRows) Message(id crdt.ID) (*crdt.Message, error) {
+	return messageByID(r.index, r.lb.msgs, r.lb.id, id)
+}
+
+func (r boltRows) PutMessage(m *crdt.Message) error {
+	b, err := m.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return r.lb.msgs.Put(orderKey(m.HLC, m.ID), b)
+}
+
+func (r boltRows) Hold(target crdt.ID, o crdt.Opened) error {
+	b, err := o.Body.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return r.lb.held.Put(append(target[:len(target):len(target)], o.ID[:]...), b)
+}
+
+func (r boltRows) Release(target crdt.ID) ([]crdt.Opened, error) {
+	var out []crdt.Opened
+	var keys [][]byte
+	c := r.lb.held.Cursor()
+	for k, v := c.Seek(target[:]); k != nil && bytes.HasPrefix(k, target[:]); k, v = c.Next() {
+		id, _ := crdt.IDFromBytes(k[crdt.IDSize:])
+		op, err := loadOp(r.tx, id)
+		if err != nil {
+			return nil, fmt.Errorf("held op: %w", err)
+		}
+		var body crdt.Body
+		if err := body.UnmarshalBinary(v); err != nil {
+			return nil, fmt.Errorf("%w: held body: %v", ErrCorrupt, err)
+		}
+		out = append(out, crdt.Opened{Op: op, Body: body})
+		keys = append(keys, clone(k))
+	}
+	for _, k := range keys {
+		if err := r.lb.held.Delete(k); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
