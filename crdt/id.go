@@ -64,7 +64,7 @@ func (id ID) CID() cid.Cid {
 	return c
 }
 
-// String returns the canonical text form (base32 CIDv1, "bafy…"-style), or
+// String returns the canonical text form (base32 CIDv1, "bafirei…"), or
 // "" for the zero ID.
 func (id ID) String() string {
 	if id.IsZero() {

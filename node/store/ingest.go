@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"fmt"
+	"slices"
 
 	"github.com/ancore/ancore/crdt"
 	bolt "go.etcd.io/bbolt"
@@ -89,7 +90,7 @@ func (s *Store) commitLoop() {
 					}
 				}
 			}
-			return nil
+			return w.flush()
 		})
 		if err != nil {
 			err = fmt.Errorf("commit %d ops to %s: %w", n, s.path, err)
@@ -160,10 +161,14 @@ func (w *writer) ingest(e *Entry) error {
 	return lb.addToDAG(w.index, op)
 }
 
-// logBuckets are one log's sub-buckets.
+// logBuckets are one log's sub-buckets, and its heads while a
+// transaction changes them.
 type logBuckets struct {
-	id                              crdt.ID
-	log, msgs, heads, missing, held *bolt.Bucket
+	id                       crdt.ID
+	bucket                   *bolt.Bucket
+	log, msgs, missing, held *bolt.Bucket
+	heads                    map[crdt.ID]struct{}
+	headsChanged             bool
 }
 
 func (w *writer) log(id crdt.ID) (*logBuckets, error) {
@@ -183,9 +188,39 @@ func (w *writer) log(id crdt.ID) (*logBuckets, error) {
 	// Logs grow at the end: fill pages fully instead of splitting them at
 	// bbolt's default half.
 	subs[0].FillPercent, subs[1].FillPercent = 0.9, 0.9
-	lb := &logBuckets{id: id, log: subs[0], msgs: subs[1], heads: subs[2], missing: subs[3], held: subs[4]}
+	heads, err := decodeIDs(b.Get(keyHeads))
+	if err != nil {
+		return nil, err
+	}
+	lb := &logBuckets{id: id, bucket: b, log: subs[0], msgs: subs[1], missing: subs[2], held: subs[3],
+		heads: make(map[crdt.ID]struct{}, len(heads))}
+	for _, h := range heads {
+		lb.heads[h] = struct{}{}
+	}
 	w.open[id] = lb
 	return lb, nil
+}
+
+// flush writes what the transaction kept in memory.
+func (w *writer) flush() error {
+	for _, lb := range w.open {
+		if !lb.headsChanged {
+			continue
+		}
+		ids := make([]crdt.ID, 0, len(lb.heads))
+		for h := range lb.heads {
+			ids = append(ids, h)
+		}
+		slices.SortFunc(ids, crdt.ID.Compare)
+		v := make([]byte, 0, len(ids)*crdt.IDSize)
+		for _, h := range ids {
+			v = append(v, h[:]...)
+		}
+		if err := lb.bucket.Put(keyHeads, v); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (lb *logBuckets) view(w *writer) crdt.ChannelView {
@@ -195,13 +230,11 @@ func (lb *logBuckets) view(w *writer) crdt.ChannelView {
 // addToDAG keeps heads = stored ops that no stored op names as a parent,
 // and missing = parents named but not stored (what sync must fetch).
 func (lb *logBuckets) addToDAG(index *bolt.Bucket, op *crdt.Op) error {
+	lb.headsChanged = true
 	for _, p := range op.Parents {
-		switch {
-		case lb.heads.Get(p[:]) != nil:
-			if err := lb.heads.Delete(p[:]); err != nil {
-				return err
-			}
-		case index.Get(p[:]) == nil:
+		if _, ok := lb.heads[p]; ok {
+			delete(lb.heads, p)
+		} else if index.Get(p[:]) == nil {
 			if err := lb.missing.Put(p[:], nil); err != nil {
 				return err
 			}
@@ -210,7 +243,24 @@ func (lb *logBuckets) addToDAG(index *bolt.Bucket, op *crdt.Op) error {
 	if lb.missing.Get(op.ID[:]) != nil {
 		return lb.missing.Delete(op.ID[:])
 	}
-	return lb.heads.Put(op.ID[:], nil)
+	lb.heads[op.ID] = struct{}{}
+	return nil
+}
+
+// decodeIDs splits concatenated IDs.
+func decodeIDs(v []byte) ([]crdt.ID, error) {
+	if len(v)%crdt.IDSize != 0 {
+		return nil, fmt.Errorf("%w: id list of %d bytes", ErrCorrupt, len(v))
+	}
+	ids := make([]crdt.ID, 0, len(v)/crdt.IDSize)
+	for i := 0; i < len(v); i += crdt.IDSize {
+		id, err := crdt.IDFromBytes(v[i : i+crdt.IDSize])
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+		}
+		ids = append(ids, id)
+	}
+	return ids, nil
 }
 
 // orderKey is the (HLC, ID) key that orders a log and its messages.

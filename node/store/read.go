@@ -190,16 +190,26 @@ func (s *Store) Has(id crdt.ID) (bool, error) {
 }
 
 // Heads returns the log's DAG heads: the parents of the next local op.
-func (s *Store) Heads(log crdt.ID) ([]crdt.ID, error) { return s.idSet(log, subHeads) }
+func (s *Store) Heads(log crdt.ID) ([]crdt.ID, error) {
+	var ids []crdt.ID
+	err := s.db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket(bucketLogs).Bucket(log[:])
+		if b == nil {
+			return nil
+		}
+		var err error
+		ids, err = decodeIDs(b.Get(keyHeads))
+		return err
+	})
+	return ids, err
+}
 
 // Missing returns parents that stored ops of the log name but that are not
 // stored themselves: what sync has to fetch.
-func (s *Store) Missing(log crdt.ID) ([]crdt.ID, error) { return s.idSet(log, subMissing) }
-
-func (s *Store) idSet(log crdt.ID, sub []byte) ([]crdt.ID, error) {
+func (s *Store) Missing(log crdt.ID) ([]crdt.ID, error) {
 	var ids []crdt.ID
 	err := s.db.View(func(tx *bolt.Tx) error {
-		b := logBucket(tx, log, sub)
+		b := logBucket(tx, log, subMissing)
 		if b == nil {
 			return nil
 		}

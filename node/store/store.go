@@ -70,10 +70,14 @@ var (
 
 	subLog     = []byte("log")     // HLC ‖ op ID → encoded op: every op of the log in order
 	subMsgs    = []byte("msgs")    // HLC ‖ message ID → encoded crdt.Message
-	subHeads   = []byte("heads")   // op ID → nothing: ops no stored op names as parent
 	subMissing = []byte("missing") // op ID → nothing: parents named but not stored
 	subHeld    = []byte("held")    // target ID ‖ op ID → encoded body
-	subBuckets = [][]byte{subLog, subMsgs, subHeads, subMissing, subHeld}
+	subBuckets = [][]byte{subLog, subMsgs, subMissing, subHeld}
+	// keyHeads, a value in each log's bucket, lists the log's DAG heads
+	// (ops no stored op names as parent) as sorted concatenated IDs. It is
+	// one value, read and written once per transaction, because nearly
+	// every op changes it.
+	keyHeads = []byte("heads")
 
 	keyMagic  = []byte("magic")
 	keySchema = []byte("schema")
