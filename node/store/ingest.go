@@ -143,7 +143,7 @@ func (w *writer) ingest(e *Entry) error {
 		if err := lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body}); err != nil {
 			return err
 		}
-	} else if err := w.sealed.Put(sealedKey, nil); err != nil {
+	} else if err := w.sealed.Put(sealedKey, present); err != nil {
 		return err
 	}
 	key := orderKey(op.HLC, op.ID)
@@ -154,12 +154,17 @@ func (w *writer) ingest(e *Entry) error {
 		return err
 	}
 	if e.Local {
-		if err := w.outbox.Put(key, nil); err != nil {
+		if err := w.outbox.Put(key, present); err != nil {
 			return err
 		}
 	}
 	return lb.addToDAG(w.index, op)
 }
+
+// present is the value of set members. It must not be nil: bbolt's Get
+// returns nil for a key put with a nil value until the transaction commits,
+// which would hide the member from later ops in the same group commit.
+var present = []byte{}
 
 // logBuckets are one log's sub-buckets, and its heads while a
 // transaction changes them.
@@ -235,7 +240,7 @@ func (lb *logBuckets) addToDAG(index *bolt.Bucket, op *crdt.Op) error {
 		if _, ok := lb.heads[p]; ok {
 			delete(lb.heads, p)
 		} else if index.Get(p[:]) == nil {
-			if err := lb.missing.Put(p[:], nil); err != nil {
+			if err := lb.missing.Put(p[:], present); err != nil {
 				return err
 			}
 		}

@@ -45,7 +45,7 @@ func (s *Store) Messages(channel crdt.ID, p Page) ([]*crdt.Message, error) {
 		return nil, fmt.Errorf("%w: at most one of before, after, around", ErrBadQuery)
 	}
 	var out []*crdt.Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		msgs := logBucket(tx, channel, subMsgs)
 		anchor := func(id crdt.ID) ([]byte, error) {
 			if msgs == nil {
@@ -151,7 +151,7 @@ func decodeRow(v []byte) (*crdt.Message, error) {
 // Message returns one message row (tombstones included).
 func (s *Store) Message(channel, id crdt.ID) (*crdt.Message, error) {
 	var m *crdt.Message
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		msgs := logBucket(tx, channel, subMsgs)
 		if msgs == nil {
 			return nil
@@ -169,7 +169,7 @@ func (s *Store) Message(channel, id crdt.ID) (*crdt.Message, error) {
 // Op returns the encoded op with id.
 func (s *Store) Op(id crdt.ID) ([]byte, error) {
 	var b []byte
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b = clone(opBytes(tx, id))
 		return nil
 	})
@@ -182,7 +182,7 @@ func (s *Store) Op(id crdt.ID) ([]byte, error) {
 // Has reports whether the op with id is stored.
 func (s *Store) Has(id crdt.ID) (bool, error) {
 	var ok bool
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		ok = tx.Bucket(bucketIndex).Get(id[:]) != nil
 		return nil
 	})
@@ -192,7 +192,7 @@ func (s *Store) Has(id crdt.ID) (bool, error) {
 // Heads returns the log's DAG heads: the parents of the next local op.
 func (s *Store) Heads(log crdt.ID) ([]crdt.ID, error) {
 	var ids []crdt.ID
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketLogs).Bucket(log[:])
 		if b == nil {
 			return nil
@@ -208,7 +208,7 @@ func (s *Store) Heads(log crdt.ID) ([]crdt.ID, error) {
 // stored themselves: what sync has to fetch.
 func (s *Store) Missing(log crdt.ID) ([]crdt.ID, error) {
 	var ids []crdt.ID
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		b := logBucket(tx, log, subMissing)
 		if b == nil {
 			return nil
@@ -228,7 +228,7 @@ func (s *Store) Missing(log crdt.ID) ([]crdt.ID, error) {
 // LogLen returns how many ops a log holds.
 func (s *Store) LogLen(log crdt.ID) (int, error) {
 	var n int
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		if b := logBucket(tx, log, subLog); b != nil {
 			n = b.Stats().KeyN
 		}
@@ -240,7 +240,7 @@ func (s *Store) LogLen(log crdt.ID) (int, error) {
 // Outbox returns up to limit local ops not yet marked sent, oldest first.
 func (s *Store) Outbox(limit int) ([]*crdt.Op, error) {
 	var out []*crdt.Op
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketOutbox).Cursor()
 		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
 			id, err := crdt.IDFromBytes(k[8:])
@@ -260,7 +260,7 @@ func (s *Store) Outbox(limit int) ([]*crdt.Op, error) {
 
 // MarkSent removes ops from the outbox.
 func (s *Store) MarkSent(ops ...*crdt.Op) error {
-	return s.db.Update(func(tx *bolt.Tx) error {
+	return s.update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bucketOutbox)
 		for _, op := range ops {
 			if err := b.Delete(orderKey(op.HLC, op.ID)); err != nil {
@@ -275,7 +275,7 @@ func (s *Store) MarkSent(ops ...*crdt.Op) error {
 // yet; ingest them again, readable, once the key is known.
 func (s *Store) Sealed(epoch crdt.EpochID) ([]*crdt.Op, error) {
 	var out []*crdt.Op
-	err := s.db.View(func(tx *bolt.Tx) error {
+	err := s.view(func(tx *bolt.Tx) error {
 		c := tx.Bucket(bucketSealed).Cursor()
 		for k, _ := c.Seek(epoch[:]); k != nil && bytes.HasPrefix(k, epoch[:]); k, _ = c.Next() {
 			id, err := crdt.IDFromBytes(k[len(epoch):])
