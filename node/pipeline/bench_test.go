@@ -19,7 +19,7 @@ const (
 	ingestOps   = 100_000
 	ingestText  = 512 // bytes of message text per op
 	ingestBatch = 1000
-	submitters  = 16 // concurrent Ingest callers, as when 8 peers deliver at once
+	submitters  = 8 // concurrent Ingest callers, as when 8 peers deliver at once
 )
 
 // BenchmarkStoreIngest measures the whole receive path — verify, decrypt,

@@ -33,7 +33,9 @@ type ingestReq struct {
 // the transaction holding them has committed; only then are they
 // acknowledged. Ops already stored are skipped (an already stored op that
 // was sealed is applied if the entry is now readable). Entries must have
-// passed crdt.Verifier.Decode (or come from crdt.Device.Sign).
+// passed crdt.Verifier.Decode (or come from crdt.Device.Sign). One call
+// commits in one transaction, so callers pass batches of at most a few
+// thousand entries.
 func (s *Store) Ingest(ctx context.Context, entries []Entry) error {
 	if len(entries) == 0 {
 		return nil
