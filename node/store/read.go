@@ -239,23 +239,7 @@ func (s *Store) LogLen(log crdt.ID) (int, error) {
 
 // Outbox returns up to limit local ops not yet marked sent, oldest first.
 func (s *Store) Outbox(limit int) ([]*crdt.Op, error) {
-	var out []*crdt.Op
-	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketOutbox).Cursor()
-		for k, _ := c.First(); k != nil && len(out) < limit; k, _ = c.Next() {
-			id, err := crdt.IDFromBytes(k[8:])
-			if err != nil {
-				return fmt.Errorf("%w: outbox: %v", ErrCorrupt, err)
-			}
-			op, err := loadOp(tx, id)
-			if err != nil {
-				return err
-			}
-			out = append(out, op)
-		}
-		return nil
-	})
-	return out, err
+	return s.opsListed(bucketOutbox, nil, 8, limit)
 }
 
 // MarkSent removes ops from the outbox.
@@ -274,13 +258,20 @@ func (s *Store) MarkSent(ops ...*crdt.Op) error {
 // Sealed returns the ops stored under epoch whose bodies could not be read
 // yet; ingest them again, readable, once the key is known.
 func (s *Store) Sealed(epoch crdt.EpochID) ([]*crdt.Op, error) {
+	return s.opsListed(bucketSealed, epoch[:], len(epoch), -1)
+}
+
+// opsListed loads up to limit (all if negative) ops named by the keys of a
+// list bucket that start with prefix; each key holds the op's ID from byte
+// idAt on.
+func (s *Store) opsListed(list, prefix []byte, idAt, limit int) ([]*crdt.Op, error) {
 	var out []*crdt.Op
 	err := s.view(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketSealed).Cursor()
-		for k, _ := c.Seek(epoch[:]); k != nil && bytes.HasPrefix(k, epoch[:]); k, _ = c.Next() {
-			id, err := crdt.IDFromBytes(k[len(epoch):])
+		c := tx.Bucket(list).Cursor()
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix) && len(out) != limit; k, _ = c.Next() {
+			id, err := crdt.IDFromBytes(k[idAt:])
 			if err != nil {
-				return fmt.Errorf("%w: sealed: %v", ErrCorrupt, err)
+				return fmt.Errorf("%w: %s: %v", ErrCorrupt, list, err)
 			}
 			op, err := loadOp(tx, id)
 			if err != nil {
