@@ -26,6 +26,8 @@ var (
 	ErrNoKey = errors.New("epoch key not available")
 	// ErrDecrypt: the body does not authenticate under its epoch key.
 	ErrDecrypt = errors.New("cannot decrypt op body")
+	// ErrPurged: the op's body was dropped because its message was deleted.
+	ErrPurged = errors.New("op body purged")
 	// ErrBadBody: the decrypted body is not a well-formed body.
 	ErrBadBody = errors.New("malformed op body")
 	// ErrBadID: bytes or text that are not an Ancore id.

@@ -11,10 +11,12 @@ import (
 func FuzzDecode(f *testing.F) {
 	fx := newOpFixture(f)
 	for _, k := range allKinds {
-		b := fx.sign(f, k).Encoded()
+		op := fx.sign(f, k)
+		b := op.Encoded()
 		f.Add(b)
 		f.Add(b[:len(b)-1])
 		f.Add(b[:len(b)/2])
+		f.Add(op.Purge().Encoded())
 	}
 	del := fx.sign(f, KindDelete)
 	h := del.wireHeader()
@@ -24,8 +26,8 @@ func FuzzDecode(f *testing.F) {
 	h.Parents = [][]byte{del.Target[:], del.Community[:]}
 	f.Add(signWire(f, fx.device, h, nil))
 	f.Add([]byte{})
-	f.Add([]byte{0x84, 0x01, 0x40, 0x40, 0x40})
-	f.Add([]byte{0x84, 0x01, 0x41, 0x80, 0x40, 0x40})
+	f.Add([]byte{0x85, 0x01, 0x40, 0x40, 0x40, 0x40})
+	f.Add([]byte{0x85, 0x01, 0x41, 0x80, 0x40, 0x40, 0x40})
 	f.Add([]byte("\x9f\xff not an op"))
 
 	v := NewVerifier()
@@ -44,15 +46,15 @@ func FuzzDecode(f *testing.F) {
 		if !bytes.Equal(op.Encoded(), b) {
 			t.Fatalf("Encoded() % x differs from input % x", op.Encoded(), b)
 		}
-		if op.ID != IDOf(b) {
-			t.Fatalf("ID %v, want IDOf(input) %v", op.ID, IDOf(b))
+		if op.ID != IDOf(op.Skeleton()) {
+			t.Fatalf("ID %v, want IDOf(Skeleton()) %v", op.ID, IDOf(op.Skeleton()))
 		}
 		stored, err := DecodeStored(b)
 		if err != nil || stored.ID != op.ID {
 			t.Fatalf("DecodeStored = %v, %v; want ID %v", stored, err, op.ID)
 		}
 		if _, err := op.Open(keys); err != nil &&
-			!errors.Is(err, ErrNoKey) && !errors.Is(err, ErrDecrypt) && !errors.Is(err, ErrBadBody) {
+			!errors.Is(err, ErrNoKey) && !errors.Is(err, ErrDecrypt) && !errors.Is(err, ErrBadBody) && !errors.Is(err, ErrPurged) {
 			t.Fatalf("Open error %v wraps no documented error", err)
 		}
 		if op.HLC.Time().After(testNow.Add(MaxClockSkew + time.Millisecond)) {

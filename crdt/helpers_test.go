@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -104,7 +105,7 @@ func signWire(t testing.TB, d *Device, h wireHeader, body []byte) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sig := ed25519.Sign(d.priv, signingInput(header, body))
+	sig := ed25519.Sign(d.priv, signingInput(header, sha256.Sum256(body)))
 	return encodeWire(t, Version, header, body, sig)
 }
 

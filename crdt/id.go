@@ -17,10 +17,12 @@ const IDSize = 36
 var cidPrefix = [4]byte{0x01, 0x51, 0x12, 0x20}
 
 // ID names an op (and what an op creates: a message, a channel, a
-// community) by the CIDv1 of its encoded bytes. The zero ID means "none".
+// community) by the CIDv1 of its encoded bytes — precisely, of its Skeleton,
+// the encoding with the body replaced by its digest, so that an op keeps its
+// ID when a delete purges its body. The zero ID means "none".
 type ID [IDSize]byte
 
-// IDOf returns the ID of encoded op bytes.
+// IDOf returns the CID of bytes (for an op, of its Skeleton).
 func IDOf(encoded []byte) ID {
 	var id ID
 	copy(id[:], cidPrefix[:])

@@ -3,6 +3,7 @@ package crdt
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	"slices"
@@ -82,19 +83,49 @@ type Op struct {
 	Epoch     EpochID
 	Author    DeviceID
 	Cert      Cert
-	Body      []byte // as carried: ciphertext for encrypted kinds
+	Body      []byte            // as carried: ciphertext for encrypted kinds; nil once purged
+	Digest    [sha256.Size]byte // SHA-256 of the body: what the signature and ID cover
 	Sig       [ed25519.SignatureSize]byte
 
 	header  []byte // canonical header bytes: signed, and the AEAD's AD
 	encoded []byte
+	purged  bool
 }
 
-// Encoded returns the op's canonical bytes (those its ID hashes). The slice
-// must not be modified.
+// Encoded returns the op's canonical bytes, full or purged. The slice must
+// not be modified.
 func (o *Op) Encoded() []byte { return o.encoded }
 
+// Purged reports whether the op's body has been dropped (see Purge).
+func (o *Op) Purged() bool { return o.purged }
+
+// Purge returns the op without its body: the form stores keep of a deleted
+// message's post and edits. It keeps its ID and its signature still
+// verifies, because both cover the body's digest rather than the body.
+// Only ops of encrypted kinds carry a body to purge; others return o.
+func (o *Op) Purge() *Op {
+	if o.purged || !o.Kind.Encrypted() {
+		return o
+	}
+	p := *o
+	p.Body, p.purged = nil, true
+	p.encoded = p.Skeleton()
+	return &p
+}
+
+// Skeleton returns the op's canonical encoding with the body replaced by its
+// digest — a purged op's bytes. The op's ID is the CID of these bytes, so
+// purging does not change it.
+func (o *Op) Skeleton() []byte {
+	b, err := encMode.Marshal(wireOp{Version: Version, Header: o.header, Digest: o.Digest[:], Sig: o.Sig[:]})
+	if err != nil {
+		panic(err) // byte strings in a fixed array always encode
+	}
+	return b
+}
+
 // SigningInput returns the bytes the author signed.
-func (o *Op) SigningInput() []byte { return signingInput(o.header, o.Body) }
+func (o *Op) SigningInput() []byte { return signingInput(o.header, o.Digest) }
 
 // User returns the user the author device acts for.
 func (o *Op) User() UserID { return o.Cert.User }
@@ -119,14 +150,17 @@ type Draft struct {
 	Body      Body
 }
 
-// wireOp is the outer encoding: [version, header, body, signature]. Keeping
-// the header as a byte string lets receivers verify the signature and use
-// the header as associated data without re-encoding anything.
+// wireOp is the outer encoding: [version, header, body, digest, signature],
+// with either the body (digest empty: a full op) or the body's digest (body
+// empty: a purged op). Keeping the header as a byte string lets receivers
+// verify the signature and use the header as associated data without
+// re-encoding anything.
 type wireOp struct {
 	_       struct{} `cbor:",toarray"`
 	Version uint64
 	Header  []byte
 	Body    []byte
+	Digest  []byte
 	Sig     []byte
 }
 
@@ -172,14 +206,14 @@ func init() {
 
 const sigDomain = "ancore/op/1\x00"
 
-// signingInput is what the author signs: a domain string, then the header
-// and body, length-delimited.
-func signingInput(header, body []byte) []byte {
-	b := make([]byte, 0, len(sigDomain)+4+len(header)+len(body))
+// signingInput is what the author signs: a domain string, the header
+// (length-delimited), and the body's digest.
+func signingInput(header []byte, digest [sha256.Size]byte) []byte {
+	b := make([]byte, 0, len(sigDomain)+4+len(header)+len(digest))
 	b = append(b, sigDomain...)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(header)))
 	b = append(b, header...)
-	return append(b, body...)
+	return append(b, digest[:]...)
 }
 
 // Sign makes an op from a draft: it encodes the header, seals the body
@@ -222,14 +256,15 @@ func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
 			return nil, err
 		}
 	}
-	copy(op.Sig[:], ed25519.Sign(d.priv, signingInput(op.header, op.Body)))
+	op.Digest = sha256.Sum256(op.Body)
+	copy(op.Sig[:], ed25519.Sign(d.priv, signingInput(op.header, op.Digest)))
 	if op.encoded, err = encMode.Marshal(wireOp{Version: Version, Header: op.header, Body: op.Body, Sig: op.Sig[:]}); err != nil {
 		return nil, err
 	}
 	if len(op.encoded) > MaxOpSize {
 		return nil, fmt.Errorf("sign: %w: %d bytes", ErrTooLarge, len(op.encoded))
 	}
-	op.ID = IDOf(op.encoded)
+	op.ID = IDOf(op.Skeleton())
 	return op, nil
 }
 
@@ -304,7 +339,7 @@ func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 	if !v.certs.verify(op.Author, op.Cert) {
 		return nil, fmt.Errorf("%w: device certificate", ErrBadSignature)
 	}
-	if !ed25519.Verify(op.Author[:], signingInput(op.header, op.Body), op.Sig[:]) {
+	if !ed25519.Verify(op.Author[:], signingInput(op.header, op.Digest), op.Sig[:]) {
 		return nil, fmt.Errorf("%w: op signature", ErrBadSignature)
 	}
 	return op, nil
@@ -345,7 +380,7 @@ func parse(b []byte, trusted bool) (*Op, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, h.Kind)
 	}
-	op := &Op{Kind: Kind(h.Kind), HLC: HLC(h.HLC), Body: w.Body, header: w.Header, encoded: b}
+	op := &Op{Kind: Kind(h.Kind), HLC: HLC(h.HLC), Body: w.Body, header: w.Header, encoded: b, purged: len(w.Digest) != 0}
 	var err error
 	if op.Community, err = idOrZero(h.Community); err != nil {
 		return nil, fmt.Errorf("%w: community: %v", ErrMalformed, err)
@@ -383,10 +418,20 @@ func parse(b []byte, trusted bool) (*Op, error) {
 	if err := op.checkHeader(rule); err != nil {
 		return nil, err
 	}
-	if !rule.encrypted && len(op.Body) != 0 {
+	switch {
+	case !rule.encrypted && (len(op.Body) != 0 || op.purged):
 		return nil, fmt.Errorf("%w: %s op carries a body", ErrMalformed, rule.name)
+	case op.purged && len(op.Body) != 0:
+		return nil, fmt.Errorf("%w: both a body and its digest", ErrMalformed)
+	case op.purged:
+		if err := copyFixed(op.Digest[:], w.Digest, false, "body digest"); err != nil {
+			return nil, err
+		}
+		op.ID = IDOf(b)
+	default:
+		op.Digest = sha256.Sum256(op.Body)
+		op.ID = IDOf(op.Skeleton())
 	}
-	op.ID = IDOf(b)
 	return op, nil
 }
 
@@ -403,10 +448,13 @@ func copyFixed(dst, src []byte, optional bool, what string) error {
 }
 
 // Open decrypts and parses the op's body with a key from keys. Kinds that
-// carry no body open to the zero Body.
+// carry no body open to the zero Body; purged ops give ErrPurged.
 func (o *Op) Open(keys Keyring) (Body, error) {
 	if !o.Kind.Encrypted() {
 		return Body{}, nil
+	}
+	if o.purged {
+		return Body{}, ErrPurged
 	}
 	key := keys[o.Epoch]
 	if key == nil {

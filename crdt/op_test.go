@@ -3,6 +3,7 @@ package crdt
 import (
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"errors"
 	"reflect"
 	"slices"
@@ -59,8 +60,8 @@ func TestSignDecodeRoundTrip(t *testing.T) {
 		t.Run(k.String(), func(t *testing.T) {
 			dr := f.drafts[k]
 			op := f.sign(t, k)
-			if op.ID != IDOf(op.Encoded()) {
-				t.Errorf("signed ID %v, want IDOf(Encoded()) %v", op.ID, IDOf(op.Encoded()))
+			if op.ID != IDOf(op.Skeleton()) {
+				t.Errorf("signed ID %v, want IDOf(Skeleton()) %v", op.ID, IDOf(op.Skeleton()))
 			}
 			if !ed25519.Verify(f.device.id[:], op.SigningInput(), op.Sig[:]) {
 				t.Error("Sig does not verify over SigningInput()")
@@ -311,7 +312,7 @@ func TestDecodeErrors(t *testing.T) {
 	del := f.sign(t, KindDelete)
 	post := f.sign(t, KindPost)
 	enc := del.Encoded()
-	if enc[0] != 0x84 || enc[1] != Version {
+	if enc[0] != 0x85 || enc[1] != Version {
 		t.Fatalf("op does not start with [1, ...]: % x", enc[:2])
 	}
 	otherDevice := newTestDevice(t, newTestUser(t))
@@ -328,7 +329,7 @@ func TestDecodeErrors(t *testing.T) {
 	}
 	longKind := slices.Concat(headerBytes[:kindOffset], []byte{0x18, byte(KindDelete)}, headerBytes[kindOffset+1:])
 	nonCanonicalHeader := encodeWire(t, Version, longKind, nil,
-		ed25519.Sign(f.device.priv, signingInput(longKind, nil)))
+		ed25519.Sign(f.device.priv, signingInput(longKind, sha256.Sum256(nil))))
 
 	// stored is what DecodeStored says: it checks neither signatures nor
 	// canonical form.
@@ -342,13 +343,13 @@ func TestDecodeErrors(t *testing.T) {
 		{"truncated", enc[:len(enc)-1], ErrMalformed, ErrMalformed},
 		{"trailing byte", append(slices.Clone(enc), 0), ErrMalformed, ErrMalformed},
 		{"not an array", []byte{0xa0}, ErrMalformed, ErrMalformed},
-		{"version 2", slices.Concat([]byte{0x84, 0x02}, enc[2:]), ErrUnknownVersion, ErrUnknownVersion},
-		{"version 0", slices.Concat([]byte{0x84, 0x00}, enc[2:]), ErrUnknownVersion, ErrUnknownVersion},
-		{"non-minimal version", slices.Concat([]byte{0x84, 0x18, 0x01}, enc[2:]), ErrNonCanonical, nil},
+		{"version 2", slices.Concat([]byte{0x85, 0x02}, enc[2:]), ErrUnknownVersion, ErrUnknownVersion},
+		{"version 0", slices.Concat([]byte{0x85, 0x00}, enc[2:]), ErrUnknownVersion, ErrUnknownVersion},
+		{"non-minimal version", slices.Concat([]byte{0x85, 0x18, 0x01}, enc[2:]), ErrNonCanonical, nil},
 		{"non-minimal kind in header", nonCanonicalHeader, ErrNonCanonical, nil},
 		{"unknown kind", unknownKind, ErrUnknownKind, ErrUnknownKind},
 		{"other device's signature", encodeWire(t, Version, del.header, nil,
-			ed25519.Sign(otherDevice.priv, signingInput(del.header, nil))), ErrBadSignature, nil},
+			ed25519.Sign(otherDevice.priv, signingInput(del.header, sha256.Sum256(nil)))), ErrBadSignature, nil},
 		{"body moved from another op", encodeWire(t, Version, del.header, post.Body, del.Sig[:]), ErrMalformed, ErrMalformed},
 		{"ciphertext tampered", encodeWire(t, Version, post.header,
 			slices.Concat(post.Body[:1], []byte{^post.Body[1]}, post.Body[2:]), post.Sig[:]), ErrBadSignature, nil},
@@ -524,7 +525,7 @@ func TestVerifierConcurrentUse(t *testing.T) {
 			for i := range 10 {
 				for _, b := range [][]byte{shared, ops[(g+i)%len(ops)]} {
 					op, err := v.Decode(b, testNow)
-					if err != nil || op.ID != IDOf(b) {
+					if err != nil || op.ID != IDOf(op.Skeleton()) {
 						t.Errorf("Decode = %v, %v", op, err)
 						return
 					}
@@ -565,4 +566,72 @@ func TestKindString(t *testing.T) {
 			t.Errorf("Kind(%d).String() = %q, want %q", uint8(k), got, want)
 		}
 	}
+}
+
+func TestPurge(t *testing.T) {
+	f := newOpFixture(t)
+	v := NewVerifier()
+	for _, k := range allKinds {
+		t.Run(k.String(), func(t *testing.T) {
+			op := f.sign(t, k)
+			p := op.Purge()
+			if !k.Encrypted() {
+				if p != op || p.Purged() {
+					t.Fatal("purging an op without a body changed it")
+				}
+				return
+			}
+			if !p.Purged() || op.Purged() || p.Body != nil || p.ID != op.ID {
+				t.Fatalf("Purge: purged=%v body=%d id %s (was %s)", p.Purged(), len(p.Body), p.ID, op.ID)
+			}
+			if !bytes.Equal(p.Encoded(), op.Skeleton()) || len(p.Encoded()) >= len(op.Encoded()) {
+				t.Fatal("a purged op is not its skeleton")
+			}
+			got, err := v.Decode(p.Encoded(), testNow)
+			if err != nil {
+				t.Fatalf("a purged op does not verify: %v", err)
+			}
+			if got.ID != op.ID || !got.Purged() || got.Digest != op.Digest {
+				t.Fatalf("decoded purged op: id %s purged %v", got.ID, got.Purged())
+			}
+			if _, err := got.Open(Keyring{f.key.ID(): f.key}); !errors.Is(err, ErrPurged) {
+				t.Fatalf("Open of a purged op: %v, want ErrPurged", err)
+			}
+			if p.Purge() != p {
+				t.Fatal("purging twice made a new op")
+			}
+		})
+	}
+}
+
+func TestDecodeRefusesBadPurgedForms(t *testing.T) {
+	f := newOpFixture(t)
+	post := f.sign(t, KindPost)
+	del := f.sign(t, KindDelete)
+	digest := post.Digest[:]
+	v := NewVerifier()
+	for name, b := range map[string][]byte{
+		"body and digest": mustMarshal(t, wireOp{Version: Version, Header: post.header, Body: post.Body, Digest: digest, Sig: post.Sig[:]}),
+		"short digest":    mustMarshal(t, wireOp{Version: Version, Header: post.header, Digest: digest[:31], Sig: post.Sig[:]}),
+		"purged delete":   del.Skeleton(),
+	} {
+		if _, err := v.Decode(b, testNow); !errors.Is(err, ErrMalformed) {
+			t.Errorf("%s: %v, want ErrMalformed", name, err)
+		}
+	}
+	// A digest that is not the body's: the signature no longer verifies.
+	forged := post.Purge()
+	wrong := mustMarshal(t, wireOp{Version: Version, Header: forged.header, Digest: make([]byte, 32), Sig: forged.Sig[:]})
+	if _, err := v.Decode(wrong, testNow); !errors.Is(err, ErrBadSignature) {
+		t.Errorf("wrong digest: %v, want ErrBadSignature", err)
+	}
+}
+
+func mustMarshal(t *testing.T, w wireOp) []byte {
+	t.Helper()
+	b, err := encMode.Marshal(w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -60,11 +60,13 @@ func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
 					continue
 				}
 				// An authentic op is stored even when its body cannot be
-				// read: without the key it waits in the sealed list; with a
-				// key it fails to open under, its zero body is applied and
-				// changes nothing, as on every other replica.
+				// read: without the key it waits in the sealed list, purged
+				// it is kept as it is; with a key it fails to open under,
+				// its zero body is applied and changes nothing, as on every
+				// other replica.
 				body, err := op.Open(keys)
-				entries[i] = store.Entry{Op: op, Body: body, Readable: !errors.Is(err, crdt.ErrNoKey)}
+				readable := !errors.Is(err, crdt.ErrNoKey) && !errors.Is(err, crdt.ErrPurged)
+				entries[i] = store.Entry{Op: op, Body: body, Readable: readable}
 			}
 		})
 	}

@@ -16,9 +16,10 @@ type Entry struct {
 	Op *crdt.Op
 	// Body is the opened body; meaningful only when Readable.
 	Body crdt.Body
-	// Readable is false when the body could not be opened here yet (the
-	// epoch key is missing). The op is stored and kept in the sealed list
-	// until it is ingested again, readable, and then applied.
+	// Readable is false when the body could not be opened here: the epoch
+	// key is missing (the op is stored and kept in the sealed list until it
+	// is ingested again, readable, and then applied), or the op arrived
+	// purged (stored as it is; a full copy may replace it later).
 	Readable bool
 	// Local marks ops authored on this node: they also enter the outbox.
 	Local bool
@@ -128,27 +129,10 @@ func (w *writer) ingest(e *Entry) error {
 	if err != nil {
 		return err
 	}
-	sealedKey := append(op.Epoch[:len(op.Epoch):len(op.Epoch)], op.ID[:]...)
-	if w.index.Get(op.ID[:]) != nil {
-		// Already stored: only a sealed op that can now be read has work left.
-		if !e.Readable || w.sealed.Get(sealedKey) == nil {
-			return nil
-		}
-		if err := w.sealed.Delete(sealedKey); err != nil {
-			return err
-		}
-		return lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body})
-	}
-	// The view runs before the op is indexed, so a post's lookup of its
-	// own row ends at the index.
-	if e.Readable {
-		if err := lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body}); err != nil {
-			return err
-		}
-	} else if err := w.sealed.Put(sealedKey, present); err != nil {
-		return err
-	}
 	key := orderKey(op.HLC, op.ID)
+	if w.index.Get(op.ID[:]) != nil {
+		return w.again(lb, e, key)
+	}
 	if err := lb.log.Put(key, op.Encoded()); err != nil {
 		return err
 	}
@@ -160,7 +144,128 @@ func (w *writer) ingest(e *Entry) error {
 			return err
 		}
 	}
-	return lb.addToDAG(w.index, op)
+	if err := lb.addToDAG(w.index, op); err != nil {
+		return err
+	}
+	return w.apply(lb, e)
+}
+
+// again handles an op stored before. A sealed op that can now be read is
+// applied. A full copy of an op stored purged replaces it and is applied:
+// the view then decides again whether its message is deleted. A purged copy
+// never replaces a full one — anyone can strip a body, but only a delete the
+// view accepts may purge it.
+func (w *writer) again(lb *logBuckets, e *Entry, key []byte) error {
+	op := e.Op
+	if !e.Readable {
+		return nil
+	}
+	if sk := sealedKey(op); w.sealed.Get(sk) != nil {
+		if err := w.sealed.Delete(sk); err != nil {
+			return err
+		}
+		return w.apply(lb, e)
+	}
+	if op.Purged() || len(lb.log.Get(key)) == len(op.Encoded()) {
+		return nil
+	}
+	if gone, err := w.ofDeleted(lb, op); err != nil || gone {
+		return err
+	}
+	if err := lb.log.Put(key, op.Encoded()); err != nil {
+		return err
+	}
+	return w.apply(lb, e)
+}
+
+// apply runs a newly stored, or newly readable, op through its view.
+func (w *writer) apply(lb *logBuckets, e *Entry) error {
+	op := e.Op
+	if !e.Readable {
+		if op.Purged() {
+			return nil // its content is gone for good; there is no key to wait for
+		}
+		return w.sealed.Put(sealedKey(op), present)
+	}
+	if op.Kind == crdt.KindEdit {
+		if err := lb.edits.Put(append(op.Target[:len(op.Target):len(op.Target)], op.ID[:]...), present); err != nil {
+			return err
+		}
+	}
+	if err := lb.view(w).Apply(crdt.Opened{Op: op, Body: e.Body}); err != nil {
+		return err
+	}
+	if op.Kind != crdt.KindEdit {
+		// A post the view deletes as it lands was purged by PutMessage.
+		return nil
+	}
+	// An edit of a message already deleted carries text nobody may read.
+	if gone, err := w.ofDeleted(lb, op); err != nil || !gone {
+		return err
+	}
+	return lb.purge(w.index, op.ID)
+}
+
+// ofDeleted reports whether op is the post or an edit of a message that
+// is deleted.
+func (w *writer) ofDeleted(lb *logBuckets, op *crdt.Op) (bool, error) {
+	msg := op.ID
+	switch op.Kind {
+	case crdt.KindPost:
+	case crdt.KindEdit:
+		msg = op.Target
+	default:
+		return false, nil
+	}
+	m, err := messageByID(w.index, lb.msgs, lb.id, msg)
+	return m != nil && m.Deleted, err
+}
+
+func sealedKey(op *crdt.Op) []byte {
+	return append(op.Epoch[:len(op.Epoch):len(op.Epoch)], op.ID[:]...)
+}
+
+// purgeMessage replaces the stored post of a deleted message, and every
+// edit of it, by their purged forms: a delete leaves no content behind.
+func (lb *logBuckets) purgeMessage(index *bolt.Bucket, id crdt.ID) error {
+	if err := lb.purge(index, id); err != nil {
+		return err
+	}
+	var keys [][]byte
+	c := lb.edits.Cursor()
+	for k, _ := c.Seek(id[:]); k != nil && bytes.HasPrefix(k, id[:]); k, _ = c.Next() {
+		keys = append(keys, clone(k))
+	}
+	for _, k := range keys {
+		edit, _ := crdt.IDFromBytes(k[crdt.IDSize:])
+		if err := lb.purge(index, edit); err != nil {
+			return err
+		}
+		if err := lb.edits.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// purge replaces one stored op of this log by its purged form.
+func (lb *logBuckets) purge(index *bolt.Bucket, id crdt.ID) error {
+	log, key, ok := locate(index, id)
+	if !ok || log != lb.id {
+		return nil
+	}
+	raw := lb.log.Get(key)
+	if raw == nil {
+		return fmt.Errorf("%w: op %s is indexed but not stored", ErrCorrupt, id)
+	}
+	op, err := crdt.DecodeStored(clone(raw))
+	if err != nil {
+		return fmt.Errorf("%w: op %s: %v", ErrCorrupt, id, err)
+	}
+	if op.Purged() || !op.Kind.Encrypted() {
+		return nil
+	}
+	return lb.log.Put(key, op.Purge().Encoded())
 }
 
 // present is the value of set members. It must not be nil: bbolt's Get
@@ -171,11 +276,11 @@ var present = []byte{}
 // logBuckets are one log's sub-buckets, and its heads while a
 // transaction changes them.
 type logBuckets struct {
-	id                       crdt.ID
-	bucket                   *bolt.Bucket
-	log, msgs, missing, held *bolt.Bucket
-	heads                    map[crdt.ID]struct{}
-	headsChanged             bool
+	id                              crdt.ID
+	bucket                          *bolt.Bucket
+	log, msgs, missing, held, edits *bolt.Bucket
+	heads                           map[crdt.ID]struct{}
+	headsChanged                    bool
 }
 
 func (w *writer) log(id crdt.ID) (*logBuckets, error) {
@@ -199,7 +304,7 @@ func (w *writer) log(id crdt.ID) (*logBuckets, error) {
 	if err != nil {
 		return nil, err
 	}
-	lb := &logBuckets{id: id, bucket: b, log: subs[0], msgs: subs[1], missing: subs[2], held: subs[3],
+	lb := &logBuckets{id: id, bucket: b, log: subs[0], msgs: subs[1], missing: subs[2], held: subs[3], edits: subs[4],
 		heads: make(map[crdt.ID]struct{}, len(heads))}
 	for _, h := range heads {
 		lb.heads[h] = struct{}{}
@@ -294,7 +399,13 @@ func (r boltRows) PutMessage(m *crdt.Message) error {
 	if err != nil {
 		return err
 	}
-	return r.lb.msgs.Put(orderKey(m.HLC, m.ID), b)
+	if err := r.lb.msgs.Put(orderKey(m.HLC, m.ID), b); err != nil {
+		return err
+	}
+	if m.Deleted {
+		return r.lb.purgeMessage(r.index, m.ID)
+	}
+	return nil
 }
 
 func (r boltRows) Hold(target crdt.ID, o crdt.Opened) error {

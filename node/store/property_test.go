@@ -13,7 +13,8 @@ import (
 
 // TestStoreMatchesMemoryView is the store's property test: a random history
 // ingested in any order, with duplicates, in any batch split, some ops first
-// arriving sealed (no key) and later readable, leaves exactly the rows that
+// arriving sealed (no key) or purged and later readable, leaves exactly the
+// rows that
 // crdt.ChannelView makes over crdt.MemRows from the same ops — the bbolt rows
 // and the in-memory rows run the same merge code and must agree.
 func TestStoreMatchesMemoryView(t *testing.T) {
@@ -62,12 +63,27 @@ func TestStoreMatchesMemoryView(t *testing.T) {
 		}
 
 		// Delivery: a permutation with duplicates; some ops arrive sealed
-		// first, and every op arrives readable at least once.
+		// first, posts and edits of deleted messages may also arrive purged
+		// (as peers that applied the delete serve them), and every op
+		// arrives readable at least once.
+		deleted := func(e Entry) bool {
+			msg := e.Op.ID
+			if e.Op.Kind == crdt.KindEdit {
+				msg = e.Op.Target
+			} else if e.Op.Kind != crdt.KindPost {
+				return false
+			}
+			m, _ := want.Message(msg)
+			return m != nil && m.Deleted
+		}
 		var delivery []Entry
 		for _, i := range rapid.Permutation(indexes(len(history))).Draw(rt, "order") {
 			e := history[i]
 			if rapid.Bool().Draw(rt, "sealed first") {
 				delivery = append(delivery, testSealed(e))
+			}
+			if deleted(e) && rapid.Bool().Draw(rt, "purged copy") {
+				delivery = append(delivery, Entry{Op: e.Op.Purge()})
 			}
 			for range rapid.IntRange(1, 2).Draw(rt, "copies") {
 				delivery = append(delivery, e)
@@ -94,6 +110,19 @@ func TestStoreMatchesMemoryView(t *testing.T) {
 			}
 			if !reflect.DeepEqual(normalize(got), normalize(m)) {
 				rt.Fatalf("message %s:\nstore  %+v\nmemory %+v", m.ID, got, m)
+			}
+		}
+		for _, e := range history {
+			raw, err := s.Op(e.Op.ID)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			op, err := crdt.DecodeStored(raw)
+			if err != nil {
+				rt.Fatal(err)
+			}
+			if op.Purged() != deleted(e) {
+				rt.Fatalf("%s %s: stored purged=%v, its message deleted=%v", e.Op.Kind, e.Op.ID, op.Purged(), deleted(e))
 			}
 		}
 		if held := want.Held(); held != 0 {

@@ -72,7 +72,8 @@ var (
 	subMsgs    = []byte("msgs")    // HLC ‖ message ID → encoded crdt.Message
 	subMissing = []byte("missing") // op ID → nothing: parents named but not stored
 	subHeld    = []byte("held")    // target ID ‖ op ID → encoded body
-	subBuckets = [][]byte{subLog, subMsgs, subMissing, subHeld}
+	subEdits   = []byte("edits")   // message ID ‖ edit op ID → nothing: what a delete must purge
+	subBuckets = [][]byte{subLog, subMsgs, subMissing, subHeld, subEdits}
 	// keyHeads, a value in each log's bucket, lists the log's DAG heads
 	// (ops no stored op names as parent) as sorted concatenated IDs. It is
 	// one value, read and written once per transaction, because nearly
