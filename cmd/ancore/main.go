@@ -36,6 +36,10 @@ func run() error {
 		}
 		return err
 	}
+	// Signals are caught from here on, so that a stop request right after
+	// start still closes the store cleanly.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
 	n, err := node.New(node.Config{DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))})
 	if err != nil {
 		return err
@@ -43,8 +47,6 @@ func run() error {
 	u, d := n.Identity().User.ID(), n.Identity().Device.ID()
 	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", node.KeyText(u[:]), node.KeyText(d[:]), n.DataDir())
 	fmt.Println("This build runs the node's identity and message store only; networking, the local API and the UI are not built yet. Ctrl-C stops it.")
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	return n.Run(ctx)
 }
 
