@@ -125,6 +125,10 @@ func newWriter(tx *bolt.Tx, mayDelete crdt.DeletePolicy) *writer {
 
 func (w *writer) ingest(e *Entry) error {
 	op := e.Op
+	if op.Purged() && e.Readable {
+		// A purged op has no body to read, whatever the caller says.
+		e = &Entry{Op: op, Local: e.Local}
+	}
 	lb, err := w.log(op.Log())
 	if err != nil {
 		return err
