@@ -35,9 +35,11 @@ func (s *Store) Messages(channel crdt.ID, p Page) ([]*crdt.Message, error) {
 	if limit < 1 || limit > MaxPageLimit {
 		return nil, fmt.Errorf("%w: limit %d not in 1–%d", ErrBadQuery, p.Limit, MaxPageLimit)
 	}
+	var anchor crdt.ID
 	anchors := 0
 	for _, a := range []crdt.ID{p.Before, p.After, p.Around} {
 		if !a.IsZero() {
+			anchor = a
 			anchors++
 		}
 	}
@@ -47,43 +49,36 @@ func (s *Store) Messages(channel crdt.ID, p Page) ([]*crdt.Message, error) {
 	var out []*crdt.Message
 	err := s.view(func(tx *bolt.Tx) error {
 		msgs := logBucket(tx, channel, subMsgs)
-		anchor := func(id crdt.ID) ([]byte, error) {
+		if anchors == 0 {
 			if msgs == nil {
-				return nil, fmt.Errorf("message %s: %w", id, ErrNotFound)
+				return nil
 			}
-			m, err := messageByID(tx.Bucket(bucketIndex), msgs, channel, id)
-			if err != nil {
-				return nil, err
-			}
-			if m == nil {
-				return nil, fmt.Errorf("message %s in channel %s: %w", id, channel, ErrNotFound)
-			}
-			return orderKey(m.HLC, m.ID), nil
+			var err error
+			out, err = scanBack(msgs, nil, limit)
+			return err
 		}
+		var m *crdt.Message
+		if msgs != nil {
+			var err error
+			if m, err = messageByID(tx.Bucket(bucketIndex), msgs, channel, anchor); err != nil {
+				return err
+			}
+		}
+		if m == nil {
+			return fmt.Errorf("message %s in channel %s: %w", anchor, channel, ErrNotFound)
+		}
+		key := orderKey(m.HLC, m.ID)
 		var err error
-		switch {
-		case !p.Before.IsZero():
-			var k []byte
-			if k, err = anchor(p.Before); err == nil {
-				out, err = scanBack(msgs, k, limit)
-			}
-		case !p.After.IsZero():
-			var k []byte
-			if k, err = anchor(p.After); err == nil {
-				out, err = scanForward(msgs, k, false, limit)
-			}
-		case !p.Around.IsZero():
-			var k []byte
-			if k, err = anchor(p.Around); err == nil {
-				var older, newer []*crdt.Message
-				if older, err = scanBack(msgs, k, limit/2); err == nil {
-					newer, err = scanForward(msgs, k, true, limit-len(older))
-					out = append(older, newer...)
-				}
-			}
+		switch anchor {
+		case p.Before:
+			out, err = scanBack(msgs, key, limit)
+		case p.After:
+			out, err = scanForward(msgs, key, false, limit)
 		default:
-			if msgs != nil {
-				out, err = scanBack(msgs, nil, limit)
+			var newer []*crdt.Message
+			if out, err = scanBack(msgs, key, limit/2); err == nil {
+				newer, err = scanForward(msgs, key, true, limit-len(out))
+				out = append(out, newer...)
 			}
 		}
 		return err
