@@ -1,5 +1,6 @@
 # Ancore developer entry points. `make test` is what CI runs (.ci/run) and must
-# pass on a fresh clone with only Go installed.
+# pass on a fresh Debian 12 clone with Go installed; what else it needs (a C
+# compiler for the race detector) it installs with apt when run as root.
 
 GO ?= go
 # gofmt from the same toolchain as $(GO), so it works when only `go` is on PATH.
@@ -14,13 +15,24 @@ SHELL := /bin/sh
 # tool ignores and which may hold deliberately malformed inputs.
 GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prune -o -name '*.go' -print
 
-.PHONY: test test-go fmt-check vet lint bench fuzz run build
+.PHONY: test test-go deps-go fmt-check vet lint bench fuzz run build
 
 # Frontend, browser and desktop steps join as further prerequisites.
 test: test-go
 
-test-go: fmt-check vet
+test-go: deps-go fmt-check vet
 	$(GO) test -race -shuffle=on -timeout 15m ./...
+
+# The race detector needs cgo, so a C compiler.
+deps-go:
+	@if ! command -v gcc >/dev/null 2>&1; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing gcc (the race detector needs cgo)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gcc libc6-dev; \
+		else \
+			echo "gcc is missing: run 'sudo apt-get install gcc' (the race detector needs cgo)"; exit 1; \
+		fi; \
+	fi
 
 fmt-check:
 	@unformatted=$$($(GO_FILES) | xargs -r $(GOFMT) -l); \
