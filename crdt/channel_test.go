@@ -462,3 +462,15 @@ func TestMessageBinaryRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestMessageRowRefusesShortKeys(t *testing.T) {
+	ids := testIDs(2)
+	row, err := encMode.Marshal(wireMessage{ID: ids[0][:5], Channel: ids[1][:], Author: make([]byte, 32), Device: make([]byte, 32)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m Message
+	if err := m.UnmarshalBinary(row); err == nil {
+		t.Fatalf("a row with a 5-byte id decoded: %+v", m)
+	}
+}

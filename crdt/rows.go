@@ -5,17 +5,19 @@ import (
 	"slices"
 )
 
-// wireMessage is the stored form of a Message (see MarshalBinary).
+// wireMessage is the stored form of a Message (see MarshalBinary). Keys and
+// IDs are byte strings checked for their exact length on decoding, since
+// the CBOR decoder would zero-pad a short string into a fixed-size array.
 type wireMessage struct {
 	_         struct{} `cbor:",toarray"`
-	ID        ID
-	Channel   ID
-	Author    UserID
-	Device    DeviceID
+	ID        []byte
+	Channel   []byte
+	Author    []byte
+	Device    []byte
 	HLC       uint64
 	Text      string
 	ReplyTo   []byte
-	Mentions  []UserID
+	Mentions  [][]byte
 	Everyone  bool
 	EditedHLC uint64
 	EditedID  []byte
@@ -26,45 +28,77 @@ type wireMessage struct {
 type wireReaction struct {
 	_        struct{} `cbor:",toarray"`
 	Emoji    string
-	User     UserID
+	User     []byte
 	StampHLC uint64
-	StampID  ID
+	StampID  []byte
 	On       bool
 }
 
 // MarshalBinary encodes m for storage.
 func (m *Message) MarshalBinary() ([]byte, error) {
 	w := wireMessage{
-		ID: m.ID, Channel: m.Channel, Author: m.Author, Device: m.Device, HLC: uint64(m.HLC),
-		Text: m.Text, ReplyTo: m.ReplyTo.bytesOrNil(), Mentions: m.Mentions, Everyone: m.Everyone,
+		ID: m.ID[:], Channel: m.Channel[:], Author: m.Author[:], Device: m.Device[:], HLC: uint64(m.HLC),
+		Text: m.Text, ReplyTo: m.ReplyTo.bytesOrNil(), Everyone: m.Everyone,
 		EditedHLC: uint64(m.Edited.HLC), EditedID: m.Edited.ID.bytesOrNil(), Deleted: m.Deleted,
 	}
-	for _, r := range m.Reactions {
-		w.Reactions = append(w.Reactions, wireReaction{Emoji: r.Emoji, User: r.User, StampHLC: uint64(r.Stamp.HLC), StampID: r.Stamp.ID, On: r.On})
+	for i := range m.Mentions {
+		w.Mentions = append(w.Mentions, m.Mentions[i][:])
+	}
+	for i := range m.Reactions {
+		r := &m.Reactions[i]
+		w.Reactions = append(w.Reactions, wireReaction{Emoji: r.Emoji, User: r.User[:], StampHLC: uint64(r.Stamp.HLC), StampID: r.Stamp.ID[:], On: r.On})
 	}
 	return encMode.Marshal(w)
 }
 
 // UnmarshalBinary decodes what MarshalBinary encoded.
 func (m *Message) UnmarshalBinary(b []byte) error {
-	var w wireMessage
-	if err := decMode.Unmarshal(b, &w); err != nil {
+	if err := m.unmarshal(b); err != nil {
 		return fmt.Errorf("decode message row: %w", err)
 	}
+	return nil
+}
+
+func (m *Message) unmarshal(b []byte) error {
+	var w wireMessage
+	if err := decMode.Unmarshal(b, &w); err != nil {
+		return err
+	}
 	*m = Message{
-		ID: w.ID, Channel: w.Channel, Author: w.Author, Device: w.Device, HLC: HLC(w.HLC),
-		Text: w.Text, Mentions: w.Mentions, Everyone: w.Everyone, Deleted: w.Deleted,
+		HLC: HLC(w.HLC), Text: w.Text, Everyone: w.Everyone, Deleted: w.Deleted,
 		Edited: Stamp{HLC: HLC(w.EditedHLC)},
+	}
+	for _, f := range []struct {
+		dst, src []byte
+		what     string
+	}{{m.ID[:], w.ID, "id"}, {m.Channel[:], w.Channel, "channel"}, {m.Author[:], w.Author, "author"}, {m.Device[:], w.Device, "device"}} {
+		if err := copyFixed(f.dst, f.src, false, f.what); err != nil {
+			return err
+		}
 	}
 	var err error
 	if m.ReplyTo, err = idOrZero(w.ReplyTo); err != nil {
-		return fmt.Errorf("decode message row: %w", err)
+		return err
 	}
 	if m.Edited.ID, err = idOrZero(w.EditedID); err != nil {
-		return fmt.Errorf("decode message row: %w", err)
+		return err
+	}
+	for _, u := range w.Mentions {
+		var id UserID
+		if err := copyFixed(id[:], u, false, "mention"); err != nil {
+			return err
+		}
+		m.Mentions = append(m.Mentions, id)
 	}
 	for _, r := range w.Reactions {
-		m.Reactions = append(m.Reactions, Reaction{Emoji: r.Emoji, User: r.User, Stamp: Stamp{HLC(r.StampHLC), r.StampID}, On: r.On})
+		re := Reaction{Emoji: r.Emoji, Stamp: Stamp{HLC: HLC(r.StampHLC)}, On: r.On}
+		if err := copyFixed(re.User[:], r.User, false, "reaction user"); err != nil {
+			return err
+		}
+		if err := copyFixed(re.Stamp.ID[:], r.StampID, false, "reaction stamp"); err != nil {
+			return err
+		}
+		m.Reactions = append(m.Reactions, re)
 	}
 	return nil
 }
