@@ -327,7 +327,8 @@ type Verifier struct {
 // NewVerifier returns a Verifier.
 func NewVerifier() *Verifier { return &Verifier{} }
 
-// Decode parses and verifies an op received at time now.
+// Decode parses and verifies an op received at time now. The op keeps b as
+// its encoding: the caller must not modify b afterwards.
 func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 	op, err := parse(b, false)
 	if err != nil {
@@ -347,6 +348,7 @@ func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 
 // DecodeStored parses an op without verifying its signatures, clock or
 // canonical form. It is only for bytes this node verified before storing.
+// Like Decode, the op keeps b.
 func DecodeStored(b []byte) (*Op, error) { return parse(b, true) }
 
 // parse decodes and checks the shape of an op; trusted skips the canonical
