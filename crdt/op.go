@@ -346,6 +346,19 @@ func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 	return op, nil
 }
 
+// WireID returns the ID of b if b is a full op in canonical form, without
+// checking signatures. Gossip uses it as the message ID: purged and
+// non-canonical variants of an op share its ID but not its bytes, so they
+// must not be able to claim that message ID first and have the real op
+// dropped as a duplicate.
+func WireID(b []byte) (ID, bool) {
+	op, err := parse(b, false)
+	if err != nil || op.purged {
+		return ID{}, false
+	}
+	return op.ID, true
+}
+
 // DecodeStored parses an op without verifying its signatures, clock or
 // canonical form. It is only for bytes this node verified before storing.
 // Like Decode, the op keeps b.

@@ -635,3 +635,21 @@ func mustMarshal(t *testing.T, w wireOp) []byte {
 	}
 	return b
 }
+
+func TestWireID(t *testing.T) {
+	f := newOpFixture(t)
+	post := f.sign(t, KindPost)
+	if id, ok := WireID(post.Encoded()); !ok || id != post.ID {
+		t.Fatalf("WireID of a full op = %s, %v", id, ok)
+	}
+	nonCanonical := slices.Concat([]byte{0x85, 0x18, 0x01}, post.Encoded()[2:])
+	for name, b := range map[string][]byte{
+		"purged":        post.Purge().Encoded(),
+		"non-canonical": nonCanonical,
+		"garbage":       []byte("x"),
+	} {
+		if _, ok := WireID(b); ok {
+			t.Errorf("WireID accepted a %s op", name)
+		}
+	}
+}

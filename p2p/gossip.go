@@ -1,0 +1,209 @@
+package p2p
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	pubsub "github.com/libp2p/go-libp2p-pubsub"
+	pb "github.com/libp2p/go-libp2p-pubsub/pb"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// Verdict is a membership decision on an op's author.
+type Verdict int
+
+const (
+	// Accept: the author may write to the op's log.
+	Accept Verdict = iota
+	// Ignore: not known yet (the admission may still be on its way); the op
+	// is not forwarded, but the peer that sent it is not penalized.
+	Ignore
+	// Reject: the author may not write here; the sender is penalized.
+	Reject
+)
+
+// Admit decides whether an op's author may write to its log. The
+// communities layer supplies the real check; it must be cheap, since it
+// runs for every gossiped op before forwarding.
+type Admit func(op *crdt.Op) Verdict
+
+// AdmitAll accepts every author: for tests and tools without communities.
+func AdmitAll(*crdt.Op) Verdict { return Accept }
+
+// Gossip joins gossipsub topics for logs and validates what they carry.
+type Gossip struct {
+	self     peer.ID
+	ps       *pubsub.PubSub
+	verifier *crdt.Verifier
+	admit    Admit
+	now      func() time.Time
+
+	mesh   *meshTracer
+	mu     sync.Mutex
+	scores map[peer.ID]float64
+	rounds int // scoring rounds seen
+}
+
+// NewGossip starts gossipsub on h. Messages carry no pubsub signature or
+// author (ops are signed themselves); the message ID is the op's ID. Own
+// ops are flood-published to every topic peer, not only the mesh: a
+// message sent before the first heartbeat grafts a mesh would otherwise
+// reach nobody, and chat traffic is light enough to afford it.
+func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
+	g := &Gossip{self: h.ID(), verifier: crdt.NewVerifier(), admit: admit, now: time.Now, mesh: newMeshTracer()}
+	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
+		pubsub.WithNoAuthor(),
+		pubsub.WithMessageIdFn(messageID),
+		pubsub.WithFloodPublish(true),
+		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
+		pubsub.WithPeerScoreInspect(g.keepScores, scoreDecayInterval),
+		pubsub.WithMaxMessageSize(4*crdt.MaxOpSize),
+		pubsub.WithRawTracer(g.mesh),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("gossipsub: %w", err)
+	}
+	g.ps = ps
+	return g, nil
+}
+
+func (g *Gossip) keepScores(scores map[peer.ID]float64) {
+	g.mu.Lock()
+	g.scores = scores
+	g.rounds++
+	g.mu.Unlock()
+}
+
+// Score returns a peer's gossip score as of the last scoring round (once
+// a second), for diagnostics and the network view.
+func (g *Gossip) Score(p peer.ID) float64 {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.scores[p]
+}
+
+// messageID is the op's ID for full canonical ops. Anything else gets the
+// hash of its bytes, so that a variant of an op cannot take the op's
+// message ID (see crdt.WireID).
+func messageID(m *pb.Message) string {
+	if id, ok := crdt.WireID(m.Data); ok {
+		return string(id[:])
+	}
+	sum := sha256.Sum256(m.Data)
+	return "x" + string(sum[:])
+}
+
+// TopicName derives the topic of a log from its community's secret, so
+// that only those who hold the secret can find or join the topic.
+func TopicName(secret []byte, log crdt.ID) string {
+	mac := hmac.New(sha256.New, secret)
+	mac.Write([]byte("ancore/topic/1\x00"))
+	mac.Write(log[:])
+	return "ancore/" + hex.EncodeToString(mac.Sum(nil)[:20])
+}
+
+// Topic is a joined log topic.
+type Topic struct {
+	g     *Gossip
+	log   crdt.ID
+	topic *pubsub.Topic
+	sub   *pubsub.Subscription
+}
+
+// Join subscribes to the topic of log. Ops it delivers have passed
+// validation: decoding, signatures, the log check and Admit.
+func (g *Gossip) Join(secret []byte, log crdt.ID) (*Topic, error) {
+	name := TopicName(secret, log)
+	if err := g.ps.RegisterTopicValidator(name, g.validator(log)); err != nil {
+		return nil, fmt.Errorf("join %s: %w", log, err)
+	}
+	t, err := g.ps.Join(name)
+	if err != nil {
+		g.ps.UnregisterTopicValidator(name)
+		return nil, fmt.Errorf("join %s: %w", log, err)
+	}
+	if err := t.SetScoreParams(topicScoreParams()); err != nil {
+		t.Close()
+		g.ps.UnregisterTopicValidator(name)
+		return nil, fmt.Errorf("join %s: %w", log, err)
+	}
+	sub, err := t.Subscribe()
+	if err != nil {
+		t.Close()
+		g.ps.UnregisterTopicValidator(name)
+		return nil, fmt.Errorf("join %s: %w", log, err)
+	}
+	return &Topic{g: g, log: log, topic: t, sub: sub}, nil
+}
+
+// validator refuses, before anything is forwarded: ops that do not decode
+// or verify (penalized), full copies only — a purged op has no place on
+// gossip — ops of another log, and ops whose author Admit refuses.
+func (g *Gossip) validator(log crdt.ID) pubsub.ValidatorEx {
+	return func(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		op, err := g.verifier.Decode(m.Data, g.now())
+		if err != nil || op.Purged() || op.Log() != log {
+			return pubsub.ValidationReject
+		}
+		switch g.admit(op) {
+		case Accept:
+			m.ValidatorData = op
+			return pubsub.ValidationAccept
+		case Ignore:
+			return pubsub.ValidationIgnore
+		}
+		return pubsub.ValidationReject
+	}
+}
+
+// Publish sends op to the topic's peers.
+func (t *Topic) Publish(ctx context.Context, op *crdt.Op) error {
+	if op.Log() != t.log {
+		return fmt.Errorf("publish: op of log %s on topic of %s", op.Log(), t.log)
+	}
+	return t.topic.Publish(ctx, op.Encoded())
+}
+
+// Next returns the next verified op another peer sent on the topic.
+func (t *Topic) Next(ctx context.Context) (*crdt.Op, peer.ID, error) {
+	for {
+		m, err := t.sub.Next(ctx)
+		if err != nil {
+			return nil, "", err
+		}
+		if m.ReceivedFrom == t.g.self {
+			continue
+		}
+		op, ok := m.ValidatorData.(*crdt.Op)
+		if !ok {
+			return nil, "", errors.New("gossip: message without a validated op")
+		}
+		return op, m.ReceivedFrom, nil
+	}
+}
+
+// Peers returns the peers known to be subscribed to the topic.
+func (t *Topic) Peers() []peer.ID { return t.topic.ListPeers() }
+
+// MeshPeers returns the peers this node exchanges the topic's messages with
+// in full (gossipsub's mesh).
+func (t *Topic) MeshPeers() []peer.ID { return t.g.mesh.peers(t.topic.String()) }
+
+// Close leaves the topic.
+func (t *Topic) Close() error {
+	t.sub.Cancel()
+	err := t.topic.Close()
+	if uerr := t.g.ps.UnregisterTopicValidator(t.topic.String()); err == nil {
+		err = uerr
+	}
+	return err
+}
