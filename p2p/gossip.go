@@ -17,6 +17,9 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// ErrTopicClosed: the topic was closed while waiting for an op.
+var ErrTopicClosed = errors.New("topic closed")
+
 // Verdict is a membership decision on an op's author.
 type Verdict int
 
@@ -177,6 +180,9 @@ func (t *Topic) Publish(ctx context.Context, op *crdt.Op) error {
 func (t *Topic) Next(ctx context.Context) (*crdt.Op, peer.ID, error) {
 	for {
 		m, err := t.sub.Next(ctx)
+		if errors.Is(err, pubsub.ErrSubscriptionCancelled) {
+			return nil, "", ErrTopicClosed
+		}
 		if err != nil {
 			return nil, "", err
 		}

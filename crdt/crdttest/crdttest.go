@@ -45,6 +45,21 @@ func NewAuthor(tb testing.TB, community, channel string) *Author {
 	}
 }
 
+// Peer returns an author for another user writing to the same channel
+// under the same epoch key, with a clock and heads of its own.
+func (a *Author) Peer(tb testing.TB) *Author {
+	tb.Helper()
+	u, err := crdt.NewUser()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	d, err := crdt.NewDevice(u)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return &Author{User: u, Device: d, Key: a.Key, Clock: crdt.NewClock(nil), Community: a.Community, Channel: a.Channel}
+}
+
 // Keyring returns a ring holding the author's epoch key.
 func (a *Author) Keyring() crdt.Keyring { return crdt.Keyring{a.Key.ID(): a.Key} }
 

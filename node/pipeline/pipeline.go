@@ -46,32 +46,14 @@ func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
 	rejected := make([]error, len(raws))
 	entries := make([]store.Entry, len(raws))
 	keys, now := p.keys(), p.now()
-
-	const chunk = 64
-	var wg sync.WaitGroup
-	for lo := 0; lo < len(raws); lo += chunk {
-		wg.Go(func() {
-			p.cores <- struct{}{}
-			defer func() { <-p.cores }()
-			for i := lo; i < min(lo+chunk, len(raws)); i++ {
-				op, err := p.verifier.Decode(raws[i], now)
-				if err != nil {
-					rejected[i] = err
-					continue
-				}
-				// An authentic op is stored even when its body cannot be
-				// read: without the key it waits in the sealed list, purged
-				// it is kept as it is; with a key it fails to open under,
-				// its zero body is applied and changes nothing, as on every
-				// other replica.
-				body, err := op.Open(keys)
-				readable := !errors.Is(err, crdt.ErrNoKey) && !errors.Is(err, crdt.ErrPurged)
-				entries[i] = store.Entry{Op: op, Body: body, Readable: readable}
-			}
-		})
-	}
-	wg.Wait()
-
+	p.onCores(len(raws), func(i int) {
+		op, err := p.verifier.Decode(raws[i], now)
+		if err != nil {
+			rejected[i] = err
+			return
+		}
+		entries[i] = open(op, keys)
+	})
 	accepted := entries[:0:0]
 	for i := range entries {
 		if rejected[i] == nil {
@@ -79,4 +61,40 @@ func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
 		}
 	}
 	return rejected, p.store.Ingest(ctx, accepted)
+}
+
+// IngestVerified stores ops that were decoded and verified already (by a
+// gossip validator), opening their bodies on every core.
+func (p *Pipeline) IngestVerified(ctx context.Context, ops []*crdt.Op) error {
+	entries := make([]store.Entry, len(ops))
+	keys := p.keys()
+	p.onCores(len(ops), func(i int) { entries[i] = open(ops[i], keys) })
+	return p.store.Ingest(ctx, entries)
+}
+
+// open makes the store entry of an authentic op. It is stored even when
+// its body cannot be read: without the key it waits in the sealed list,
+// purged it is kept as it is; with a key it fails to open under, its zero
+// body is applied and changes nothing, as on every other replica.
+func open(op *crdt.Op, keys crdt.Keyring) store.Entry {
+	body, err := op.Open(keys)
+	readable := !errors.Is(err, crdt.ErrNoKey) && !errors.Is(err, crdt.ErrPurged)
+	return store.Entry{Op: op, Body: body, Readable: readable}
+}
+
+// onCores runs work(i) for i in [0, n), in chunks, on at most one
+// goroutine per core across all calls.
+func (p *Pipeline) onCores(n int, work func(i int)) {
+	const chunk = 64
+	var wg sync.WaitGroup
+	for lo := 0; lo < n; lo += chunk {
+		wg.Go(func() {
+			p.cores <- struct{}{}
+			defer func() { <-p.cores }()
+			for i := lo; i < min(lo+chunk, n); i++ {
+				work(i)
+			}
+		})
+	}
+	wg.Wait()
 }

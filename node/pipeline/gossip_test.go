@@ -1,0 +1,185 @@
+package pipeline
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"fmt"
+	mrand "math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/crdt/crdttest"
+	"github.com/ancore/ancore/node/store"
+	"github.com/ancore/ancore/p2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
+)
+
+// replica is one in-process peer: a store fed by a pipeline that follows
+// the channel's gossip topic.
+type replica struct {
+	author *crdttest.Author
+	host   host.Host
+	store  *store.Store
+	topic  *p2p.Topic
+}
+
+func newReplica(t *testing.T, author *crdttest.Author) *replica {
+	t.Helper()
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	g, err := p2p.NewGossip(t.Context(), h, p2p.AdmitAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	topic, err := g.Join([]byte("secret"), author.Channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := newStore(t)
+	pipe := New(st, author.Keyring)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- pipe.Follow(ctx, topic) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("follow: %v", err)
+		}
+		topic.Close()
+	})
+	return &replica{author: author, host: h, store: st, topic: topic}
+}
+
+// write authors an op the way a node does: store it locally, then gossip it.
+func (r *replica) write(t *testing.T, o crdt.Opened) {
+	t.Helper()
+	if err := r.store.Ingest(t.Context(), []store.Entry{{Op: o.Op, Body: o.Body, Readable: true, Local: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.topic.Publish(t.Context(), o.Op); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func inMesh(r *replica, p peer.ID) bool {
+	for _, q := range r.topic.MeshPeers() {
+		if q == p {
+			return true
+		}
+	}
+	return false
+}
+
+// TestTenReplicasConverge: ten peers on a random connected graph, random
+// publishers posting, editing and reacting; every replica ends with the
+// same channel, byte for byte.
+func TestTenReplicasConverge(t *testing.T) {
+	const n, ops = 10, 120
+	first := crdttest.NewAuthor(t, "c", "general")
+	rs := make([]*replica, n)
+	for i := range rs {
+		a := first
+		if i > 0 {
+			a = first.Peer(t)
+		}
+		rs[i] = newReplica(t, a)
+	}
+	// A line keeps the graph connected; extra random edges make it a mesh.
+	type edge struct{ a, b int }
+	var edges []edge
+	for i := 1; i < n; i++ {
+		edges = append(edges, edge{i - 1, i})
+		if j := mrand.IntN(i); j != i-1 {
+			edges = append(edges, edge{j, i})
+		}
+	}
+	for _, e := range edges {
+		a, b := rs[e.a].host, rs[e.b].host
+		if err := a.Connect(t.Context(), peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range edges {
+		waitFor(t, "the mesh to form", func() bool {
+			return inMesh(rs[e.a], rs[e.b].host.ID()) && inMesh(rs[e.b], rs[e.a].host.ID())
+		})
+	}
+
+	var ids []crdt.ID
+	var posts []crdt.ID
+	for i := range ops {
+		r := rs[mrand.IntN(n)]
+		var o crdt.Opened
+		switch k := mrand.IntN(10); {
+		case len(posts) == 0 || k < 6:
+			o = r.author.Post(t, fmt.Sprintf("message %d", i))
+			posts = append(posts, o.ID)
+		case k < 8:
+			o = r.author.Sign(t, crdt.KindReact, posts[mrand.IntN(len(posts))], crdt.Body{Emoji: "👍"})
+		default:
+			// Only the author's edits count; others' are ops all the same.
+			o = r.author.Sign(t, crdt.KindEdit, posts[mrand.IntN(len(posts))], crdt.Body{Text: fmt.Sprintf("edit %d", i)})
+		}
+		r.write(t, o)
+		ids = append(ids, o.ID)
+	}
+	for i, r := range rs {
+		waitFor(t, fmt.Sprintf("replica %d to hold every op", i), func() bool {
+			for _, id := range ids {
+				if ok, err := r.store.Has(id); err != nil || !ok {
+					return false
+				}
+			}
+			return true
+		})
+	}
+	want := channelBytes(t, rs[0].store, first.Channel)
+	for i, r := range rs[1:] {
+		if got := channelBytes(t, r.store, first.Channel); !bytes.Equal(got, want) {
+			t.Fatalf("replica %d differs from replica 0", i+1)
+		}
+	}
+}
+
+// channelBytes renders every live row of a channel, newest page first.
+func channelBytes(t *testing.T, st *store.Store, channel crdt.ID) []byte {
+	t.Helper()
+	var out bytes.Buffer
+	page := store.Page{Limit: store.MaxPageLimit}
+	for {
+		msgs, err := st.Messages(channel, page)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(msgs) == 0 {
+			return out.Bytes()
+		}
+		for _, m := range msgs {
+			b, err := m.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			out.Write(b)
+		}
+		page.Before = msgs[0].ID
+	}
+}
