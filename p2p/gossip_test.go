@@ -15,12 +15,18 @@ import (
 
 var testSecret = []byte("community secret for tests")
 
-// testHost starts a host with a fresh device key and small limits.
+// testHost starts a host on loopback with a fresh device key and small
+// limits.
 func testHost(t *testing.T) host.Host {
+	t.Helper()
+	return testHostOn(t, "/ip4/127.0.0.1/tcp/0")
+}
+
+func testHostOn(t *testing.T, listen string) host.Host {
 	t.Helper()
 	seed := make([]byte, 32)
 	rand.Read(seed)
-	h, err := NewHost(HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
+	h, err := NewHost(HostConfig{DeviceSeed: seed, Listen: []string{listen}, Memory: 32 << 20, FDs: 64})
 	if err != nil {
 		t.Fatal(err)
 	}
