@@ -79,6 +79,10 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
 	return g, nil
 }
 
+// PubSub returns the underlying router, for joining topics without
+// Ancore's validation: benchmarks measure gossipsub itself through it.
+func (g *Gossip) PubSub() *pubsub.PubSub { return g.ps }
+
 func (g *Gossip) keepScores(scores map[peer.ID]float64) {
 	g.mu.Lock()
 	g.scores = scores

@@ -22,11 +22,14 @@ import (
 type replica struct {
 	author *crdttest.Author
 	host   host.Host
+	gossip *p2p.Gossip
 	store  *store.Store
 	topic  *p2p.Topic
 }
 
-func newReplica(t *testing.T, author *crdttest.Author) *replica {
+// newReplica starts a replica; stored, if not nil, hears of each committed
+// batch.
+func newReplica(t testing.TB, author *crdttest.Author, stored func([]store.Entry)) *replica {
 	t.Helper()
 	seed := make([]byte, 32)
 	rand.Read(seed)
@@ -35,7 +38,7 @@ func newReplica(t *testing.T, author *crdttest.Author) *replica {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { h.Close() })
-	g, err := p2p.NewGossip(t.Context(), h, p2p.AdmitAll)
+	g, err := p2p.NewGossip(context.Background(), h, p2p.AdmitAll)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,6 +48,9 @@ func newReplica(t *testing.T, author *crdttest.Author) *replica {
 	}
 	st := newStore(t)
 	pipe := New(st, author.Keyring)
+	if stored != nil {
+		pipe.OnStored(stored)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- pipe.Follow(ctx, topic) }()
@@ -55,21 +61,27 @@ func newReplica(t *testing.T, author *crdttest.Author) *replica {
 		}
 		topic.Close()
 	})
-	return &replica{author: author, host: h, store: st, topic: topic}
+	return &replica{author: author, host: h, gossip: g, store: st, topic: topic}
 }
 
-// write authors an op the way a node does: store it locally, then gossip it.
-func (r *replica) write(t *testing.T, o crdt.Opened) {
+// write authors an op the way a node does: it gossips the op while storing
+// it, and returns once both are done. Publishing need not wait for the
+// local commit: if that failed, peers would still have the op.
+func (r *replica) write(t testing.TB, o crdt.Opened) {
 	t.Helper()
-	if err := r.store.Ingest(t.Context(), []store.Entry{{Op: o.Op, Body: o.Body, Readable: true, Local: true}}); err != nil {
+	stored := make(chan error, 1)
+	go func() {
+		stored <- r.store.Ingest(context.Background(), []store.Entry{{Op: o.Op, Body: o.Body, Readable: true, Local: true}})
+	}()
+	if err := r.topic.Publish(context.Background(), o.Op); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.topic.Publish(t.Context(), o.Op); err != nil {
+	if err := <-stored; err != nil {
 		t.Fatal(err)
 	}
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
+func waitFor(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for !cond() {
@@ -95,35 +107,7 @@ func inMesh(r *replica, p peer.ID) bool {
 func TestTenReplicasConverge(t *testing.T) {
 	const n, ops = 10, 120
 	first := crdttest.NewAuthor(t, "c", "general")
-	rs := make([]*replica, n)
-	for i := range rs {
-		a := first
-		if i > 0 {
-			a = first.Peer(t)
-		}
-		rs[i] = newReplica(t, a)
-	}
-	// A line keeps the graph connected; extra random edges make it a mesh.
-	type edge struct{ a, b int }
-	var edges []edge
-	for i := 1; i < n; i++ {
-		edges = append(edges, edge{i - 1, i})
-		if j := mrand.IntN(i); j != i-1 {
-			edges = append(edges, edge{j, i})
-		}
-	}
-	for _, e := range edges {
-		a, b := rs[e.a].host, rs[e.b].host
-		if err := a.Connect(t.Context(), peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, e := range edges {
-		waitFor(t, "the mesh to form", func() bool {
-			return inMesh(rs[e.a], rs[e.b].host.ID()) && inMesh(rs[e.b], rs[e.a].host.ID())
-		})
-	}
-
+	rs := replicas(t, n, first, nil)
 	var ids []crdt.ID
 	var posts []crdt.ID
 	for i := range ops {
@@ -160,8 +144,47 @@ func TestTenReplicasConverge(t *testing.T) {
 	}
 }
 
+// replicas starts n replicas, first writing as author and the others as
+// its peers, on a random connected graph, and waits for the topic's mesh.
+func replicas(t testing.TB, n int, author *crdttest.Author, stored func(i int, es []store.Entry)) []*replica {
+	t.Helper()
+	rs := make([]*replica, n)
+	for i := range rs {
+		a := author
+		if i > 0 {
+			a = author.Peer(t)
+		}
+		var hook func([]store.Entry)
+		if stored != nil {
+			hook = func(es []store.Entry) { stored(i, es) }
+		}
+		rs[i] = newReplica(t, a, hook)
+	}
+	// A line keeps the graph connected; extra random edges make it a mesh.
+	type edge struct{ a, b int }
+	var edges []edge
+	for i := 1; i < n; i++ {
+		edges = append(edges, edge{i - 1, i})
+		if j := mrand.IntN(i); j != i-1 {
+			edges = append(edges, edge{j, i})
+		}
+	}
+	for _, e := range edges {
+		a, b := rs[e.a].host, rs[e.b].host
+		if err := a.Connect(context.Background(), peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, e := range edges {
+		waitFor(t, "the mesh to form", func() bool {
+			return inMesh(rs[e.a], rs[e.b].host.ID()) && inMesh(rs[e.b], rs[e.a].host.ID())
+		})
+	}
+	return rs
+}
+
 // channelBytes renders every live row of a channel, newest page first.
-func channelBytes(t *testing.T, st *store.Store, channel crdt.ID) []byte {
+func channelBytes(t testing.TB, st *store.Store, channel crdt.ID) []byte {
 	t.Helper()
 	var out bytes.Buffer
 	page := store.Page{Limit: store.MaxPageLimit}

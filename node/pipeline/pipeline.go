@@ -26,6 +26,23 @@ type Pipeline struct {
 	// goroutine per core, so the store's committer is never starved of CPU:
 	// it is the serial stage every op passes through.
 	cores chan struct{}
+	// stored, if set, hears of every batch once it has committed.
+	stored func([]store.Entry)
+}
+
+// OnStored registers fn to be called with every batch of ops once it is
+// durably stored; set it before the pipeline is used.
+func (p *Pipeline) OnStored(fn func([]store.Entry)) { p.stored = fn }
+
+// save ingests entries and reports them once committed.
+func (p *Pipeline) save(ctx context.Context, entries []store.Entry) error {
+	if err := p.store.Ingest(ctx, entries); err != nil {
+		return err
+	}
+	if p.stored != nil && len(entries) > 0 {
+		p.stored(entries)
+	}
+	return nil
 }
 
 // New returns a pipeline into st. keys returns the current key ring; the
@@ -60,7 +77,7 @@ func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
 			accepted = append(accepted, entries[i])
 		}
 	}
-	return rejected, p.store.Ingest(ctx, accepted)
+	return rejected, p.save(ctx, accepted)
 }
 
 // IngestVerified stores ops that were decoded and verified already (by a
@@ -69,7 +86,7 @@ func (p *Pipeline) IngestVerified(ctx context.Context, ops []*crdt.Op) error {
 	entries := make([]store.Entry, len(ops))
 	keys := p.keys()
 	p.onCores(len(ops), func(i int) { entries[i] = open(ops[i], keys) })
-	return p.store.Ingest(ctx, entries)
+	return p.save(ctx, entries)
 }
 
 // open makes the store entry of an authentic op. It is stored even when

@@ -11,7 +11,7 @@ import (
 	"github.com/ancore/ancore/node/store"
 )
 
-func newStore(t *testing.T) *store.Store {
+func newStore(t testing.TB) *store.Store {
 	t.Helper()
 	st, err := store.Open(filepath.Join(t.TempDir(), "ancore.db"), nil)
 	if err != nil {
