@@ -1,7 +1,8 @@
-// Package node is the Ancore application: it wires a device's identity and
-// its store into one running node; networking (which feeds received ops
-// through node/pipeline), the local API and the UI attach here as they
-// arrive. Binaries (cmd/ancore) and the desktop shell build a node
+// Package node is the Ancore application: it wires a device's identity,
+// its store and its libp2p host (with LAN discovery and redialing of known
+// peers) into one running node; channel topics (fed into the store through
+// node/pipeline) come with communities, and the local API and the UI attach
+// here as they arrive. Binaries (cmd/ancore) and the desktop shell build a node
 // from a Config and Run it; nothing else imports this package.
 package node
 
@@ -14,6 +15,9 @@ import (
 	"path/filepath"
 
 	"github.com/ancore/ancore/node/store"
+	"github.com/ancore/ancore/p2p"
+	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // StoreFile is the name of the store inside the data folder.
@@ -25,14 +29,26 @@ type Config struct {
 	DataDir string
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Listen holds libp2p multiaddrs; none means TCP and QUIC on every
+	// interface, on random ports.
+	Listen []string
+	// Bootstrap holds peers to connect to (multiaddrs ending in /p2p/ID).
+	Bootstrap []string
+	// NoLAN turns mDNS discovery off.
+	NoLAN bool
 }
+
+// DefaultListen is where a node listens when Config.Listen is empty.
+var DefaultListen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
 
 // Node is one running Ancore node (one device).
 type Node struct {
-	cfg      Config
-	log      *slog.Logger
-	store    *store.Store
-	identity *Identity
+	cfg       Config
+	log       *slog.Logger
+	store     *store.Store
+	identity  *Identity
+	host      host.Host
+	bootstrap []peer.AddrInfo
 }
 
 // New opens the node's data folder, its store and its identity (creating
@@ -56,8 +72,38 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	return &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), store: st, identity: id}, nil
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), store: st, identity: id}
+	for _, a := range cfg.Bootstrap {
+		pi, err := peer.AddrInfoFromString(a)
+		if err != nil {
+			st.Close()
+			return nil, fmt.Errorf("node: bootstrap address %q: %w", a, err)
+		}
+		n.bootstrap = append(n.bootstrap, *pi)
+	}
+	listen := cfg.Listen
+	if len(listen) == 0 {
+		listen = DefaultListen
+	}
+	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen}); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	return n, nil
 }
+
+// Addrs returns the node's full libp2p addresses (with /p2p/ID), which
+// other nodes can take as bootstrap addresses.
+func (n *Node) Addrs() []string {
+	var out []string
+	for _, a := range n.host.Addrs() {
+		out = append(out, a.String()+"/p2p/"+n.host.ID().String())
+	}
+	return out
+}
+
+// Peers returns the peers the node is connected to.
+func (n *Node) Peers() []peer.ID { return n.host.Network().Peers() }
 
 // Identity returns the node's user and device identity.
 func (n *Node) Identity() *Identity { return n.identity }
@@ -65,12 +111,28 @@ func (n *Node) Identity() *Identity { return n.identity }
 // DataDir returns the node's data folder.
 func (n *Node) DataDir() string { return n.cfg.DataDir }
 
-// Run serves until ctx is done, then closes the store, which waits for
-// every queued write to commit.
+// Run keeps the node connected — to bootstrap peers and, unless NoLAN, to
+// peers found on the LAN — until ctx is done, then closes the host and the
+// store, which waits for every queued write to commit.
 func (n *Node) Run(ctx context.Context) error {
 	u, d := n.identity.User.ID(), n.identity.Device.ID()
-	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir)
-	<-ctx.Done()
+	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
+	dialer := p2p.NewDialer(n.host)
+	for _, pi := range n.bootstrap {
+		dialer.Add(pi)
+	}
+	var err error
+	if !n.cfg.NoLAN {
+		var lan *p2p.LAN
+		if lan, err = p2p.StartLAN(n.host, dialer); err != nil {
+			err = fmt.Errorf("node: LAN discovery: %w", err)
+		} else {
+			defer lan.Close()
+		}
+	}
+	if err == nil {
+		dialer.Run(ctx)
+	}
 	n.log.Info("node stopping")
-	return n.store.Close()
+	return errors.Join(err, n.host.Close(), n.store.Close())
 }

@@ -5,14 +5,16 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/ancore/ancore/node/store"
 )
 
 func TestIdentityPersists(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "data")
-	n, err := New(Config{DataDir: dir})
+	n, err := New(testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -35,11 +37,11 @@ func TestIdentityPersists(t *testing.T) {
 		}
 	}
 
-	again, err := New(Config{DataDir: dir})
+	again, err := New(testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer again.store.Close()
+	defer stop(t, again)
 	if again.Identity().User.ID() != user || again.Identity().Device.ID() != device {
 		t.Fatal("identity changed across restarts")
 	}
@@ -50,12 +52,12 @@ func TestIdentityPersists(t *testing.T) {
 
 func TestSecondNodeOnSameDataIsRefused(t *testing.T) {
 	dir := t.TempDir()
-	n, err := New(Config{DataDir: dir})
+	n, err := New(testConfig(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer n.store.Close()
-	if _, err := New(Config{DataDir: dir}); !errors.Is(err, store.ErrLocked) {
+	defer stop(t, n)
+	if _, err := New(testConfig(dir)); !errors.Is(err, store.ErrLocked) {
 		t.Fatalf("second node on the same data folder: %v, want ErrLocked", err)
 	}
 }
@@ -70,7 +72,7 @@ func TestDamagedIdentityIsAnError(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.Close()
-	if _, err := New(Config{DataDir: dir}); err == nil {
+	if _, err := New(testConfig(dir)); err == nil {
 		t.Fatal("a node started on a damaged identity")
 	}
 }
@@ -79,4 +81,64 @@ func TestNoDataDir(t *testing.T) {
 	if _, err := New(Config{}); err == nil {
 		t.Fatal("New without a data folder succeeded")
 	}
+}
+
+// testConfig is a node on loopback without LAN discovery, so that tests
+// running side by side do not find each other.
+func testConfig(dir string) Config {
+	return Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
+}
+
+// stop runs n with a finished context, which closes it.
+func stop(t *testing.T, n *Node) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := n.Run(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestBootstrap(t *testing.T) {
+	a, err := New(testConfig(t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := testConfig(t.TempDir())
+	cfg.Bootstrap = a.Addrs()
+	b, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 2)
+	go func() { done <- a.Run(ctx) }()
+	go func() { done <- b.Run(ctx) }()
+	deadline := time.Now().Add(20 * time.Second)
+	for !slices.Contains(b.Peers(), a.host.ID()) {
+		if time.Now().After(deadline) {
+			t.Fatal("b did not connect to its bootstrap peer")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+}
+
+func TestBadBootstrapAddress(t *testing.T) {
+	cfg := testConfig(t.TempDir())
+	cfg.Bootstrap = []string{"/ip4/127.0.0.1/tcp/1"} // no /p2p/ID
+	if _, err := New(cfg); err == nil {
+		t.Fatal("a bootstrap address without a peer ID was accepted")
+	}
+	// The store was closed again: the folder can be opened.
+	n, err := New(testConfig(cfg.DataDir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	stop(t, n)
 }

@@ -1,10 +1,6 @@
 package p2p
 
 import (
-	"context"
-	"log/slog"
-	"time"
-
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 	"github.com/libp2p/go-libp2p/p2p/discovery/mdns"
@@ -15,19 +11,17 @@ import (
 // decided by the community secrets it holds, not by being found.
 const MDNSService = "_ancore._udp"
 
-// LAN finds Ancore peers on the local network by mDNS and connects to
-// them, which is all LAN-only mode needs.
+// LAN finds Ancore peers on the local network by mDNS and hands them to a
+// Dialer, which connects and keeps reconnecting: all LAN-only mode needs.
 type LAN struct {
-	host host.Host
-	log  *slog.Logger
-	svc  mdns.Service
-	ctx  context.Context
+	host   host.Host
+	dialer *Dialer
+	svc    mdns.Service
 }
 
-// StartLAN announces h and connects to the peers it hears of until ctx
-// ends or Close is called.
-func StartLAN(ctx context.Context, h host.Host, log *slog.Logger) (*LAN, error) {
-	l := &LAN{host: h, log: log, ctx: ctx}
+// StartLAN announces h and adds the peers it hears of to d until Close.
+func StartLAN(h host.Host, d *Dialer) (*LAN, error) {
+	l := &LAN{host: h, dialer: d}
 	l.svc = mdns.NewMdnsService(h, MDNSService, l)
 	if err := l.svc.Start(); err != nil {
 		return nil, err
@@ -36,18 +30,7 @@ func StartLAN(ctx context.Context, h host.Host, log *slog.Logger) (*LAN, error) 
 }
 
 // HandlePeerFound implements mdns.Notifee.
-func (l *LAN) HandlePeerFound(pi peer.AddrInfo) {
-	if pi.ID == l.host.ID() {
-		return
-	}
-	go func() {
-		ctx, cancel := context.WithTimeout(l.ctx, 10*time.Second)
-		defer cancel()
-		if err := l.host.Connect(ctx, pi); err != nil {
-			l.log.Debug("connect to LAN peer", "peer", pi.ID, "err", err)
-		}
-	}()
-}
+func (l *LAN) HandlePeerFound(pi peer.AddrInfo) { l.dialer.Add(pi) }
 
 // Close stops announcing and listening.
 func (l *LAN) Close() error { return l.svc.Close() }

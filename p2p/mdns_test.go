@@ -1,21 +1,19 @@
 package p2p
 
-import (
-	"log/slog"
-	"testing"
-)
+import "testing"
 
 // Two hosts in one process find each other by mDNS on the machine's
-// interfaces. The test across network namespaces (separate stacks) lives
-// with the node binary.
+// interfaces (they listen on all of them, as LAN nodes do).
 func TestLANFindsPeers(t *testing.T) {
 	a, b := testHostOn(t, "/ip4/0.0.0.0/tcp/0"), testHostOn(t, "/ip4/0.0.0.0/tcp/0")
-	la, err := StartLAN(t.Context(), a, slog.Default())
+	da := NewDialer(a)
+	go da.Run(t.Context())
+	la, err := StartLAN(a, da)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer la.Close()
-	lb, err := StartLAN(t.Context(), b, slog.Default())
+	lb, err := StartLAN(b, NewDialer(b))
 	if err != nil {
 		t.Fatal(err)
 	}

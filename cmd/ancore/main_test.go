@@ -21,7 +21,10 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
+// command runs ancore on loopback without LAN discovery, so that tests
+// running side by side stay apart.
 func command(args ...string) *exec.Cmd {
+	args = append([]string{"--no-mdns", "--listen", "/ip4/127.0.0.1/tcp/0"}, args...)
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "ANCORE_TEST_MAIN=1", "ANCORE_TEST_ARGS="+strings.Join(args, " "))
 	return cmd
@@ -62,7 +65,7 @@ func TestRunsUntilTerminated(t *testing.T) {
 		}
 	}
 	text := strings.Join(seen, "\n")
-	for _, want := range []string{"user:", "device:", "data:   " + data} {
+	for _, want := range []string{"user:", "device:", "data:   " + data, "addr:   /ip4/127.0.0.1/tcp/", "LAN discovery is off"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -108,5 +111,18 @@ func TestLockedDataFolder(t *testing.T) {
 	got, err := command("--data", data).CombinedOutput()
 	if err == nil || !strings.Contains(string(got), "locked") {
 		t.Fatalf("second node on one data folder: %v\n%s", err, got)
+	}
+}
+
+func TestListFlagReplacesTheEnvironmentDefault(t *testing.T) {
+	t.Setenv("ANCORE_BOOTSTRAP", " /ip4/1.2.3.4/tcp/1 , /ip4/5.6.7.8/tcp/2 ")
+	l := listFlag{values: envList("ANCORE_BOOTSTRAP")}
+	if got := l.String(); got != "/ip4/1.2.3.4/tcp/1,/ip4/5.6.7.8/tcp/2" {
+		t.Fatalf("from the environment: %q", got)
+	}
+	l.Set("a")
+	l.Set("b")
+	if got := l.String(); got != "a,b" {
+		t.Fatalf("after two flags: %q", got)
 	}
 }
