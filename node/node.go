@@ -17,6 +17,7 @@ import (
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -117,6 +118,18 @@ func (n *Node) DataDir() string { return n.cfg.DataDir }
 func (n *Node) Run(ctx context.Context) error {
 	u, d := n.identity.User.ID(), n.identity.Device.ID()
 	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
+	// Connection changes are worth a line in the log: they are what a
+	// user checks first when messages do not arrive.
+	notify := &network.NotifyBundle{
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			n.log.Info("peer connected", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
+		},
+		DisconnectedF: func(_ network.Network, c network.Conn) {
+			n.log.Info("peer disconnected", "peer", c.RemotePeer())
+		},
+	}
+	n.host.Network().Notify(notify)
+	defer n.host.Network().StopNotify(notify)
 	dialer := p2p.NewDialer(n.host)
 	for _, pi := range n.bootstrap {
 		dialer.Add(pi)
