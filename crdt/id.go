@@ -31,6 +31,18 @@ func IDOf(encoded []byte) ID {
 	return id
 }
 
+// IDFromDigest returns the ID whose SHA-256 digest is d (the part of an ID
+// after its constant prefix, which protocols may leave out).
+func IDFromDigest(d []byte) (ID, error) {
+	var id ID
+	if len(d) != IDSize-len(cidPrefix) {
+		return id, fmt.Errorf("%w: digest of %d bytes", ErrBadID, len(d))
+	}
+	copy(id[:], cidPrefix[:])
+	copy(id[len(cidPrefix):], d)
+	return id, nil
+}
+
 // IDFromBytes parses the binary form of an ID.
 func IDFromBytes(b []byte) (ID, error) {
 	var id ID

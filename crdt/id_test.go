@@ -146,3 +146,14 @@ func TestIDCompare(t *testing.T) {
 		t.Error("zero ID does not sort first")
 	}
 }
+
+func TestIDFromDigest(t *testing.T) {
+	id := IDOf([]byte("x"))
+	got, err := IDFromDigest(id[4:])
+	if err != nil || got != id {
+		t.Fatalf("IDFromDigest = %v, %v", got, err)
+	}
+	if _, err := IDFromDigest(id[5:]); err == nil {
+		t.Fatal("a short digest was accepted")
+	}
+}

@@ -7,6 +7,7 @@ package pipeline
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"sync"
 	"time"
@@ -60,11 +61,32 @@ func New(st *store.Store, keys func() crdt.Keyring) *Pipeline {
 // The error is the store's, for the accepted ops as a whole: when it is nil
 // they are all durably stored.
 func (p *Pipeline) Ingest(ctx context.Context, raws [][]byte) ([]error, error) {
+	return p.ingest(ctx, raws, nil)
+}
+
+// ErrWrongLog: an op sent for one log belongs to another.
+var ErrWrongLog = errors.New("op of another log")
+
+// IngestLog is Ingest for ops that a peer sent as ops of log: others are
+// refused with ErrWrongLog.
+func (p *Pipeline) IngestLog(ctx context.Context, log crdt.ID, raws [][]byte) ([]error, error) {
+	return p.ingest(ctx, raws, func(op *crdt.Op) error {
+		if op.Log() != log {
+			return fmt.Errorf("%w: %s is not in %s", ErrWrongLog, op.ID, log)
+		}
+		return nil
+	})
+}
+
+func (p *Pipeline) ingest(ctx context.Context, raws [][]byte, check func(*crdt.Op) error) ([]error, error) {
 	rejected := make([]error, len(raws))
 	entries := make([]store.Entry, len(raws))
 	keys, now := p.keys(), p.now()
 	p.onCores(len(raws), func(i int) {
 		op, err := p.verifier.Decode(raws[i], now)
+		if err == nil && check != nil {
+			err = check(op)
+		}
 		if err != nil {
 			rejected[i] = err
 			return

@@ -140,3 +140,21 @@ func TestConcurrentIngest(t *testing.T) {
 		t.Fatalf("heads = %v, %v; want the last post", heads, err)
 	}
 }
+
+func TestIngestLogRefusesOtherLogs(t *testing.T) {
+	st := newStore(t)
+	a := crdttest.NewAuthor(t, "c", "general")
+	other := crdttest.NewAuthor(t, "c", "random")
+	p := New(st, a.Keyring)
+	mine, theirs := a.Post(t, "here"), other.Post(t, "elsewhere")
+	rejected, err := p.IngestLog(context.Background(), a.Channel, [][]byte{mine.Encoded(), theirs.Encoded()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rejected[0] != nil || !errors.Is(rejected[1], ErrWrongLog) {
+		t.Fatalf("rejected = %v", rejected)
+	}
+	if ok, _ := st.Has(theirs.ID); ok {
+		t.Fatal("an op of another log was stored")
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"slices"
 
@@ -273,6 +274,42 @@ func (s *Store) opsListed(list, prefix []byte, idAt, limit int) ([]*crdt.Op, err
 				return err
 			}
 			out = append(out, op)
+		}
+		return nil
+	})
+	return out, err
+}
+
+// Stamps returns the (HLC, ID) of every op of a log, in log order: the set
+// sync reconciles.
+func (s *Store) Stamps(log crdt.ID) ([]crdt.Stamp, error) {
+	var out []crdt.Stamp
+	err := s.view(func(tx *bolt.Tx) error {
+		b := logBucket(tx, log, subLog)
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, _ []byte) error {
+			id, err := crdt.IDFromBytes(k[8:])
+			if err != nil {
+				return fmt.Errorf("%w: log key: %v", ErrCorrupt, err)
+			}
+			out = append(out, crdt.Stamp{HLC: crdt.HLC(binary.BigEndian.Uint64(k)), ID: id})
+			return nil
+		})
+	})
+	return out, err
+}
+
+// Ops returns the stored bytes of the ops with ids that are stored, in the
+// order of ids.
+func (s *Store) Ops(ids []crdt.ID) ([][]byte, error) {
+	var out [][]byte
+	err := s.view(func(tx *bolt.Tx) error {
+		for _, id := range ids {
+			if b := opBytes(tx, id); b != nil {
+				out = append(out, clone(b))
+			}
 		}
 		return nil
 	})

@@ -850,3 +850,27 @@ func testSnapshot(tb testing.TB, s *Store, a *testAuthor) string {
 	}
 	return w.String()
 }
+
+func TestStampsAndOps(t *testing.T) {
+	s := testStore(t)
+	a := testNewAuthor(t)
+	entries := a.posts(t, 20)
+	testIngest(t, s, entries...)
+	stamps, err := s.Stamps(a.channel)
+	if err != nil || len(stamps) != len(entries) {
+		t.Fatalf("Stamps: %d, %v", len(stamps), err)
+	}
+	for i, st := range stamps {
+		if st.ID != entries[i].Op.ID || st.HLC != entries[i].Op.HLC {
+			t.Fatalf("stamp %d = %v, want the op's", i, st)
+		}
+	}
+	ids := []crdt.ID{entries[3].Op.ID, crdt.IDOf([]byte("not stored")), entries[1].Op.ID}
+	raws, err := s.Ops(ids)
+	if err != nil || len(raws) != 2 || !bytes.Equal(raws[0], entries[3].Op.Encoded()) || !bytes.Equal(raws[1], entries[1].Op.Encoded()) {
+		t.Fatalf("Ops: %d, %v", len(raws), err)
+	}
+	if stamps, err := s.Stamps(crdt.IDOf([]byte("no log"))); err != nil || len(stamps) != 0 {
+		t.Fatalf("Stamps of an unknown log: %v, %v", stamps, err)
+	}
+}
