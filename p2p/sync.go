@@ -72,9 +72,14 @@ type Progress func(done, total int)
 
 // Sync serves and starts sync sessions on a host.
 type Sync struct {
-	host host.Host
-	logs SyncLogs
+	host   host.Host
+	logs   SyncLogs
+	served func(p peer.ID, handle string, received int)
 }
+
+// OnServed registers fn to hear of every session this node served that
+// stored ops the peer sent; set it before peers connect.
+func (s *Sync) OnServed(fn func(p peer.ID, handle string, received int)) { s.served = fn }
 
 // NewSync registers the sync protocol on h.
 func NewSync(h host.Host, logs SyncLogs) *Sync {
@@ -197,55 +202,62 @@ func (s *Sync) serve(str network.Stream) {
 	if dl, ok := ctx.Deadline(); ok {
 		str.SetDeadline(dl)
 	}
-	s.finish(p, str, s.respond(ctx, p, newFramer(str)))
+	handle, received, err := s.respond(ctx, p, newFramer(str))
+	if s.finish(p, str, err) == nil && received > 0 && s.served != nil {
+		s.served(p, handle, received)
+	}
 }
 
-func (s *Sync) respond(ctx context.Context, p peer.ID, f *framer) error {
-	typ, handle, err := f.read()
+// respond serves one session and returns the log's handle and how many
+// ops the peer sent.
+func (s *Sync) respond(ctx context.Context, p peer.ID, f *framer) (string, int, error) {
+	typ, h, err := f.read()
 	if err != nil {
-		return err
+		return "", 0, err
 	}
+	handle := string(h)
 	if typ != frameOpen {
-		return fmt.Errorf("%w: frame %d before open", ErrSyncProtocol, typ)
+		return handle, 0, fmt.Errorf("%w: frame %d before open", ErrSyncProtocol, typ)
 	}
-	log, ok := s.logs(p, string(handle))
+	log, ok := s.logs(p, handle)
 	if !ok {
-		return f.write(frameNope, nil)
+		return handle, 0, f.write(frameNope, nil)
 	}
 	items, err := log.Items()
 	if err != nil {
-		return err
+		return handle, 0, err
 	}
 	r := recon.NewReconciler(recon.NewSet(items))
 	for rounds := 0; ; rounds++ {
 		if rounds > maxReconRounds {
-			return fmt.Errorf("%w: reconciliation does not end", ErrSyncProtocol)
+			return handle, 0, fmt.Errorf("%w: reconciliation does not end", ErrSyncProtocol)
 		}
 		typ, msg, err := f.read()
 		if err != nil {
-			return err
+			return handle, 0, err
 		}
 		if typ == frameWant || typ == frameEnd {
 			// Reconciliation is over; this frame starts the transfer.
 			wanted, err := f.readIDs(typ, msg)
 			if err != nil {
-				return err
+				return handle, 0, err
 			}
-			if _, err := f.readOps(ctx, log, nil); err != nil {
-				return err
+			received, err := f.readOps(ctx, log, nil)
+			if err != nil {
+				return handle, received, err
 			}
 			_, err = f.writeOps(log, wanted)
-			return err
+			return handle, received, err
 		}
 		if typ != frameRecon {
-			return fmt.Errorf("%w: frame %d during reconciliation", ErrSyncProtocol, typ)
+			return handle, 0, fmt.Errorf("%w: frame %d during reconciliation", ErrSyncProtocol, typ)
 		}
 		reply, _, _, err := r.Reconcile(msg)
 		if err != nil {
-			return fmt.Errorf("%w: %v", ErrSyncProtocol, err)
+			return handle, 0, fmt.Errorf("%w: %v", ErrSyncProtocol, err)
 		}
 		if err := f.write(frameRecon, reply); err != nil {
-			return err
+			return handle, 0, err
 		}
 	}
 }
