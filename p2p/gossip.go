@@ -17,6 +17,10 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
+// subscriptionBuffer is how many delivered ops a topic holds for its
+// reader: about a second of a busy channel.
+const subscriptionBuffer = 4096
+
 // ErrTopicClosed: the topic was closed while waiting for an op.
 var ErrTopicClosed = errors.New("topic closed")
 
@@ -70,6 +74,10 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithPeerScoreInspect(g.keepScores, scoreDecayInterval),
 		pubsub.WithMaxMessageSize(4*crdt.MaxOpSize),
+		// Deeper queues than gossipsub's 32: a burst (a paste, a sync
+		// after a partition) must queue, not be dropped.
+		pubsub.WithPeerOutboundQueueSize(1024),
+		pubsub.WithValidateQueueSize(1024),
 		pubsub.WithRawTracer(g.mesh),
 	)
 	if err != nil {
@@ -143,7 +151,9 @@ func (g *Gossip) Join(secret []byte, log crdt.ID) (*Topic, error) {
 		g.ps.UnregisterTopicValidator(name)
 		return nil, fmt.Errorf("join %s: %w", log, err)
 	}
-	sub, err := t.Subscribe()
+	// Gossipsub drops what a subscription cannot buffer; the store takes
+	// ops in batches, with pauses for each commit, so give it room.
+	sub, err := t.Subscribe(pubsub.WithBufferSize(subscriptionBuffer))
 	if err != nil {
 		t.Close()
 		g.ps.UnregisterTopicValidator(name)
@@ -156,7 +166,16 @@ func (g *Gossip) Join(secret []byte, log crdt.ID) (*Topic, error) {
 // or verify (penalized), full copies only — a purged op has no place on
 // gossip — ops of another log, and ops whose author Admit refuses.
 func (g *Gossip) validator(log crdt.ID) pubsub.ValidatorEx {
-	return func(_ context.Context, _ peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		if from == g.self {
+			// Publish takes only ops that were signed here or verified on
+			// arrival: checking them again would halve a busy node's rate.
+			if op, err := crdt.DecodeStored(m.Data); err == nil {
+				m.ValidatorData = op
+				return pubsub.ValidationAccept
+			}
+			return pubsub.ValidationReject
+		}
 		op, err := g.verifier.Decode(m.Data, g.now())
 		if err != nil || op.Purged() || op.Log() != log {
 			return pubsub.ValidationReject
@@ -176,6 +195,9 @@ func (g *Gossip) validator(log crdt.ID) pubsub.ValidatorEx {
 func (t *Topic) Publish(ctx context.Context, op *crdt.Op) error {
 	if op.Log() != t.log {
 		return fmt.Errorf("publish: op of log %s on topic of %s", op.Log(), t.log)
+	}
+	if op.Purged() {
+		return errors.New("publish: a purged op has no place on gossip")
 	}
 	return t.topic.Publish(ctx, op.Encoded())
 }

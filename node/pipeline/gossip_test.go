@@ -31,13 +31,7 @@ type replica struct {
 // batch.
 func newReplica(t testing.TB, author *crdttest.Author, stored func([]store.Entry)) *replica {
 	t.Helper()
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := newHost(t)
 	g, err := p2p.NewGossip(context.Background(), h, p2p.AdmitAll)
 	if err != nil {
 		t.Fatal(err)
@@ -62,6 +56,19 @@ func newReplica(t testing.TB, author *crdttest.Author, stored func([]store.Entry
 		topic.Close()
 	})
 	return &replica{author: author, host: h, gossip: g, store: st, topic: topic}
+}
+
+// newHost starts a loopback host with small limits.
+func newHost(t testing.TB) host.Host {
+	t.Helper()
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { h.Close() })
+	return h
 }
 
 // write authors an op the way a node does: it gossips the op while storing
