@@ -321,7 +321,7 @@ func (o *Op) checkHeader(rule kindRule) error {
 // and header shape, clock skew, the author's certificate and signature. It
 // caches verified device certificates and is safe for concurrent use.
 type Verifier struct {
-	certs certCache
+	devices deviceCache
 }
 
 // NewVerifier returns a Verifier.
@@ -337,10 +337,11 @@ func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 	if op.HLC.Millis() > now.Add(MaxClockSkew).UnixMilli() {
 		return nil, fmt.Errorf("%w: %s", ErrFromFuture, op.HLC)
 	}
-	if !v.certs.verify(op.Author, op.Cert) {
+	dev := v.devices.device(op.Author, op.Cert)
+	if dev == nil {
 		return nil, fmt.Errorf("%w: device certificate", ErrBadSignature)
 	}
-	if !ed25519.Verify(op.Author[:], signingInput(op.header, op.Digest), op.Sig[:]) {
+	if !dev.verify(op.Author, signingInput(op.header, op.Digest), &op.Sig) {
 		return nil, fmt.Errorf("%w: op signature", ErrBadSignature)
 	}
 	return op, nil

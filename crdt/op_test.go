@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -540,24 +541,64 @@ func TestVerifierConcurrentUse(t *testing.T) {
 	wg.Wait()
 }
 
-func TestCertCacheStartsOverWhenFull(t *testing.T) {
+func TestDeviceCacheStartsOverWhenFull(t *testing.T) {
 	u := newTestUser(t)
 	d := newTestDevice(t, u)
-	c := certCache{good: make(map[certKey]struct{})}
-	for i := range certCacheSize {
+	c := deviceCache{good: make(map[certKey]*devicePoint)}
+	for i := range deviceCacheSize {
 		var k certKey
 		k.dev[0], k.dev[1] = byte(i), byte(i>>8)
-		c.good[k] = struct{}{}
+		c.good[k] = &devicePoint{}
 	}
-	if !c.verify(d.ID(), d.Cert()) {
+	if c.device(d.ID(), d.Cert()) == nil {
 		t.Fatal("valid cert refused")
 	}
 	if len(c.good) != 1 {
 		t.Errorf("full cache holds %d entries after a new cert, want 1", len(c.good))
 	}
-	if c.verify(d.ID(), newTestDevice(t, u).Cert()) {
+	if c.device(d.ID(), newTestDevice(t, u).Cert()) != nil {
 		t.Error("cert for another device accepted")
 	}
+}
+
+// The cached-point verification agrees with crypto/ed25519 on valid
+// signatures, on every single-bit change of signature or message, and on
+// a non-canonical S (S + L), which both must refuse.
+func TestDeviceVerifyMatchesCryptoEd25519(t *testing.T) {
+	u := newTestUser(t)
+	d := newTestDevice(t, u)
+	var c deviceCache
+	p := c.device(d.ID(), d.Cert())
+	msg := []byte("the signed bytes of an op")
+	var sig [ed25519.SignatureSize]byte
+	copy(sig[:], ed25519.Sign(d.priv, msg))
+	check := func(name string, m []byte, s [ed25519.SignatureSize]byte) {
+		t.Helper()
+		want := ed25519.Verify(d.id[:], m, s[:])
+		if got := p.verify(d.ID(), m, &s); got != want {
+			t.Fatalf("%s: cached verify %v, crypto/ed25519 %v", name, got, want)
+		}
+	}
+	check("valid", msg, sig)
+	for i := range len(sig) * 8 {
+		s := sig
+		s[i/8] ^= 1 << (i % 8)
+		check(fmt.Sprint("signature bit ", i), msg, s)
+	}
+	for i := range len(msg) * 8 {
+		m := slices.Clone(msg)
+		m[i/8] ^= 1 << (i % 8)
+		check(fmt.Sprint("message bit ", i), m, sig)
+	}
+	// S + L: the same point, a non-canonical scalar.
+	l := [32]byte{0xed, 0xd3, 0xf5, 0x5c, 0x1a, 0x63, 0x12, 0x58, 0xd6, 0x9c, 0xf7, 0xa2, 0xde, 0xf9, 0xde, 0x14, 31: 0x10}
+	s := sig
+	carry := 0
+	for i := range 32 {
+		v := int(s[32+i]) + int(l[i]) + carry
+		s[32+i], carry = byte(v), v>>8
+	}
+	check("S+L", msg, s)
 }
 
 func TestKindString(t *testing.T) {
