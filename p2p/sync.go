@@ -184,14 +184,11 @@ func (s *Sync) initiate(ctx context.Context, f *framer, handle string, log SyncL
 	if progress != nil {
 		progress(0, len(need))
 	}
-	res.Received, err = f.readOps(ctx, log, func(done int) {
+	res.Received, err = f.readOps(ctx, log, len(need), func(done int) {
 		if progress != nil {
 			progress(done, len(need))
 		}
 	})
-	if err == nil && res.Received > len(need) {
-		err = fmt.Errorf("%w: %d ops sent, %d asked for", ErrSyncProtocol, res.Received, len(need))
-	}
 	return res, err
 }
 
@@ -238,11 +235,11 @@ func (s *Sync) respond(ctx context.Context, p peer.ID, f *framer) (string, int, 
 		}
 		if typ == frameWant || typ == frameEnd {
 			// Reconciliation is over; this frame starts the transfer.
-			wanted, err := f.readIDs(typ, msg)
+			wanted, err := f.readIDs(typ, msg, len(items))
 			if err != nil {
 				return handle, 0, err
 			}
-			received, err := f.readOps(ctx, log, nil)
+			received, err := f.readOps(ctx, log, -1, nil)
 			if err != nil {
 				return handle, received, err
 			}
@@ -314,12 +311,16 @@ func (f *framer) writeIDs(ids []crdt.ID) error {
 }
 
 // readIDs reads want frames, starting with one already read, to the end
-// frame.
-func (f *framer) readIDs(typ byte, payload []byte) ([]crdt.ID, error) {
+// frame. Nobody can want more ops than this side holds: more is a faulty
+// peer's way to make it hold memory.
+func (f *framer) readIDs(typ byte, payload []byte, most int) ([]crdt.ID, error) {
 	var ids []crdt.ID
 	for typ == frameWant {
 		if len(payload)%digestBytes != 0 {
 			return nil, fmt.Errorf("%w: want frame of %d bytes", ErrSyncProtocol, len(payload))
+		}
+		if len(ids)+len(payload)/digestBytes > most {
+			return nil, fmt.Errorf("%w: wants more ops than this side holds", ErrSyncProtocol)
 		}
 		for i := 0; i < len(payload); i += digestBytes {
 			id, _ := crdt.IDFromDigest(payload[i : i+digestBytes])
@@ -373,8 +374,11 @@ func (f *framer) writeOps(log SyncLog, ids []crdt.ID) (int, error) {
 const opsInFlight = 4
 
 // readOps ingests op frames up to the end frame, reporting the running
-// count as frames are stored, and returns how many ops it stored.
-func (f *framer) readOps(ctx context.Context, log SyncLog, progress func(int)) (int, error) {
+// count as frames are stored, and returns how many ops it stored. A peer
+// that sends more than most ops (when most ≥ 0: what was asked for) breaks
+// the protocol.
+func (f *framer) readOps(ctx context.Context, log SyncLog, most int, progress func(int)) (int, error) {
+	read := 0
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
@@ -408,6 +412,9 @@ func (f *framer) readOps(ctx context.Context, log SyncLog, progress func(int)) (
 		raws, err := splitOps(payload)
 		if err != nil {
 			return finish(err)
+		}
+		if read += len(raws); most >= 0 && read > most {
+			return finish(fmt.Errorf("%w: more ops than were asked for", ErrSyncProtocol))
 		}
 		if err := failed(); err != nil {
 			return finish(nil)

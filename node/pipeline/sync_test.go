@@ -178,3 +178,23 @@ func TestSyncServerDropsGarbage(t *testing.T) {
 	}
 	waitFor(t, "A to drop B", func() bool { return len(A.host.Network().ConnsToPeer(B.host.ID())) == 0 })
 }
+
+// pushyLog sends every op twice.
+type pushyLog struct{ p2p.SyncLog }
+
+func (l pushyLog) Ops(ids []crdt.ID) ([][]byte, error) {
+	raws, err := l.SyncLog.Ops(ids)
+	return append(raws, raws...), err
+}
+
+// A peer that sends more ops than were asked for breaks the protocol.
+func TestSyncRefusesUnaskedOps(t *testing.T) {
+	a := crdttest.NewAuthor(t, "c", "general")
+	pushy := newSyncPeer(t, a, func(p *syncPeer) p2p.SyncLog { return pushyLog{p.pipe.SyncLog(a.Channel)} })
+	ingestLocal(t, pushy.store, a.Posts(t, 10, 20))
+	B := newSyncPeer(t, a, nil)
+	B.connect(t, pushy)
+	if _, err := B.sync.Run(t.Context(), pushy.host.ID(), testHandle, B.pipe.SyncLog(a.Channel), nil); !errors.Is(err, p2p.ErrSyncProtocol) {
+		t.Fatalf("sync with a peer sending unasked ops: %v, want ErrSyncProtocol", err)
+	}
+}
