@@ -27,35 +27,48 @@ type replica struct {
 	topic  *p2p.Topic
 }
 
-// newReplica starts a replica; stored, if not nil, hears of each committed
-// batch.
+// newReplica starts a replica that follows its topic; stored, if not nil,
+// hears of each committed batch.
 func newReplica(t testing.TB, author *crdttest.Author, stored func([]store.Entry)) *replica {
+	t.Helper()
+	r, pipe := startReplica(t, author, []byte("secret"))
+	if stored != nil {
+		pipe.OnStored(stored)
+	}
+	runInBackground(t, "follow", func(ctx context.Context) error { return pipe.Follow(ctx, r.topic) })
+	return r
+}
+
+// startReplica builds a replica's host, gossip topic, store and pipeline.
+func startReplica(t testing.TB, author *crdttest.Author, secret []byte) (*replica, *Pipeline) {
 	t.Helper()
 	h := newHost(t)
 	g, err := p2p.NewGossip(context.Background(), h, p2p.AdmitAll)
 	if err != nil {
 		t.Fatal(err)
 	}
-	topic, err := g.Join([]byte("secret"), author.Channel)
+	topic, err := g.Join(secret, author.Channel)
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { topic.Close() })
 	st := newStore(t)
-	pipe := New(st, author.Keyring)
-	if stored != nil {
-		pipe.OnStored(stored)
-	}
+	return &replica{author: author, host: h, gossip: g, store: st, topic: topic}, New(st, author.Keyring)
+}
+
+// runInBackground runs fn until the test ends, then cancels it and checks
+// that it returned cleanly.
+func runInBackground(t testing.TB, what string, fn func(context.Context) error) {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- pipe.Follow(ctx, topic) }()
+	go func() { done <- fn(ctx) }()
 	t.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("follow: %v", err)
+			t.Errorf("%s: %v", what, err)
 		}
-		topic.Close()
 	})
-	return &replica{author: author, host: h, gossip: g, store: st, topic: topic}
 }
 
 // newHost starts a loopback host with small limits.
@@ -63,7 +76,7 @@ func newHost(t testing.TB) host.Host {
 	t.Helper()
 	seed := make([]byte, 32)
 	rand.Read(seed)
-	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
+	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 64 << 20, FDs: 64})
 	if err != nil {
 		t.Fatal(err)
 	}

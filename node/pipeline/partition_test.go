@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"fmt"
 	"testing"
 
@@ -15,40 +14,15 @@ import (
 
 func newAutoReplica(t *testing.T, author *crdttest.Author, secret []byte) *replica {
 	t.Helper()
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 32 << 20, FDs: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	g, err := p2p.NewGossip(context.Background(), h, p2p.AdmitAll)
-	if err != nil {
-		t.Fatal(err)
-	}
-	topic, err := g.Join(secret, author.Channel)
-	if err != nil {
-		t.Fatal(err)
-	}
-	st := newStore(t)
-	pipe := New(st, author.Keyring)
+	r, pipe := startReplica(t, author, secret)
 	handle := p2p.TopicName(secret, author.Channel)
-	s := p2p.NewSync(h, func(_ peer.ID, hd string) (p2p.SyncLog, bool) {
+	s := p2p.NewSync(r.host, func(_ peer.ID, hd string) (p2p.SyncLog, bool) {
 		return pipe.SyncLog(author.Channel), hd == handle
 	})
-	rep := NewReplica(pipe, h, s, topic, author.Channel, handle)
+	rep := NewReplica(pipe, r.host, s, r.topic, author.Channel, handle)
 	s.OnServed(func(p peer.ID, _ string, _ int) { rep.Learned(p) })
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- rep.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("replica: %v", err)
-		}
-		topic.Close()
-	})
-	return &replica{author: author, host: h, gossip: g, store: st, topic: topic}
+	runInBackground(t, "replica", rep.Run)
+	return r
 }
 
 // holdsAll reports whether every replica stores every op.

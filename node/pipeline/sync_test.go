@@ -3,7 +3,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"testing"
 
@@ -27,13 +26,7 @@ const testHandle = "test-log-handle"
 
 func newSyncPeer(t testing.TB, a *crdttest.Author, serve func(p *syncPeer) p2p.SyncLog) *syncPeer {
 	t.Helper()
-	seed := make([]byte, 32)
-	rand.Read(seed)
-	h, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, Memory: 64 << 20, FDs: 64})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
+	h := newHost(t)
 	sp := &syncPeer{host: h, store: newStore(t)}
 	sp.pipe = New(sp.store, a.Keyring)
 	if serve == nil {
