@@ -26,14 +26,7 @@ type Author struct {
 // by channel in a community named by community.
 func NewAuthor(tb testing.TB, community, channel string) *Author {
 	tb.Helper()
-	u, err := crdt.NewUser()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	d, err := crdt.NewDevice(u)
-	if err != nil {
-		tb.Fatal(err)
-	}
+	u, d := newIdentity(tb)
 	k, err := crdt.NewEpochKey()
 	if err != nil {
 		tb.Fatal(err)
@@ -49,6 +42,12 @@ func NewAuthor(tb testing.TB, community, channel string) *Author {
 // under the same epoch key, with a clock and heads of its own.
 func (a *Author) Peer(tb testing.TB) *Author {
 	tb.Helper()
+	u, d := newIdentity(tb)
+	return &Author{User: u, Device: d, Key: a.Key, Clock: crdt.NewClock(nil), Community: a.Community, Channel: a.Channel}
+}
+
+func newIdentity(tb testing.TB) (*crdt.User, *crdt.Device) {
+	tb.Helper()
 	u, err := crdt.NewUser()
 	if err != nil {
 		tb.Fatal(err)
@@ -57,7 +56,7 @@ func (a *Author) Peer(tb testing.TB) *Author {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return &Author{User: u, Device: d, Key: a.Key, Clock: crdt.NewClock(nil), Community: a.Community, Channel: a.Channel}
+	return u, d
 }
 
 // Keyring returns a ring holding the author's epoch key.
