@@ -371,7 +371,7 @@ func (f *framer) writeOps(log SyncLog, ids []crdt.ID) (int, error) {
 // opsInFlight bounds the op frames being ingested at once: reading the
 // next frame overlaps with verifying and storing earlier ones, within
 // opsInFlight × MaxFrame bytes of memory.
-const opsInFlight = 4
+const opsInFlight = 8
 
 // readOps ingests op frames up to the end frame, reporting the running
 // count as frames are stored, and returns how many ops it stored. A peer
