@@ -191,3 +191,45 @@ func TestSyncRefusesUnaskedOps(t *testing.T) {
 		t.Fatalf("sync with a peer sending unasked ops: %v, want ErrSyncProtocol", err)
 	}
 }
+
+// strippingLog serves every op without its body.
+type strippingLog struct{ p2p.SyncLog }
+
+func (l strippingLog) Ops(ids []crdt.ID) ([][]byte, error) {
+	raws, err := l.SyncLog.Ops(ids)
+	for i, r := range raws {
+		op, derr := crdt.DecodeStored(r)
+		if derr != nil {
+			return nil, derr
+		}
+		raws[i] = op.Purge().Encoded()
+	}
+	return raws, err
+}
+
+// A peer that serves bodiless copies cannot hide messages: they stay
+// wanted, and the next honest peer's sync brings the full ops.
+func TestStrippedCopiesAreFetchedAgain(t *testing.T) {
+	a := crdttest.NewAuthor(t, "c", "general")
+	posts := a.Posts(t, 20, 20)
+	stripper := newSyncPeer(t, a, func(p *syncPeer) p2p.SyncLog { return strippingLog{p.pipe.SyncLog(a.Channel)} })
+	honest := newSyncPeer(t, a, nil)
+	ingestLocal(t, stripper.store, posts)
+	ingestLocal(t, honest.store, posts)
+	B := newSyncPeer(t, a, nil)
+	B.connect(t, stripper)
+	B.connect(t, honest)
+	if _, err := B.sync.Run(t.Context(), stripper.host.ID(), testHandle, B.pipe.SyncLog(a.Channel), nil); err != nil {
+		t.Fatal(err)
+	}
+	if msgs, _ := B.store.Messages(a.Channel, store.Page{}); len(msgs) != 0 {
+		t.Fatalf("bodiless copies made %d rows", len(msgs))
+	}
+	res, err := B.sync.Run(t.Context(), honest.host.ID(), testHandle, B.pipe.SyncLog(a.Channel), nil)
+	if err != nil || res.Received != len(posts) {
+		t.Fatalf("second sync: %+v, %v", res, err)
+	}
+	if !bytes.Equal(channelBytes(t, B.store, a.Channel), channelBytes(t, honest.store, a.Channel)) {
+		t.Fatal("B lacks the messages after an honest sync")
+	}
+}

@@ -179,7 +179,47 @@ func (w *writer) again(lb *logBuckets, e *Entry, key []byte) error {
 	if err := lb.log.Put(key, op.Encoded()); err != nil {
 		return err
 	}
+	if err := lb.stripped.Delete(op.ID[:]); err != nil {
+		return err
+	}
 	return w.apply(lb, e)
+}
+
+// strip records a post or edit that arrived purged while its message is
+// not known to be deleted: anyone can strip a body, so the full copy is
+// still wanted.
+func (w *writer) strip(lb *logBuckets, op *crdt.Op) error {
+	msg := op.ID
+	if op.Kind == crdt.KindEdit {
+		msg = op.Target
+	} else if op.Kind != crdt.KindPost {
+		return nil
+	}
+	// A held delete cannot vouch for the message: whether it may delete is
+	// only known once the post's row exists.
+	gone, err := w.ofDeleted(lb, op)
+	if err != nil || gone {
+		return err
+	}
+	return lb.stripped.Put(op.ID[:], msg[:])
+}
+
+// unstripMessage forgets the stripped edits of a message now deleted: in
+// purged form they are as they should be.
+func (lb *logBuckets) unstripMessage(msg crdt.ID) error {
+	var keys [][]byte
+	c := lb.stripped.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if bytes.Equal(v, msg[:]) {
+			keys = append(keys, clone(k))
+		}
+	}
+	for _, k := range keys {
+		if err := lb.stripped.Delete(k); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // apply runs a newly stored, or newly readable, op through its view.
@@ -187,7 +227,7 @@ func (w *writer) apply(lb *logBuckets, e *Entry) error {
 	op := e.Op
 	if !e.Readable {
 		if op.Purged() {
-			return nil // its content is gone for good; there is no key to wait for
+			return w.strip(lb, op)
 		}
 		return w.sealed.Put(sealedKey(op), present)
 	}
@@ -233,6 +273,9 @@ func sealedKey(op *crdt.Op) []byte {
 // edit of it, by their purged forms: a delete leaves no content behind.
 func (lb *logBuckets) purgeMessage(index *bolt.Bucket, id crdt.ID) error {
 	if err := lb.purge(index, id); err != nil {
+		return err
+	}
+	if err := lb.unstripMessage(id); err != nil {
 		return err
 	}
 	var keys [][]byte
@@ -283,6 +326,7 @@ type logBuckets struct {
 	id                              crdt.ID
 	bucket                          *bolt.Bucket
 	log, msgs, missing, held, edits *bolt.Bucket
+	stripped                        *bolt.Bucket
 	heads                           map[crdt.ID]struct{}
 	headsChanged                    bool
 }
@@ -308,7 +352,7 @@ func (w *writer) log(id crdt.ID) (*logBuckets, error) {
 	if err != nil {
 		return nil, err
 	}
-	lb := &logBuckets{id: id, bucket: b, log: subs[0], msgs: subs[1], missing: subs[2], held: subs[3], edits: subs[4],
+	lb := &logBuckets{id: id, bucket: b, log: subs[0], msgs: subs[1], missing: subs[2], held: subs[3], edits: subs[4], stripped: subs[5],
 		heads: make(map[crdt.ID]struct{}, len(heads))}
 	for _, h := range heads {
 		lb.heads[h] = struct{}{}

@@ -115,3 +115,44 @@ func TestPurgedCopies(t *testing.T) {
 		}
 	})
 }
+
+// A post or edit that arrived only purged, for a message not deleted here,
+// stays out of the set sync reconciles until a full copy replaces it.
+func TestStrippedOpsStayWanted(t *testing.T) {
+	s := testStore(t)
+	a := testNewAuthor(t)
+	post := a.post(t, "hello")
+	edit := a.edit(t, post.Op.ID, "hello again")
+	testIngest(t, s, purgedEntry(post.Op.Purge()), purgedEntry(edit.Op.Purge()))
+	stamps, err := s.Stamps(a.channel)
+	if err != nil || len(stamps) != 0 {
+		t.Fatalf("stripped ops in the sync set: %v, %v", stamps, err)
+	}
+	testIngest(t, s, post, edit)
+	if stamps, _ := s.Stamps(a.channel); len(stamps) != 2 {
+		t.Fatalf("full copies not in the sync set: %v", stamps)
+	}
+	m, err := s.Message(a.channel, post.Op.ID)
+	if err != nil || m.Text != "hello again" {
+		t.Fatalf("row after the full copies: %+v, %v", m, err)
+	}
+}
+
+// A purged edit of a message that is then deleted is as it should be.
+func TestStrippedEditOfDeletedMessage(t *testing.T) {
+	s := testStore(t)
+	a := testNewAuthor(t)
+	post := a.post(t, "soon gone")
+	edit := a.edit(t, post.Op.ID, "edited")
+	testIngest(t, s, post, purgedEntry(edit.Op.Purge()))
+	if stamps, _ := s.Stamps(a.channel); len(stamps) != 1 {
+		t.Fatalf("the stripped edit is in the sync set: %v", stamps)
+	}
+	testIngest(t, s, a.del(t, post.Op.ID))
+	if stamps, _ := s.Stamps(a.channel); len(stamps) != 3 {
+		t.Fatalf("after the delete the set has %d ops, want 3", len(stamps))
+	}
+}
+
+// purgedEntry is how an op arrives that a peer stripped of its body.
+func purgedEntry(op *crdt.Op) Entry { return Entry{Op: op} }

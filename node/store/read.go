@@ -281,7 +281,8 @@ func (s *Store) opsListed(list, prefix []byte, idAt, limit int) ([]*crdt.Op, err
 }
 
 // Stamps returns the (HLC, ID) of every op of a log, in log order: the set
-// sync reconciles.
+// sync reconciles. Posts and edits held only in a purged form that no
+// delete here accounts for are left out, so that sync fetches a full copy.
 func (s *Store) Stamps(log crdt.ID) ([]crdt.Stamp, error) {
 	var out []crdt.Stamp
 	err := s.view(func(tx *bolt.Tx) error {
@@ -289,7 +290,14 @@ func (s *Store) Stamps(log crdt.ID) ([]crdt.Stamp, error) {
 		if b == nil {
 			return nil
 		}
+		stripped := map[string]bool{}
+		if sb := logBucket(tx, log, subStripped); sb != nil {
+			sb.ForEach(func(k, _ []byte) error { stripped[string(k)] = true; return nil })
+		}
 		return b.ForEach(func(k, _ []byte) error {
+			if stripped[string(k[8:])] {
+				return nil
+			}
 			id, err := crdt.IDFromBytes(k[8:])
 			if err != nil {
 				return fmt.Errorf("%w: log key: %v", ErrCorrupt, err)

@@ -73,7 +73,11 @@ var (
 	subMissing = []byte("missing") // op ID → nothing: parents named but not stored
 	subHeld    = []byte("held")    // target ID ‖ op ID → encoded body
 	subEdits   = []byte("edits")   // message ID ‖ edit op ID → nothing: what a delete must purge
-	subBuckets = [][]byte{subLog, subMsgs, subMissing, subHeld, subEdits}
+	// subStripped lists posts and edits stored only in purged form while
+	// their message is not known to be deleted: op ID → message ID. Sync
+	// leaves them out of the log's set, so that a full copy is fetched.
+	subStripped = []byte("stripped")
+	subBuckets  = [][]byte{subLog, subMsgs, subMissing, subHeld, subEdits, subStripped}
 	// keyHeads, a value in each log's bucket, lists the log's DAG heads
 	// (ops no stored op names as parent) as sorted concatenated IDs. It is
 	// one value, read and written once per transaction, because nearly
