@@ -16,6 +16,8 @@ type EpochID [16]byte
 // IsZero reports whether e is the zero EpochID ("not encrypted").
 func (e EpochID) IsZero() bool { return e == EpochID{} }
 
+const epochKeySize = chacha20poly1305.KeySize
+
 const epochIDDomain = "ancore/epoch-id/1\x00"
 
 // EpochKey is a community's symmetric key for one epoch. Message bodies are

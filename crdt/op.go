@@ -22,6 +22,9 @@ const (
 	// stays far below gossipsub's 1 MiB message limit; attachments travel
 	// outside ops.
 	MaxOpSize = 64 << 10
+	// MaxRekeySize caps a rekey op, whose wraps grow with the member count
+	// (MaxWraps recipients); every other kind is held to MaxOpSize.
+	MaxRekeySize = 320 << 10
 	// MaxParents caps an op's parent list. Authors with more heads cite the
 	// latest MaxParents; the rest are reached through sync anyway.
 	MaxParents = 32
@@ -35,7 +38,7 @@ const (
 // Kind says what an op does.
 type Kind uint8
 
-// Message kinds. Community-state kinds are added by the communities layer.
+// Message kinds: ops in a channel's log.
 const (
 	KindPost    Kind = 1 // a new message; body: text, reply-to, mentions
 	KindEdit    Kind = 2 // replaces the text of Target (author only)
@@ -44,20 +47,64 @@ const (
 	KindUnreact Kind = 5 // removes it
 )
 
+// Community-state kinds: ops in the community's log. Their bodies are a
+// StateBody in clear, so anyone holding the log (a blind relay too) can
+// check authorization; human content inside it (names, topics) is sealed.
+// What each kind means and who may issue it is the community view's
+// business (see community.go).
+const (
+	KindGenesis       Kind = 16 // creates the community; its ID is the community's
+	KindMeta          Kind = 17 // name and icon
+	KindChannelPut    Kind = 18 // creates (no Target) or updates channel Target
+	KindChannelDelete Kind = 19
+	KindRolePut       Kind = 20 // creates (no Target) or updates role Target
+	KindRoleDelete    Kind = 21
+	KindMemberRoles   Kind = 22 // sets a member's roles
+	KindInvite        Kind = 23 // publishes an invite's public key, expiry and max uses
+	KindInviteRevoke  Kind = 24
+	KindAdmit         Kind = 25 // admits the holder of invite Target, handing over keys
+	KindProfile       Kind = 26 // the author's own display name
+	KindLeave         Kind = 27
+	KindKick          Kind = 28
+	KindBan           Kind = 29
+	KindUnban         Kind = 30
+	KindRekey         Kind = 31 // starts a new epoch, its key wrapped for every member
+	KindDissolve      Kind = 32 // the owner deletes the community
+)
+
 // kindRule is what the decoder requires of each kind's header.
 type kindRule struct {
 	name      string
 	channel   bool // belongs to a channel's log (else the community's)
-	target    bool // names the message it acts on
+	target    int  // 1: names the op it acts on; 0: never; -1: may
 	encrypted bool // body sealed under an epoch key
+	state     bool // body is a StateBody in clear; epoch optional
 }
 
 var kindRules = map[Kind]kindRule{
 	KindPost:    {name: "post", channel: true, encrypted: true},
-	KindEdit:    {name: "edit", channel: true, target: true, encrypted: true},
-	KindDelete:  {name: "delete", channel: true, target: true},
-	KindReact:   {name: "react", channel: true, target: true, encrypted: true},
-	KindUnreact: {name: "unreact", channel: true, target: true, encrypted: true},
+	KindEdit:    {name: "edit", channel: true, target: 1, encrypted: true},
+	KindDelete:  {name: "delete", channel: true, target: 1},
+	KindReact:   {name: "react", channel: true, target: 1, encrypted: true},
+	KindUnreact: {name: "unreact", channel: true, target: 1, encrypted: true},
+
+	KindGenesis:       {name: "genesis", state: true},
+	KindMeta:          {name: "meta", state: true},
+	KindChannelPut:    {name: "channel-put", target: -1, state: true},
+	KindChannelDelete: {name: "channel-delete", target: 1, state: true},
+	KindRolePut:       {name: "role-put", target: -1, state: true},
+	KindRoleDelete:    {name: "role-delete", target: 1, state: true},
+	KindMemberRoles:   {name: "member-roles", state: true},
+	KindInvite:        {name: "invite", state: true},
+	KindInviteRevoke:  {name: "invite-revoke", target: 1, state: true},
+	KindAdmit:         {name: "admit", target: 1, state: true},
+	KindProfile:       {name: "profile", state: true},
+	KindLeave:         {name: "leave", state: true},
+	KindKick:          {name: "kick", state: true},
+	KindBan:           {name: "ban", state: true},
+	KindUnban:         {name: "unban", state: true},
+	KindRekey:         {name: "rekey", state: true},
+	KindDissolve:      {name: "dissolve", state: true},
 }
 
 func (k Kind) String() string {
@@ -70,20 +117,31 @@ func (k Kind) String() string {
 // Encrypted reports whether ops of kind k carry a sealed body.
 func (k Kind) Encrypted() bool { return kindRules[k].encrypted }
 
+func (k Kind) maxSize() int {
+	if k == KindRekey {
+		return MaxRekeySize
+	}
+	return MaxOpSize
+}
+
+// IsState reports whether k is a community-state kind.
+func (k Kind) IsState() bool { return kindRules[k].state }
+
 // Op is a signed, content-addressed unit of state. The fields are read-only
 // once the op exists: they are what the signature and ID cover.
 type Op struct {
 	ID        ID
-	Community ID
+	Community ID // for a genesis op, its own ID (the header holds none)
 	Channel   ID // zero for community-state ops
 	Kind      Kind
 	HLC       HLC
 	Parents   []ID // sorted, unique: the heads its author had seen
-	Target    ID   // the message acted on; zero for posts
+	Prev      ID   // the author device's previous op in this log, if any; also a parent
+	Target    ID   // the op acted on; zero for posts
 	Epoch     EpochID
 	Author    DeviceID
 	Cert      Cert
-	Body      []byte            // as carried: ciphertext for encrypted kinds; nil once purged
+	Body      []byte            // as carried: ciphertext for encrypted kinds, a StateBody for state kinds; nil once purged
 	Digest    [sha256.Size]byte // SHA-256 of the body: what the signature and ID cover
 	Sig       [ed25519.SignatureSize]byte
 
@@ -146,8 +204,10 @@ type Draft struct {
 	Kind      Kind
 	HLC       HLC
 	Parents   []ID
+	Prev      ID // added to Parents
 	Target    ID
-	Body      Body
+	Body      Body       // message kinds
+	State     *StateBody // state kinds; its Info is sealed under the key
 }
 
 // wireOp is the outer encoding: [version, header, body, digest, signature],
@@ -176,6 +236,7 @@ type wireHeader struct {
 	Author    []byte
 	User      []byte
 	CertSig   []byte
+	Prev      []byte
 }
 
 var (
@@ -195,8 +256,8 @@ func init() {
 		IndefLength:      cbor.IndefLengthForbidden,
 		TagsMd:           cbor.TagsForbidden,
 		MaxNestedLevels:  8,
-		MaxArrayElements: MaxOpSize,
-		MaxMapPairs:      MaxOpSize,
+		MaxArrayElements: MaxRekeySize,
+		MaxMapPairs:      MaxRekeySize,
 		UTF8:             cbor.UTF8RejectInvalid,
 	}.DecMode()
 	if err != nil {
@@ -217,24 +278,32 @@ func signingInput(header []byte, digest [sha256.Size]byte) []byte {
 }
 
 // Sign makes an op from a draft: it encodes the header, seals the body
-// under key for encrypted kinds (key may be nil otherwise), signs, and
-// computes the ID.
+// (or, for state kinds, the body's Info) under key, signs, and computes the
+// ID. key may be nil for kinds and drafts that seal nothing.
 func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
 	rule, ok := kindRules[dr.Kind]
 	if !ok {
 		return nil, fmt.Errorf("sign: %w: %d", ErrUnknownKind, dr.Kind)
 	}
-	if err := dr.Body.validFor(dr.Kind); err != nil {
+	if rule.state {
+		if dr.State == nil {
+			return nil, fmt.Errorf("sign %s: %w: no state body", dr.Kind, ErrBadBody)
+		}
+	} else if err := dr.Body.validFor(dr.Kind); err != nil {
 		return nil, fmt.Errorf("sign %s: %w", dr.Kind, err)
 	}
 	parents := slices.Clone(dr.Parents)
+	if !dr.Prev.IsZero() {
+		parents = append(parents, dr.Prev)
+	}
 	slices.SortFunc(parents, ID.Compare)
 	parents = slices.Compact(parents)
 	op := &Op{
 		Community: dr.Community, Channel: dr.Channel, Kind: dr.Kind, HLC: dr.HLC,
-		Parents: parents, Target: dr.Target, Author: d.id, Cert: d.cert,
+		Parents: parents, Prev: dr.Prev, Target: dr.Target, Author: d.id, Cert: d.cert,
 	}
-	if rule.encrypted {
+	sealInfo := rule.state && dr.State.Info != nil
+	if rule.encrypted || sealInfo {
 		if key == nil {
 			return nil, fmt.Errorf("sign %s: %w: an epoch key is required", dr.Kind, ErrNoKey)
 		}
@@ -247,7 +316,8 @@ func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
 	if op.header, err = encMode.Marshal(op.wireHeader()); err != nil {
 		return nil, err
 	}
-	if rule.encrypted {
+	switch {
+	case rule.encrypted:
 		plain, err := dr.Body.encode()
 		if err != nil {
 			return nil, err
@@ -255,16 +325,33 @@ func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
 		if op.Body, err = key.seal(plain, op.header); err != nil {
 			return nil, err
 		}
+	case rule.state:
+		var sealed []byte
+		if sealInfo {
+			plain, err := dr.State.Info.encode()
+			if err != nil {
+				return nil, err
+			}
+			if sealed, err = key.seal(plain, op.header); err != nil {
+				return nil, err
+			}
+		}
+		if op.Body, err = dr.State.encode(sealed); err != nil {
+			return nil, fmt.Errorf("sign %s: %w", dr.Kind, err)
+		}
 	}
 	op.Digest = sha256.Sum256(op.Body)
 	copy(op.Sig[:], ed25519.Sign(d.priv, signingInput(op.header, op.Digest)))
 	if op.encoded, err = encMode.Marshal(wireOp{Version: Version, Header: op.header, Body: op.Body, Sig: op.Sig[:]}); err != nil {
 		return nil, err
 	}
-	if len(op.encoded) > MaxOpSize {
+	if len(op.encoded) > op.Kind.maxSize() {
 		return nil, fmt.Errorf("sign: %w: %d bytes", ErrTooLarge, len(op.encoded))
 	}
 	op.ID = IDOf(op.Skeleton())
+	if op.Kind == KindGenesis {
+		op.Community = op.ID
+	}
 	return op, nil
 }
 
@@ -272,7 +359,7 @@ func (o *Op) wireHeader() wireHeader {
 	h := wireHeader{
 		Community: o.Community.bytesOrNil(), Channel: o.Channel.bytesOrNil(),
 		Kind: uint8(o.Kind), HLC: uint64(o.HLC), Target: o.Target.bytesOrNil(),
-		Author: o.Author[:], User: o.Cert.User[:], CertSig: o.Cert.Sig[:],
+		Author: o.Author[:], User: o.Cert.User[:], CertSig: o.Cert.Sig[:], Prev: o.Prev.bytesOrNil(),
 	}
 	if !o.Epoch.IsZero() {
 		h.Epoch = o.Epoch[:]
@@ -284,21 +371,26 @@ func (o *Op) wireHeader() wireHeader {
 	return h
 }
 
-// checkHeader enforces the per-kind shape of the header.
+// checkHeader enforces the per-kind shape of the header. A genesis op names
+// no community: its own ID becomes the community's.
 func (o *Op) checkHeader(rule kindRule) error {
 	switch {
-	case o.Community.IsZero():
-		return fmt.Errorf("%w: no community", ErrMalformed)
+	case (o.Kind == KindGenesis) != o.Community.IsZero():
+		return fmt.Errorf("%w: %s op with wrong community presence", ErrMalformed, rule.name)
 	case rule.channel == o.Channel.IsZero():
 		return fmt.Errorf("%w: %s op with wrong channel presence", ErrMalformed, rule.name)
-	case rule.target == o.Target.IsZero():
+	case rule.target == 1 && o.Target.IsZero(), rule.target == 0 && !o.Target.IsZero():
 		return fmt.Errorf("%w: %s op with wrong target presence", ErrMalformed, rule.name)
-	case rule.encrypted == o.Epoch.IsZero():
+	case rule.encrypted == o.Epoch.IsZero() && !rule.state:
 		return fmt.Errorf("%w: %s op with wrong epoch presence", ErrMalformed, rule.name)
 	case len(o.Parents) > MaxParents:
 		return fmt.Errorf("%w: %d parents, at most %d", ErrMalformed, len(o.Parents), MaxParents)
+	case o.Kind == KindGenesis && len(o.Parents) > 0:
+		return fmt.Errorf("%w: genesis op with parents", ErrMalformed)
+	case !o.Prev.IsZero() && !slices.Contains(o.Parents, o.Prev):
+		return fmt.Errorf("%w: previous op is not a parent", ErrMalformed)
 	}
-	for _, id := range append([]ID{o.Community, o.Channel, o.Target}, o.Parents...) {
+	for _, id := range append([]ID{o.Community, o.Channel, o.Target, o.Prev}, o.Parents...) {
 		if !id.IsZero() && !id.valid() {
 			return fmt.Errorf("%w: %x is not an op id", ErrMalformed, id[:])
 		}
@@ -368,8 +460,8 @@ func DecodeStored(b []byte) (*Op, error) { return parse(b, true) }
 // parse decodes and checks the shape of an op; trusted skips the canonical
 // form checks, which only matter for bytes from outside.
 func parse(b []byte, trusted bool) (*Op, error) {
-	if len(b) > MaxOpSize {
-		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxOpSize)
+	if len(b) > MaxRekeySize {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), MaxRekeySize)
 	}
 	var w wireOp
 	if err := decMode.Unmarshal(b, &w); err != nil {
@@ -396,6 +488,9 @@ func parse(b []byte, trusted bool) (*Op, error) {
 	if !ok {
 		return nil, fmt.Errorf("%w: %d", ErrUnknownKind, h.Kind)
 	}
+	if max := Kind(h.Kind).maxSize(); len(b) > max {
+		return nil, fmt.Errorf("%w: %d bytes, at most %d", ErrTooLarge, len(b), max)
+	}
 	op := &Op{Kind: Kind(h.Kind), HLC: HLC(h.HLC), Body: w.Body, header: w.Header, encoded: b, purged: len(w.Digest) != 0}
 	var err error
 	if op.Community, err = idOrZero(h.Community); err != nil {
@@ -406,6 +501,9 @@ func parse(b []byte, trusted bool) (*Op, error) {
 	}
 	if op.Target, err = idOrZero(h.Target); err != nil {
 		return nil, fmt.Errorf("%w: target: %v", ErrMalformed, err)
+	}
+	if op.Prev, err = idOrZero(h.Prev); err != nil {
+		return nil, fmt.Errorf("%w: previous op: %v", ErrMalformed, err)
 	}
 	if len(h.Parents) > MaxParents {
 		return nil, fmt.Errorf("%w: %d parents, at most %d", ErrMalformed, len(h.Parents), MaxParents)
@@ -435,7 +533,9 @@ func parse(b []byte, trusted bool) (*Op, error) {
 		return nil, err
 	}
 	switch {
-	case !rule.encrypted && (len(op.Body) != 0 || op.purged):
+	case rule.state && op.purged:
+		return nil, fmt.Errorf("%w: %s op without its body", ErrMalformed, rule.name)
+	case !rule.encrypted && !rule.state && (len(op.Body) != 0 || op.purged):
 		return nil, fmt.Errorf("%w: %s op carries a body", ErrMalformed, rule.name)
 	case op.purged && len(op.Body) != 0:
 		return nil, fmt.Errorf("%w: both a body and its digest", ErrMalformed)
@@ -447,6 +547,9 @@ func parse(b []byte, trusted bool) (*Op, error) {
 	default:
 		op.Digest = sha256.Sum256(op.Body)
 		op.ID = IDOf(op.Skeleton())
+	}
+	if op.Kind == KindGenesis {
+		op.Community = op.ID
 	}
 	return op, nil
 }

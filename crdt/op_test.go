@@ -323,9 +323,9 @@ func TestDecodeErrors(t *testing.T) {
 	unknownKind := signWire(t, f.device, h, nil)
 
 	headerBytes := del.header
-	// The header array holds 10 items; the kind follows two 38-byte ids.
+	// The header array holds 11 items; the kind follows two 38-byte ids.
 	const kindOffset = 1 + 2*(2+IDSize)
-	if headerBytes[0] != 0x8a || headerBytes[kindOffset] != byte(KindDelete) {
+	if headerBytes[0] != 0x8b || headerBytes[kindOffset] != byte(KindDelete) {
 		t.Fatalf("unexpected header layout % x", headerBytes[:kindOffset+1])
 	}
 	longKind := slices.Concat(headerBytes[:kindOffset], []byte{0x18, byte(KindDelete)}, headerBytes[kindOffset+1:])
@@ -340,7 +340,7 @@ func TestDecodeErrors(t *testing.T) {
 		want, stored error
 	}{
 		{"empty", nil, ErrMalformed, ErrMalformed},
-		{"too large", make([]byte, MaxOpSize+1), ErrTooLarge, ErrTooLarge},
+		{"too large", make([]byte, MaxRekeySize+1), ErrTooLarge, ErrTooLarge},
 		{"truncated", enc[:len(enc)-1], ErrMalformed, ErrMalformed},
 		{"trailing byte", append(slices.Clone(enc), 0), ErrMalformed, ErrMalformed},
 		{"not an array", []byte{0xa0}, ErrMalformed, ErrMalformed},

@@ -73,7 +73,7 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
 		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithPeerScoreInspect(g.keepScores, scoreDecayInterval),
-		pubsub.WithMaxMessageSize(4*crdt.MaxOpSize),
+		pubsub.WithMaxMessageSize(2*crdt.MaxRekeySize),
 		// Deeper queues than gossipsub's 32: a burst (a paste, a sync
 		// after a partition) must queue, not be dropped.
 		pubsub.WithPeerOutboundQueueSize(1024),
