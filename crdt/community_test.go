@@ -1,0 +1,250 @@
+package crdt
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+)
+
+func TestCommunityLifecycle(t *testing.T) {
+	w := newWorld(t)
+	text := w.state("owner", KindChannelPut, StateBody{ChannelType: ChannelText, Info: &Info{Name: "general", Topic: "hi"}}, nil)
+	voice := w.state("owner", KindChannelPut, StateBody{ChannelType: ChannelVoice, Info: &Info{Name: "lounge"}}, nil)
+	pos := int64(3)
+	w.stateOn("owner", KindChannelPut, text.ID, StateBody{Position: &pos})
+	mod := w.role("owner", "mod", PermKick|PermManageMessages, 5)
+	w.join("owner", "alice")
+	w.join("owner", "bob")
+	w.grant("owner", "alice", mod)
+	w.state("alice", KindProfile, StateBody{Info: &Info{Name: "Alice"}}, nil)
+
+	c := w.build()
+	if len(c.Rejected) != 0 {
+		t.Fatalf("rejected: %v", c.Rejected)
+	}
+	if c.Owner != w.uid("owner") || len(c.Members) != 3 || len(c.Channels) != 2 || len(c.Roles) != 2 {
+		t.Fatalf("owner %v members %d channels %d roles %d", c.Owner == w.uid("owner"), len(c.Members), len(c.Channels), len(c.Roles))
+	}
+	if ch := c.Channels[text.ID]; ch.Position != 3 || ch.Type != ChannelText || ch.Info != text {
+		t.Errorf("text channel %+v", ch)
+	}
+	if c.Channels[voice.ID].Type != ChannelVoice {
+		t.Error("voice channel type lost")
+	}
+	member, perms, top := c.Standing(w.uid("alice"))
+	if !member || !perms.Has(PermKick|PermSendMessages) || perms.Has(PermBan) || top != 5 {
+		t.Errorf("alice: member %v perms %s top %d", member, perms, top)
+	}
+	info, err := c.Channels[text.ID].Info.OpenInfo(mustState(t, text), w.person("bob").keys)
+	if err != nil || info.Name != "general" || info.Topic != "hi" {
+		t.Errorf("bob reads channel info %+v: %v", info, err)
+	}
+
+	kick := w.state("alice", KindKick, StateBody{User: w.uid("bob")}, nil)
+	c = w.build()
+	w.mustAccept(c, kick)
+	if m := c.Members[w.uid("bob")]; m.State != Kicked || m.Removed != kick {
+		t.Fatalf("bob after kick: %+v", m)
+	}
+	if !c.NeedsRekey() {
+		t.Fatal("a kick must call for a rekey")
+	}
+	next := newTestKey(t)
+	dr, err := RekeyDraft(c, 0, next, w.person("owner").keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekey := w.sign("owner", dr, next)
+	c = w.build()
+	w.mustAccept(c, rekey)
+	if c.NeedsRekey() {
+		t.Fatal("still needs a rekey after one")
+	}
+	if cur, _ := c.Current(); cur.ID != next.ID() {
+		t.Fatal("current epoch is not the new one")
+	}
+	alice, bob := Keyring{}, Keyring{}
+	c.Unlock(w.person("alice").user, alice)
+	secret := c.Unlock(w.person("bob").user, bob)
+	if alice[next.ID()] == nil || alice[w.key.ID()] == nil {
+		t.Error("alice cannot read the new and old epochs")
+	}
+	if bob[next.ID()] != nil {
+		t.Error("kicked bob holds the new key")
+	}
+	if bob[w.key.ID()] == nil || string(secret) != string(w.secret) {
+		t.Error("bob lost the keys and secret he was granted")
+	}
+}
+
+func mustState(t *testing.T, o *Op) StateBody {
+	t.Helper()
+	s, err := o.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestNonMembersAndSelfGrants(t *testing.T) {
+	w := newWorld(t)
+	admin := w.role("owner", "admin", PermAdministrator, 10)
+	w.join("owner", "mallory")
+	ops := []*Op{
+		w.state("stranger", KindChannelPut, StateBody{Info: &Info{Name: "spam"}}, nil),
+		w.state("stranger", KindProfile, StateBody{Info: &Info{Name: "x"}}, nil),
+		w.grant("mallory", "mallory", admin),
+		w.role("mallory", "mine", PermAdministrator, 1),
+		w.state("mallory", KindKick, StateBody{User: w.uid("owner")}, nil),
+		w.state("mallory", KindDissolve, StateBody{}, nil),
+	}
+	c := w.build()
+	w.mustReject(c, ops...)
+	for _, o := range ops {
+		if !errors.Is(c.Rejected[o.ID], ErrUnauthorized) {
+			t.Errorf("%s rejected with %v", o.Kind, c.Rejected[o.ID])
+		}
+	}
+}
+
+func TestRoleHierarchy(t *testing.T) {
+	w := newWorld(t)
+	high := w.role("owner", "high", PermManageRoles|PermKick, 10)
+	low := w.role("owner", "low", PermKick, 5)
+	top := w.role("owner", "top", PermBan, 20)
+	w.join("owner", "mod")
+	w.join("owner", "peer")
+	w.grant("owner", "mod", high)
+	w.grant("owner", "peer", high)
+	ok := w.grant("mod", "mod", high, low)
+	bad := []*Op{
+		w.grant("mod", "mod", high, low, top),                // above itself
+		w.state("mod", KindKick, StateBody{User: w.uid("peer")}, nil), // an equal
+		w.role("mod", "equal", PermKick, 10),
+		w.role("mod", "wider", PermBan, 2), // a permission it lacks
+	}
+	c := w.build()
+	w.mustAccept(c, ok)
+	w.mustReject(c, bad...)
+}
+
+func TestConcurrentKickVoidsActions(t *testing.T) {
+	w := newWorld(t)
+	admin := w.role("owner", "admin", PermAdministrator, 10)
+	w.join("owner", "eve")
+	w.join("owner", "carol")
+	w.grant("owner", "eve", admin)
+	base := heads(w.ops)
+	kick := w.state("owner", KindKick, StateBody{User: w.uid("eve")}, base)
+	// Eve, not having seen the kick, acts.
+	evil := []*Op{
+		w.state("eve", KindKick, StateBody{User: w.uid("carol")}, base),
+		w.state("eve", KindChannelPut, StateBody{Info: &Info{Name: "mine"}}, base),
+	}
+	// And after the kick.
+	after := w.state("eve", KindProfile, StateBody{Info: &Info{Name: "still here"}}, nil)
+	c := w.build()
+	w.mustAccept(c, kick)
+	w.mustReject(c, append(evil, after)...)
+	if c.Members[w.uid("carol")].State != Joined {
+		t.Error("carol was kicked by a voided op")
+	}
+}
+
+func TestConcurrentDemotionVoidsUse(t *testing.T) {
+	w := newWorld(t)
+	admin := w.role("owner", "admin", PermKick|PermBan, 10)
+	w.join("owner", "dan")
+	w.join("owner", "victim")
+	w.grant("owner", "dan", admin)
+	base := heads(w.ops)
+	demote := w.state("owner", KindMemberRoles, StateBody{User: w.uid("dan")}, base)
+	kick := w.state("dan", KindKick, StateBody{User: w.uid("victim")}, base)
+	profile := w.state("dan", KindProfile, StateBody{Info: &Info{Name: "Dan"}}, base)
+	c := w.build()
+	w.mustAccept(c, demote, profile)
+	w.mustReject(c, kick)
+	if c.Members[w.uid("victim")].State != Joined {
+		t.Error("victim kicked by a demoted admin")
+	}
+}
+
+func TestMutualRemovalsCancel(t *testing.T) {
+	w := newWorld(t)
+	low := w.role("owner", "low", PermKick, 5)
+	high := w.role("owner", "high", PermKick, 10)
+	w.join("owner", "a")
+	w.join("owner", "b")
+	w.grant("owner", "a", high)
+	w.grant("owner", "b", low)
+	base := heads(w.ops)
+	// a kicks b, while the owner, concurrently, raises b above a and b
+	// then kicks a: each kick was allowed in its own past.
+	aKicksB := w.state("a", KindKick, StateBody{User: w.uid("b")}, base)
+	roles := []ID{high.ID, low.ID}
+	slices.SortFunc(roles, ID.Compare)
+	raise := w.state("owner", KindMemberRoles, StateBody{User: w.uid("b"), Roles: roles}, base)
+	lower := w.state("owner", KindMemberRoles, StateBody{User: w.uid("a"), Roles: []ID{low.ID}}, after(raise))
+	bKicksA := w.state("b", KindKick, StateBody{User: w.uid("a")}, after(lower))
+	c := w.build()
+	w.mustAccept(c, raise, lower)
+	w.mustReject(c, aKicksB, bKicksA)
+	if c.Members[w.uid("a")].State != Joined || c.Members[w.uid("b")].State != Joined {
+		t.Errorf("a %v, b %v: mutual removals must cancel", c.Members[w.uid("a")].State, c.Members[w.uid("b")].State)
+	}
+}
+
+func TestRemovalBeatsConcurrentLeave(t *testing.T) {
+	w := newWorld(t)
+	w.join("owner", "a")
+	base := heads(w.ops)
+	kick := w.state("owner", KindKick, StateBody{User: w.uid("a")}, base)
+	leave := w.state("a", KindLeave, StateBody{}, base)
+	c := w.build()
+	w.mustAccept(c, kick)
+	w.mustReject(c, leave)
+	if c.Members[w.uid("a")].State != Kicked {
+		t.Errorf("a is %v", c.Members[w.uid("a")].State)
+	}
+}
+
+func TestInviteRules(t *testing.T) {
+	w := newWorld(t)
+	w.role("owner", "x", PermKick, 1)
+	_, once := w.invite("owner", 0, 1, nil)
+	a := w.admit("owner", "a", once, nil)
+	usedUp := w.admit("owner", "b", once, nil)
+
+	_, expiring := w.invite("owner", testNow.Add(-time.Hour).UnixMilli(), 0, nil)
+	expired := w.admit("owner", "c", expiring, nil)
+
+	revokedOp, revoked := w.invite("owner", 0, 0, nil)
+	w.stateOn("owner", KindInviteRevoke, revokedOp.ID, StateBody{})
+	afterRevoke := w.admit("owner", "d", revoked, nil)
+
+	_, open := w.invite("owner", 0, 0, nil)
+	e := w.admit("owner", "e", open, nil)
+	replay := w.admit("owner", "e", open, nil)
+
+	// A proof for one user does not admit another.
+	dr, err := AdmitDraft(w.build(), 0, open.Invite, w.uid("f"), open.Prove(w.uid("g")), w.secret, w.person("owner").keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stolen := w.sign("owner", dr, nil)
+
+	ban := w.state("owner", KindBan, StateBody{User: w.uid("e")}, nil)
+	rejoin := w.admit("owner", "e", open, nil)
+
+	c := w.build()
+	w.mustAccept(c, a, e, ban)
+	w.mustReject(c, usedUp, expired, afterRevoke, replay, stolen, rejoin)
+	if !c.Banned[w.uid("e")] || c.Members[w.uid("e")].State != Banned {
+		t.Errorf("e not banned: %+v", c.Members[w.uid("e")])
+	}
+	unban := w.state("owner", KindUnban, StateBody{User: w.uid("e")}, nil)
+	back := w.admit("owner", "e", open, nil)
+	c = w.build()
+	w.mustAccept(c, unban, back)
+}
