@@ -296,16 +296,24 @@ func (c *Community) latest(k histKey, v view, keep func(j int) bool) int {
 
 func (c *Community) body(j int) StateBody { return c.bodies[j] }
 
-// membership returns the op that made u a member in v, or -1.
+// membership returns the op that made u a member in v, or -1. A join
+// counts only if every removal of u in v is in its causal past: a removal
+// wins over a concurrent admission.
 func (c *Community) membership(u UserID, v view) int {
-	j := c.latest(userKey(hMembership, u), v, nil)
-	if j < 0 {
-		return -1
+	h := c.hist[userKey(hMembership, u)]
+	for x := len(h) - 1; x >= 0; x-- {
+		j := h[x]
+		if k := c.ops[j].Kind; !v(j) || k != KindGenesis && k != KindAdmit {
+			continue
+		}
+		for _, r := range h {
+			if k := c.ops[r].Kind; v(r) && k != KindGenesis && k != KindAdmit && !c.anc[j].has(r) {
+				return -1
+			}
+		}
+		return j
 	}
-	if k := c.ops[j].Kind; k != KindGenesis && k != KindAdmit {
-		return -1
-	}
-	return j
+	return -1
 }
 
 type standing struct {

@@ -119,7 +119,7 @@ func TestRoleHierarchy(t *testing.T) {
 	w.grant("owner", "peer", high)
 	ok := w.grant("mod", "mod", high, low)
 	bad := []*Op{
-		w.grant("mod", "mod", high, low, top),                // above itself
+		w.grant("mod", "mod", high, low, top),                         // above itself
 		w.state("mod", KindKick, StateBody{User: w.uid("peer")}, nil), // an equal
 		w.role("mod", "equal", PermKick, 10),
 		w.role("mod", "wider", PermBan, 2), // a permission it lacks
