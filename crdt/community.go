@@ -932,3 +932,69 @@ func (c *Community) Contains(id ID) bool {
 	i, ok := c.pos[id]
 	return ok && c.accepted.has(i)
 }
+
+// Chain reports whether op target lies on its device's Prev chain at or
+// before op last (both in the same log). It returns ErrNotYet when an op
+// of the chain is not at hand.
+type Chain func(last, target ID) (bool, error)
+
+// AuthorizeChannelOp decides whether a channel op may take effect: its
+// channel must exist; its author must be a member holding the permission
+// the kind needs, or a removed member whose op the removal's cut-off for
+// that channel and device covers (see Seen). Permissions are today's:
+// taking a permission away hides nothing already shown, but ops arriving
+// later are judged by it.
+func (c *Community) AuthorizeChannelOp(o *Op, chain Chain) error {
+	if c.Genesis == nil {
+		return ErrNotYet
+	}
+	if c.Dissolved {
+		return deny("community dissolved")
+	}
+	ch := c.Channels[o.Channel]
+	switch {
+	case ch == nil:
+		return fmt.Errorf("%w: unknown channel", ErrNotYet)
+	case ch.Deleted:
+		return deny("channel deleted")
+	}
+	m := c.Members[o.User()]
+	if m == nil {
+		return fmt.Errorf("%w: author not a member", ErrNotYet)
+	}
+	if m.State != Joined {
+		cut := slices.IndexFunc(c.bodies[c.pos[m.Removed.ID]].Seen, func(s Seen) bool {
+			return s.Log == o.Channel && s.Device == o.Author
+		})
+		if cut < 0 {
+			return deny("author removed")
+		}
+		ok, err := chain(c.bodies[c.pos[m.Removed.ID]].Seen[cut].Last, o.ID)
+		switch {
+		case err != nil:
+			return err
+		case !ok:
+			return deny("written after the author's removal")
+		}
+		return nil
+	}
+	_, perms, _ := c.Standing(o.User())
+	need := PermSendMessages
+	switch o.Kind {
+	case KindReact, KindUnreact:
+		need = PermAddReactions
+	case KindDelete:
+		need = 0 // deleting others' messages is the delete policy's
+	}
+	if !perms.Has(need) {
+		return deny("%s needs %s", o.Kind, need)
+	}
+	return nil
+}
+
+// MayDelete is the delete policy of c's channels: moderators with manage
+// messages delete anyone's messages.
+func (c *Community) MayDelete(del *Op, _ *Message) bool {
+	member, perms, _ := c.Standing(del.User())
+	return member && perms.Has(PermManageMessages)
+}

@@ -82,6 +82,30 @@ func RekeyDraft(c *Community, hlc HLC, next *EpochKey, keys Keyring) (Draft, err
 		State: &StateBody{Info: info, Wraps: w}}, nil
 }
 
+// OpenGrant opens what admit op o grants u: the joiner reads it before it
+// holds anything else of the community.
+func OpenGrant(o *Op, u *User) (Grant, error) {
+	if o.Kind != KindAdmit {
+		return Grant{}, fmt.Errorf("%w: %s is not an admission", ErrBadBody, o.Kind)
+	}
+	s, err := o.State()
+	if err != nil {
+		return Grant{}, err
+	}
+	if s.Wraps == nil || s.User != u.ID() {
+		return Grant{}, ErrNoKey
+	}
+	plain, err := s.Wraps.Open(u, wrapContext(o.Community, KindAdmit, EpochID{}, u.ID()))
+	if err != nil {
+		return Grant{}, err
+	}
+	var g wireGrant
+	if err := decMode.Unmarshal(plain, &g); err != nil {
+		return Grant{}, fmt.Errorf("%w: grant: %v", ErrBadBody, err)
+	}
+	return Grant(g), nil
+}
+
 // Unlock adds to keys every epoch key of c that u can reach: from the
 // admissions and rekeys wrapped for u, then back along the rekeys' chains.
 // It returns the topic secret if an admission granted one.
@@ -98,9 +122,8 @@ func (c *Community) Unlock(u *User, keys Keyring) (secret []byte) {
 		s := c.bodies[i]
 		switch {
 		case o.Kind == KindAdmit && s.User == u.ID():
-			plain, err := s.Wraps.Open(u, wrapContext(c.ID, KindAdmit, EpochID{}, u.ID()))
-			var g wireGrant
-			if err != nil || decMode.Unmarshal(plain, &g) != nil {
+			g, err := OpenGrant(o, u)
+			if err != nil {
 				continue
 			}
 			secret = g.Secret

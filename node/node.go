@@ -1,8 +1,9 @@
 // Package node is the Ancore application: it wires a device's identity,
 // its store and its libp2p host (with LAN discovery and redialing of known
-// peers) into one running node; channel topics (fed into the store through
-// node/pipeline) come with communities, and the local API and the UI attach
-// here as they arrive. Binaries (cmd/ancore) and the desktop shell build a node
+// peers) into one running node, with the communities it belongs to — their
+// state, keys, invites and joins — replicated over gossip topics and sync
+// (node/pipeline) and authorized by the community rules of crdt. The local
+// API and the UI attach here as they arrive. Binaries (cmd/ancore) and the desktop shell build a node
 // from a Config and Run it; nothing else imports this package.
 package node
 
@@ -13,7 +14,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/pipeline"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -50,6 +54,17 @@ type Node struct {
 	identity  *Identity
 	host      host.Host
 	bootstrap []peer.AddrInfo
+	clock     *crdt.Clock
+	verifier  *crdt.Verifier
+	pipe      *pipeline.Pipeline
+	comms     *communities
+
+	// Set by Run.
+	runCtx   context.Context // under comms.mu
+	gossip   *p2p.Gossip
+	sync     *p2p.Sync
+	dialer   *p2p.Dialer
+	replicas sync.WaitGroup
 }
 
 // New opens the node's data folder, its store and its identity (creating
@@ -64,16 +79,30 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data folder: %w", err)
 	}
-	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), nil)
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil), verifier: crdt.NewVerifier()}
+	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), &store.Options{MayDelete: n.mayDelete})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	id, err := loadIdentity(st)
-	if err != nil {
+	n.store = st
+	if n.identity, err = loadIdentity(st); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), store: st, identity: id}
+	id := n.identity
+	if err := n.loadCommunities(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	n.pipe = pipeline.New(st, n.comms.keyring)
+	n.pipe.Authorize(n.authorize)
+	n.pipe.OnStored(n.onStored)
+	for _, c := range n.comms.byID {
+		if err := n.refresh(context.Background(), c); err != nil {
+			st.Close()
+			return nil, fmt.Errorf("node: community %s: %w", c.id, err)
+		}
+	}
 	for _, a := range cfg.Bootstrap {
 		pi, err := peer.AddrInfoFromString(a)
 		if err != nil {
@@ -91,6 +120,25 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	return n, nil
+}
+
+// running reports whether Run has started the node's networking.
+func (n *Node) running() bool {
+	n.comms.mu.Lock()
+	defer n.comms.mu.Unlock()
+	return n.runCtx != nil && n.runCtx.Err() == nil
+}
+
+// syncLogs serves the logs of this node's communities to peers that name
+// their handle (which only holders of the topic secret can compute).
+func (n *Node) syncLogs(_ peer.ID, handle string) (p2p.SyncLog, bool) {
+	n.comms.mu.Lock()
+	log, ok := n.comms.handle[handle]
+	n.comms.mu.Unlock()
+	if !ok {
+		return nil, false
+	}
+	return n.pipe.SyncLog(log), true
 }
 
 // Addrs returns the node's full libp2p addresses (with /p2p/ID), which
@@ -134,7 +182,18 @@ func (n *Node) Run(ctx context.Context) error {
 	for _, pi := range n.bootstrap {
 		dialer.Add(pi)
 	}
-	var err error
+	gossip, err := p2p.NewGossip(ctx, n.host, n.admit)
+	if err != nil {
+		return errors.Join(fmt.Errorf("node: gossip: %w", err), n.host.Close(), n.store.Close())
+	}
+	n.comms.mu.Lock()
+	n.gossip, n.dialer, n.sync = gossip, dialer, p2p.NewSync(n.host, n.syncLogs)
+	n.runCtx = ctx
+	n.comms.mu.Unlock()
+	n.host.SetStreamHandler(JoinProtocol, n.serveJoin)
+	for _, id := range n.Communities() {
+		n.replicate(n.comms.get(id))
+	}
 	if !n.cfg.NoLAN {
 		var lan *p2p.LAN
 		if lan, err = p2p.StartLAN(n.host, dialer); err != nil {
@@ -147,5 +206,8 @@ func (n *Node) Run(ctx context.Context) error {
 		dialer.Run(ctx)
 	}
 	n.log.Info("node stopping")
+	n.host.RemoveStreamHandler(JoinProtocol)
+	n.sync.Close()
+	n.replicas.Wait()
 	return errors.Join(err, n.host.Close(), n.store.Close())
 }

@@ -28,7 +28,8 @@ type Pipeline struct {
 	// it is the serial stage every op passes through.
 	cores chan struct{}
 	// stored, if set, hears of every batch once it has committed.
-	stored func([]store.Entry)
+	stored    func([]store.Entry)
+	authorize func(*crdt.Op) error
 }
 
 // OnStored registers fn to be called with every batch of ops once it is
@@ -36,7 +37,23 @@ type Pipeline struct {
 func (p *Pipeline) OnStored(fn func([]store.Entry)) { p.stored = fn }
 
 // save ingests entries and reports them once committed.
+// Authorize registers fn to judge every op before it is stored, whoever
+// brought it. Ops fn refuses are dropped, not stored: an op refused only
+// for now (its author's admission has not arrived yet) comes back with the
+// next sync, because it is still missing here. Dropping is not an error of
+// the peer that carried it.
+func (p *Pipeline) Authorize(fn func(*crdt.Op) error) { p.authorize = fn }
+
 func (p *Pipeline) save(ctx context.Context, entries []store.Entry) error {
+	if p.authorize != nil {
+		kept := entries[:0]
+		for _, e := range entries {
+			if p.authorize(e.Op) == nil {
+				kept = append(kept, e)
+			}
+		}
+		entries = kept
+	}
 	if err := p.store.Ingest(ctx, entries); err != nil {
 		return err
 	}
@@ -100,6 +117,19 @@ func (p *Pipeline) ingest(ctx context.Context, raws [][]byte, check func(*crdt.O
 		}
 	}
 	return rejected, p.save(ctx, accepted)
+}
+
+// IngestLocal stores an op authored on this node, readable and in the
+// outbox, through the same checks as any other.
+func (p *Pipeline) IngestLocal(ctx context.Context, op *crdt.Op) error {
+	if p.authorize != nil {
+		if err := p.authorize(op); err != nil {
+			return err
+		}
+	}
+	e := open(op, p.keys())
+	e.Local = true
+	return p.save(ctx, []store.Entry{e})
 }
 
 // IngestVerified stores ops that were decoded and verified already (by a
