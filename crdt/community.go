@@ -832,6 +832,11 @@ func (c *Community) materialize() {
 			c.Members[u] = m
 		}
 	}
+	for u := range c.Banned {
+		if m := c.Members[u]; m != nil && m.State != Joined {
+			m.State = Banned
+		}
+	}
 	for k, h := range c.hist {
 		if k.what != 'p' {
 			continue

@@ -57,6 +57,7 @@ func newCommunity(id crdt.ID, topic []byte) *community {
 
 // replica is one replicated log.
 type replica struct {
+	sync   *pipeline.Replica
 	topic  *p2p.Topic
 	cancel context.CancelFunc
 	prev   crdt.ID // this device's last op in the log
@@ -229,6 +230,14 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 		}
 	}
 	n.replicate(c)
+	// What the new state allows may have been refused before: fetch again.
+	n.comms.mu.Lock()
+	for log, r := range c.logs {
+		if log != c.id {
+			r.sync.SyncAll()
+		}
+	}
+	n.comms.mu.Unlock()
 	return nil
 }
 
@@ -301,10 +310,10 @@ func (n *Node) replicate(c *community) {
 		}
 		handle := p2p.TopicName(c.topic, log)
 		ctx, cancel := context.WithCancel(n.runCtx)
-		c.logs[log] = &replica{topic: topic, cancel: cancel}
+		r := pipeline.NewReplica(n.pipe, n.host, n.sync, topic, log, handle)
+		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c
 		n.comms.handle[handle] = log
-		r := pipeline.NewReplica(n.pipe, n.host, n.sync, topic, log, handle)
 		n.replicas.Add(1)
 		go func() {
 			defer n.replicas.Done()

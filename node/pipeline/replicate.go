@@ -109,6 +109,15 @@ func (r *Replica) syncWith(ctx context.Context, p peer.ID) {
 	}
 }
 
+// SyncAll asks for a sync with every connected peer: after something
+// changed what this node accepts (a new member's ops were refused until
+// its admission arrived), so that what was refused comes again.
+func (r *Replica) SyncAll() {
+	for _, p := range r.host.Network().Peers() {
+		r.ask(p)
+	}
+}
+
 // Learned tells the replica that a sync session with p brought it ops —
 // call it for sessions this node served, too (p2p.Sync.OnServed) — so that
 // it offers them to its other topic peers.
