@@ -20,14 +20,14 @@ const (
 	proofDomain   = "ancore/join/1\x00"
 	// MaxInviteAddrs bounds the bootstrap addresses a link carries.
 	MaxInviteAddrs = 8
-	maxInviteLink  = 2048
+	maxInviteLink  = 2048 // characters after the scheme
 )
 
 // DefaultInviteTTL is how long an invite lasts unless its creator says
 // otherwise (Discord's default).
 const DefaultInviteTTL = 24 * time.Hour
 
-// ErrBadInvite: text that is not a well-formed invite link.
+// errBadInvite: text that is not a well-formed invite link.
 var errBadInvite = fmt.Errorf("%w: invite link", ErrMalformed)
 
 // Invite is what an invite link carries.
@@ -51,23 +51,33 @@ type wireInvite struct {
 
 var linkEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 
-// Link encodes the invite as an ancore://invite/ link.
+// Link encodes the invite as an ancore://invite/ link. Addresses are only
+// hints: those that would make the link too long to parse are left out.
 func (i Invite) Link() string {
-	b, err := encMode.Marshal(wireInvite{Version: inviteVersion, Community: i.Community[:],
-		Invite: i.Invite[:], Seed: i.Seed[:], Addrs: i.Addrs, Expires: i.Expires})
-	if err != nil {
-		panic(err) // only byte strings and text
+	addrs := i.Addrs[:min(len(i.Addrs), MaxInviteAddrs)]
+	for {
+		b, err := encMode.Marshal(wireInvite{Version: inviteVersion, Community: i.Community[:],
+			Invite: i.Invite[:], Seed: i.Seed[:], Addrs: addrs, Expires: i.Expires})
+		if err != nil {
+			panic(err) // only byte strings and text
+		}
+		if text := linkEncoding.EncodeToString(b); len(text) <= maxInviteLink || len(addrs) == 0 {
+			return InviteScheme + strings.ToLower(text)
+		}
+		addrs = addrs[:len(addrs)-1]
 	}
-	return InviteScheme + strings.ToLower(linkEncoding.EncodeToString(b))
 }
 
 // ParseInvite decodes an invite link (the scheme may be left out).
 func ParseInvite(link string) (Invite, error) {
 	link = strings.TrimSpace(link)
+	if len(link) >= len(InviteScheme) && strings.EqualFold(link[:len(InviteScheme)], InviteScheme) {
+		link = link[len(InviteScheme):] // schemes are case-insensitive
+	}
 	if len(link) > maxInviteLink {
 		return Invite{}, fmt.Errorf("%w: too long", errBadInvite)
 	}
-	b, err := linkEncoding.DecodeString(strings.ToUpper(strings.TrimPrefix(link, InviteScheme)))
+	b, err := linkEncoding.DecodeString(strings.ToUpper(link))
 	if err != nil {
 		return Invite{}, fmt.Errorf("%w: %v", errBadInvite, err)
 	}

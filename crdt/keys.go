@@ -39,7 +39,11 @@ func wrapContext(community ID, k Kind, epoch EpochID, user UserID) []byte {
 // admitter's keyring; the grant carries the current epoch tips.
 func AdmitDraft(c *Community, hlc HLC, inviteID ID, user UserID, proof, secret []byte, keys Keyring) (Draft, error) {
 	g := wireGrant{Secret: secret}
-	for _, e := range c.EpochTips() {
+	tips := c.EpochTips()
+	if len(tips) > MaxPrevKeys {
+		return Draft{}, fmt.Errorf("admit: %d epoch tips, at most %d: rekey first", len(tips), MaxPrevKeys)
+	}
+	for _, e := range tips {
 		k := keys[e.ID]
 		if k == nil {
 			return Draft{}, fmt.Errorf("admit: %w: epoch %x", ErrNoKey, e.ID)
@@ -63,7 +67,11 @@ func AdmitDraft(c *Community, hlc HLC, inviteID ID, user UserID, proof, secret [
 // Info carries. Sign the draft with next.
 func RekeyDraft(c *Community, hlc HLC, next *EpochKey, keys Keyring) (Draft, error) {
 	info := &Info{}
-	for _, e := range c.EpochTips() {
+	tips := c.EpochTips()
+	if len(tips) > MaxPrevKeys {
+		return Draft{}, fmt.Errorf("rekey: %d epoch tips, at most %d", len(tips), MaxPrevKeys)
+	}
+	for _, e := range tips {
 		k := keys[e.ID]
 		if k == nil {
 			return Draft{}, fmt.Errorf("rekey: %w: epoch %x", ErrNoKey, e.ID)

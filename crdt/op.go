@@ -339,6 +339,10 @@ func (d *Device) Sign(dr Draft, key *EpochKey) (*Op, error) {
 		if op.Body, err = dr.State.encode(sealed); err != nil {
 			return nil, fmt.Errorf("sign %s: %w", dr.Kind, err)
 		}
+		// Refuse here what every reader would refuse.
+		if _, err := op.State(); err != nil {
+			return nil, fmt.Errorf("sign %s: %w", dr.Kind, err)
+		}
 	}
 	op.Digest = sha256.Sum256(op.Body)
 	copy(op.Sig[:], ed25519.Sign(d.priv, signingInput(op.header, op.Digest)))

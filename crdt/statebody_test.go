@@ -601,11 +601,9 @@ func TestStateOpSizeLimits(t *testing.T) {
 	}
 }
 
-// Known issue (see the report that came with these tests): Sign encodes a
-// state body without the checks State makes, so an author can sign an op
-// that every replica refuses. Remove the skip once Sign checks.
-func TestSignStateBodyKnownIssue(t *testing.T) {
-	t.Skip("known issue: Sign does not check state bodies as State does")
+// Sign refuses state bodies that State would refuse, so no author signs an
+// op that every replica drops.
+func TestSignChecksStateBody(t *testing.T) {
 	f := newSBFixture(t)
 	ids := slices.SortedFunc(slices.Values(testIDs(2)), ID.Compare)
 	for name, s := range map[string]StateBody{
