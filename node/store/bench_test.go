@@ -19,7 +19,7 @@ import (
 // build), so they are built once and kept under the system temp folder.
 // fixtureVersion changes whenever the store format or fixture shape does.
 const (
-	fixtureVersion = 3
+	fixtureVersion = 4   // 4: op headers carry Prev
 	fixtureText    = 100 // bytes per message: a typical chat line
 	fixtureKey     = "bench-fixture-messages"
 )
