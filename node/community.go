@@ -296,6 +296,9 @@ func (n *Node) replicate(c *community) {
 		for id, ch := range c.state.Channels {
 			if !ch.Deleted {
 				logs = append(logs, id)
+			} else if r := c.logs[id]; r != nil {
+				r.cancel() // a deleted channel is no longer replicated
+				delete(c.logs, id)
 			}
 		}
 	}
@@ -566,4 +569,114 @@ func (n *Node) publish(ctx context.Context, c *community, op *crdt.Op) {
 	if err := n.store.MarkSent(op); err != nil {
 		n.log.Warn("outbox", "op", op.ID, "err", err)
 	}
+}
+
+// UpdateCommunity renames community id and sets its icon.
+func (n *Node) UpdateCommunity(ctx context.Context, id crdt.ID, name string, icon []byte) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindMeta, State: &crdt.StateBody{Info: &crdt.Info{Name: name, Icon: icon}}})
+	return err
+}
+
+// Dissolve deletes community id for everyone (the owner only).
+func (n *Node) Dissolve(ctx context.Context, id crdt.ID) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindDissolve, State: &crdt.StateBody{}})
+	return err
+}
+
+// ChannelUpdate changes a channel; nil fields stay as they are.
+type ChannelUpdate struct {
+	Name, Topic *string
+	Position    *int64
+}
+
+// UpdateChannel renames, re-topics or moves a channel of community id.
+func (n *Node) UpdateChannel(ctx context.Context, id, channel crdt.ID, u ChannelUpdate) error {
+	s := &crdt.StateBody{Position: u.Position}
+	if u.Name != nil || u.Topic != nil {
+		// Name and topic travel together, sealed: fill in the one kept.
+		info, err := n.ChannelInfo(id, channel)
+		if err != nil {
+			return err
+		}
+		if u.Name != nil {
+			info.Name = *u.Name
+		}
+		if u.Topic != nil {
+			info.Topic = *u.Topic
+		}
+		s.Info = &crdt.Info{Name: info.Name, Topic: info.Topic}
+	}
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindChannelPut, Target: channel, State: s})
+	return err
+}
+
+// DeleteChannel deletes a channel of community id.
+func (n *Node) DeleteChannel(ctx context.Context, id, channel crdt.ID) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindChannelDelete, Target: channel, State: &crdt.StateBody{}})
+	return err
+}
+
+// ChannelInfo opens a channel's name and topic.
+func (n *Node) ChannelInfo(id, channel crdt.ID) (crdt.Info, error) {
+	state, err := n.Community(id)
+	if err != nil {
+		return crdt.Info{}, err
+	}
+	ch := state.Channels[channel]
+	if ch == nil || ch.Deleted {
+		return crdt.Info{}, ErrUnknownChannel
+	}
+	return n.OpenInfo(ch.Info)
+}
+
+// OpenInfo opens the sealed info of a state op with this node's keys.
+func (n *Node) OpenInfo(op *crdt.Op) (crdt.Info, error) {
+	s, err := op.State()
+	if err != nil {
+		return crdt.Info{}, err
+	}
+	return op.OpenInfo(s, n.comms.keyring())
+}
+
+// RoleUpdate creates or changes a role; nil fields stay as they are.
+type RoleUpdate struct {
+	Name     *string
+	Color    *uint32
+	Perms    *crdt.Perm
+	Position *int64
+}
+
+// PutRole creates a role (role zero) or changes one; it returns the
+// role's ID.
+func (n *Node) PutRole(ctx context.Context, id, role crdt.ID, u RoleUpdate) (crdt.ID, error) {
+	s := &crdt.StateBody{Perms: u.Perms, Position: u.Position}
+	if u.Name != nil || u.Color != nil {
+		var info crdt.Info
+		if state, err := n.Community(id); err == nil && state.Roles[role] != nil && state.Roles[role].Info != nil {
+			if info, err = n.OpenInfo(state.Roles[role].Info); err != nil {
+				return crdt.ID{}, err
+			}
+		}
+		if u.Name != nil {
+			info.Name = *u.Name
+		}
+		if u.Color != nil {
+			info.Color = *u.Color
+		}
+		s.Info = &crdt.Info{Name: info.Name, Color: info.Color}
+	}
+	op, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindRolePut, Target: role, State: s})
+	if err != nil {
+		return crdt.ID{}, err
+	}
+	if role.IsZero() {
+		return op.ID, nil
+	}
+	return role, nil
+}
+
+// DeleteRole deletes a role of community id.
+func (n *Node) DeleteRole(ctx context.Context, id, role crdt.ID) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindRoleDelete, Target: role, State: &crdt.StateBody{}})
+	return err
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -261,4 +262,90 @@ func forgePost(t *testing.T, n *Node, community, channel crdt.ID, text string) *
 		t.Fatal(err)
 	}
 	return op
+}
+
+// TestCommunityManagement: the owner renames things, makes a moderator
+// role and gives it to B; B may then do what the role allows and nothing
+// more, and every change reaches B.
+func TestCommunityManagement(t *testing.T) {
+	ctx := context.Background()
+	a := startNode(t, t.TempDir())
+	id, err := a.CreateCommunity(ctx, "Before")
+	if err != nil {
+		t.Fatal(err)
+	}
+	link, err := a.CreateInvite(ctx, id, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := startNode(t, t.TempDir())
+	if _, err := b.Join(ctx, link); err != nil {
+		t.Fatal(err)
+	}
+	userB := b.Identity().User.ID()
+	waitFor(t, "b admitted", isMember(b.Node, id, userB))
+
+	if err := a.UpdateCommunity(ctx, id, "After", []byte("icon")); err != nil {
+		t.Fatal(err)
+	}
+	voice, err := a.CreateChannel(ctx, id, "talk", crdt.ChannelVoice)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name, topic, pos := "voice", "say hi", int64(7)
+	if err := a.UpdateChannel(ctx, id, voice, ChannelUpdate{Name: &name, Topic: &topic, Position: &pos}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CreateChannel(ctx, id, "mine", crdt.ChannelText); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("b created a channel without the permission: %v", err)
+	}
+	perms := crdt.PermManageChannels | crdt.PermKick
+	modName, modPos := "mod", int64(5)
+	mod, err := a.PutRole(ctx, id, crdt.ID{}, RoleUpdate{Name: &modName, Perms: &perms, Position: &modPos})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.SetMemberRoles(ctx, id, userB, []crdt.ID{mod}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b holds the role", func() bool {
+		c, err := b.Community(id)
+		return err == nil && c.Members[userB] != nil && slices.Contains(c.Members[userB].Roles, mod)
+	})
+	mine, err := b.CreateChannel(ctx, id, "mine", crdt.ChannelText)
+	if err != nil {
+		t.Fatalf("b with manage-channels: %v", err)
+	}
+	if err := b.SetProfile(ctx, id, "Bee"); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Dissolve(ctx, id); !errors.Is(err, ErrForbidden) {
+		t.Fatalf("b dissolved the community: %v", err)
+	}
+	if err := a.DeleteChannel(ctx, id, mine); err != nil {
+		t.Fatal(err)
+	}
+
+	waitFor(t, "b sees every change", func() bool {
+		c, err := b.Community(id)
+		if err != nil || c.Channels[mine] == nil || !c.Channels[mine].Deleted || c.Channels[voice] == nil {
+			return false
+		}
+		meta, err1 := b.OpenInfo(c.Meta)
+		info, err2 := b.ChannelInfo(id, voice)
+		return err1 == nil && err2 == nil && meta.Name == "After" && string(meta.Icon) == "icon" &&
+			info.Name == "voice" && info.Topic == "say hi" && c.Channels[voice].Position == 7 &&
+			c.Channels[voice].Type == crdt.ChannelVoice
+	})
+	waitFor(t, "a sees b's profile", func() bool {
+		c, _ := a.Community(id)
+		if m := c.Members[userB]; m != nil && m.Profile != nil {
+			info, err := a.OpenInfo(m.Profile)
+			return err == nil && info.Name == "Bee"
+		}
+		return false
+	})
+	if _, err := b.Send(ctx, mine, crdt.Body{Text: "into a deleted channel"}); err == nil {
+		t.Fatal("sent into a deleted channel")
+	}
 }

@@ -144,3 +144,19 @@ func (n *Node) rekey(ctx context.Context, c *community) error {
 	_, err = n.authorState(ctx, c, dr, next)
 	return err
 }
+
+// SetMemberRoles sets the roles (besides @everyone) of user in community
+// id.
+func (n *Node) SetMemberRoles(ctx context.Context, id crdt.ID, user crdt.UserID, roles []crdt.ID) error {
+	roles = slices.Clone(roles)
+	slices.SortFunc(roles, crdt.ID.Compare)
+	roles = slices.Compact(roles)
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindMemberRoles, State: &crdt.StateBody{User: user, Roles: roles}})
+	return err
+}
+
+// SetProfile sets this user's display name in community id.
+func (n *Node) SetProfile(ctx context.Context, id crdt.ID, name string) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindProfile, State: &crdt.StateBody{Info: &crdt.Info{Name: name}}})
+	return err
+}
