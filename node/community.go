@@ -90,10 +90,13 @@ func (cs *communities) keyring() crdt.Keyring {
 	return cs.keys
 }
 
-// state returns c's current state.
+// state returns c's current state: empty until its log has been read.
 func (cs *communities) state(c *community) *crdt.Community {
 	cs.mu.Lock()
 	defer cs.mu.Unlock()
+	if c.state == nil {
+		c.state = crdt.BuildCommunity(c.id, nil)
+	}
 	return c.state
 }
 
