@@ -65,3 +65,8 @@ func newIdentity(st *store.Store) (*Identity, error) {
 func KeyText(key []byte) string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key))
 }
+
+// ParseKeyText reads what KeyText wrote.
+func ParseKeyText(s string) ([]byte, error) {
+	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(s))
+}

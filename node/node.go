@@ -41,6 +41,9 @@ type Config struct {
 	Bootstrap []string
 	// NoLAN turns mDNS discovery off.
 	NoLAN bool
+	// API is the loopback address (host:port, port 0 for any) of the local
+	// HTTP API; empty means none.
+	API string
 }
 
 // DefaultListen is where a node listens when Config.Listen is empty.
@@ -58,6 +61,7 @@ type Node struct {
 	verifier  *crdt.Verifier
 	pipe      *pipeline.Pipeline
 	comms     *communities
+	api       *apiServer // nil without Config.API
 
 	// Set by Run.
 	runCtx   context.Context // under comms.mu
@@ -118,6 +122,13 @@ func New(cfg Config) (*Node, error) {
 	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen}); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
+	}
+	if cfg.API != "" {
+		if err := n.openAPI(cfg.API); err != nil {
+			n.host.Close()
+			st.Close()
+			return nil, fmt.Errorf("node: %w", err)
+		}
 	}
 	return n, nil
 }
@@ -184,6 +195,9 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	gossip, err := p2p.NewGossip(ctx, n.host, n.admit)
 	if err != nil {
+		if n.api != nil {
+			n.api.listener.Close()
+		}
 		return errors.Join(fmt.Errorf("node: gossip: %w", err), n.host.Close(), n.store.Close())
 	}
 	n.comms.mu.Lock()
@@ -203,7 +217,10 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 	if err == nil {
+		apiDone := make(chan struct{})
+		go func() { defer close(apiDone); n.runAPI(ctx) }()
 		dialer.Run(ctx)
+		<-apiDone
 	}
 	n.log.Info("node stopping")
 	n.host.RemoveStreamHandler(JoinProtocol)

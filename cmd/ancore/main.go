@@ -1,7 +1,7 @@
-// Command ancore runs an Ancore node: its identity, its message store and
-// its libp2p host, found by peers on the LAN and connected to bootstrap
-// peers. Communities, the local API and the UI come with later releases,
-// and with them the desktop window and --headless mode.
+// Command ancore runs an Ancore node: its identity, its message store, its
+// libp2p host (found by peers on the LAN and connected to bootstrap peers)
+// and its communities. With --headless it serves the local API on
+// loopback; the desktop window comes with the UI.
 package main
 
 import (
@@ -33,8 +33,10 @@ func run() error {
 	bootstrap := listFlag{values: envList("ANCORE_BOOTSTRAP")}
 	fs.Var(&bootstrap, "bootstrap", "peer to connect to, a multiaddr ending in /p2p/ID; repeatable (env ANCORE_BOOTSTRAP, comma-separated)")
 	noMDNS := fs.Bool("no-mdns", os.Getenv("ANCORE_NO_MDNS") != "", "do not look for peers on the LAN (env ANCORE_NO_MDNS=1)")
+	headless := fs.Bool("headless", false, "run without a window, serving the local API (and UI) on loopback")
+	apiAddr := fs.String("api", envOr("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API with --headless (env ANCORE_API)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: ancore [--data DIR] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n\nRuns an Ancore node until interrupted. Flags:")
+		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n\nRuns an Ancore node until interrupted. Flags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -47,10 +49,14 @@ func run() error {
 	// start still closes the store cleanly.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	n, err := node.New(node.Config{
+	cfg := node.Config{
 		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Listen: listen.values, Bootstrap: bootstrap.values, NoLAN: *noMDNS,
-	})
+	}
+	if *headless {
+		cfg.API = *apiAddr
+	}
+	n, err := node.New(cfg)
 	if err != nil {
 		return err
 	}
@@ -63,7 +69,12 @@ func run() error {
 	if *noMDNS {
 		lan = "off"
 	}
-	fmt.Printf("LAN discovery is %s. This build connects to peers but has no communities, local API or UI yet. Ctrl-C stops it.\n", lan)
+	fmt.Printf("LAN discovery is %s. Ctrl-C stops the node.\n", lan)
+	if info, ok := n.API(); ok {
+		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
+	} else {
+		fmt.Println("No window in this build yet: run with --headless to use the local API.")
+	}
 	return n.Run(ctx)
 }
 

@@ -238,6 +238,16 @@ func (s *Store) Outbox(limit int) ([]*crdt.Op, error) {
 	return s.opsListed(bucketOutbox, nil, 8, limit)
 }
 
+// Pending reports whether the local op (hlc, id) is still in the outbox.
+func (s *Store) Pending(hlc crdt.HLC, id crdt.ID) (bool, error) {
+	var pending bool
+	err := s.view(func(tx *bolt.Tx) error {
+		pending = tx.Bucket(bucketOutbox).Get(orderKey(hlc, id)) != nil
+		return nil
+	})
+	return pending, err
+}
+
 // MarkSent removes ops from the outbox.
 func (s *Store) MarkSent(ops ...*crdt.Op) error {
 	return s.update(func(tx *bolt.Tx) error {

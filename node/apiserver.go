@@ -1,0 +1,114 @@
+package node
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+)
+
+// APIFile is where a node with a local API writes its URL and token
+// (mode 0600), so scripts and the UI find it.
+const APIFile = "api.json"
+
+const settingAPIToken = "api-token"
+
+// ErrAPINotLoopback: the local API may only listen on a loopback address.
+var ErrAPINotLoopback = errors.New("the local API listens only on a loopback address")
+
+// apiServer is the local API's listener and server.
+type apiServer struct {
+	listener net.Listener
+	server   *http.Server
+	url      string
+	token    string
+}
+
+// APIInfo is the content of APIFile.
+type APIInfo struct {
+	URL   string `json:"url"`
+	Token string `json:"token"`
+}
+
+// openAPI listens on addr (loopback only) with the install's token and
+// writes APIFile.
+func (n *Node) openAPI(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("api address %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return fmt.Errorf("%w: %q", ErrAPINotLoopback, addr)
+	}
+	token, err := n.apiToken()
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("api: %w", err)
+	}
+	url := "http://" + l.Addr().String()
+	raw, _ := json.Marshal(APIInfo{URL: url, Token: token})
+	path := filepath.Join(n.cfg.DataDir, APIFile)
+	if err := os.WriteFile(path+".tmp", raw, 0o600); err != nil {
+		l.Close()
+		return fmt.Errorf("api: %w", err)
+	}
+	if err := os.Rename(path+".tmp", path); err != nil {
+		l.Close()
+		return fmt.Errorf("api: %w", err)
+	}
+	n.api = &apiServer{listener: l, url: url, token: token, server: &http.Server{
+		Handler:           n.Handler(token),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}}
+	return nil
+}
+
+// apiToken returns the install's API token, made on first use.
+func (n *Node) apiToken() (string, error) {
+	v, err := n.store.Setting(settingAPIToken)
+	if err != nil || v != nil {
+		return string(v), err
+	}
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	token := KeyText(b)
+	return token, n.store.PutSetting(settingAPIToken, []byte(token))
+}
+
+// API returns the local API's URL and token, if the node serves one.
+func (n *Node) API() (APIInfo, bool) {
+	if n.api == nil {
+		return APIInfo{}, false
+	}
+	return APIInfo{URL: n.api.url, Token: n.api.token}, true
+}
+
+// runAPI serves the API until ctx ends.
+func (n *Node) runAPI(ctx context.Context) {
+	if n.api == nil {
+		return
+	}
+	go func() {
+		if err := n.api.server.Serve(n.api.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			n.log.Error("api stopped", "err", err)
+		}
+	}()
+	n.log.Info("local API", "url", n.api.url)
+	<-ctx.Done()
+	shutdown, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_ = n.api.server.Shutdown(shutdown)
+	_ = os.Remove(filepath.Join(n.cfg.DataDir, APIFile))
+}

@@ -1,0 +1,236 @@
+package node
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+)
+
+// The JSON resources of the local API (docs/api/openapi.yaml). IDs of ops
+// and what they create are CID strings; users and devices are their keys
+// in base32 (KeyText).
+
+// MeJSON is the local user.
+type MeJSON struct {
+	User   string `json:"user"`
+	Device string `json:"device"`
+	Name   string `json:"name"`
+	Status string `json:"status"`
+}
+
+// CommunityJSON is a community as this node sees it.
+type CommunityJSON struct {
+	ID       string        `json:"id"`
+	Name     string        `json:"name"`
+	Icon     []byte        `json:"icon,omitempty"`
+	Owner    string        `json:"owner"`
+	Channels []ChannelJSON `json:"channels"`
+	Roles    []RoleJSON    `json:"roles"`
+	Perms    []string      `json:"my_permissions"`
+	Member   bool          `json:"member"`
+}
+
+// ChannelJSON is a channel.
+type ChannelJSON struct {
+	ID        string `json:"id"`
+	Community string `json:"community"`
+	Name      string `json:"name"`
+	Topic     string `json:"topic"`
+	Type      string `json:"type"`
+	Position  int64  `json:"position"`
+}
+
+// RoleJSON is a role; @everyone's ID is the community's.
+type RoleJSON struct {
+	ID       string   `json:"id"`
+	Name     string   `json:"name"`
+	Color    uint32   `json:"color"`
+	Perms    []string `json:"permissions"`
+	Position int64    `json:"position"`
+}
+
+// MemberJSON is a member, past or present.
+type MemberJSON struct {
+	User     string    `json:"user"`
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Roles    []string  `json:"roles"`
+	Owner    bool      `json:"owner"`
+	JoinedAt time.Time `json:"joined_at"`
+}
+
+// InviteJSON is an invite; Link only when it is created.
+type InviteJSON struct {
+	ID        string     `json:"id"`
+	Creator   string     `json:"creator"`
+	ExpiresAt *time.Time `json:"expires_at"`
+	MaxUses   uint32     `json:"max_uses"`
+	Uses      int        `json:"uses"`
+	Revoked   bool       `json:"revoked"`
+	Link      string     `json:"link,omitempty"`
+}
+
+// MessageJSON is a message.
+type MessageJSON struct {
+	ID        string         `json:"id"`
+	Channel   string         `json:"channel"`
+	Author    string         `json:"author"`
+	Text      string         `json:"text"`
+	ReplyTo   string         `json:"reply_to,omitempty"`
+	Mentions  []string       `json:"mentions"`
+	Everyone  bool           `json:"everyone"`
+	CreatedAt time.Time      `json:"created_at"`
+	EditedAt  *time.Time     `json:"edited_at"`
+	Reactions []ReactionJSON `json:"reactions"`
+	State     string         `json:"state"` // "sent", or "pending" while no peer has it
+}
+
+// ReactionJSON is one emoji on a message and who chose it.
+type ReactionJSON struct {
+	Emoji string   `json:"emoji"`
+	Users []string `json:"users"`
+}
+
+// NetworkJSON is the node's connectivity.
+type NetworkJSON struct {
+	PeerID string     `json:"peer_id"`
+	Addrs  []string   `json:"addrs"`
+	Peers  []PeerJSON `json:"peers"`
+}
+
+// PeerJSON is a connected peer.
+type PeerJSON struct {
+	ID    string   `json:"id"`
+	Addrs []string `json:"addrs"`
+}
+
+func userText(u crdt.UserID) string { return KeyText(u[:]) }
+
+var memberStates = map[crdt.MemberState]string{crdt.Joined: "joined", crdt.Left: "left", crdt.Kicked: "kicked", crdt.Banned: "banned"}
+
+func channelType(t crdt.ChannelType) string {
+	if t == crdt.ChannelVoice {
+		return "voice"
+	}
+	return "text"
+}
+
+func permNames(p crdt.Perm) []string {
+	names := []string{}
+	for i, name := range crdt.PermNames() {
+		if p&(1<<i) != 0 {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+// communityJSON renders a community's state with the names this node can
+// open.
+func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
+	out := CommunityJSON{ID: c.ID.String(), Owner: userText(c.Owner), Channels: []ChannelJSON{}, Roles: []RoleJSON{}}
+	if c.Meta != nil {
+		if info, err := n.OpenInfo(c.Meta); err == nil {
+			out.Name, out.Icon = info.Name, info.Icon
+		}
+	}
+	for _, ch := range c.Channels {
+		if !ch.Deleted {
+			out.Channels = append(out.Channels, n.channelJSON(c.ID, ch))
+		}
+	}
+	slices.SortFunc(out.Channels, func(a, b ChannelJSON) int {
+		if a.Position != b.Position {
+			return int(a.Position - b.Position)
+		}
+		return strings.Compare(a.ID, b.ID)
+	})
+	for _, r := range c.Roles {
+		if !r.Deleted {
+			out.Roles = append(out.Roles, n.roleJSON(c, r))
+		}
+	}
+	slices.SortFunc(out.Roles, func(a, b RoleJSON) int { return int(b.Position - a.Position) })
+	member, perms, _ := c.Standing(n.identity.User.ID())
+	out.Member, out.Perms = member, permNames(perms)
+	return out
+}
+
+func (n *Node) channelJSON(community crdt.ID, ch *crdt.Channel) ChannelJSON {
+	out := ChannelJSON{ID: ch.ID.String(), Community: community.String(), Type: channelType(ch.Type), Position: ch.Position}
+	if info, err := n.OpenInfo(ch.Info); err == nil {
+		out.Name, out.Topic = info.Name, info.Topic
+	}
+	return out
+}
+
+func (n *Node) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
+	out := RoleJSON{ID: r.ID.String(), Perms: permNames(r.Perms.Effective()), Position: r.Position}
+	if r.ID == c.ID {
+		out.Name = "@everyone"
+	} else if r.Info != nil {
+		if info, err := n.OpenInfo(r.Info); err == nil {
+			out.Name, out.Color = info.Name, info.Color
+		}
+	}
+	return out
+}
+
+// displayName is a member's profile name, or the start of its key.
+func (n *Node) displayName(c *crdt.Community, u crdt.UserID) string {
+	if m := c.Members[u]; m != nil && m.Profile != nil {
+		if info, err := n.OpenInfo(m.Profile); err == nil && info.Name != "" {
+			return info.Name
+		}
+	}
+	return userText(u)[:8]
+}
+
+func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
+	out := MemberJSON{User: userText(m.User), Name: n.displayName(c, m.User), State: memberStates[m.State],
+		Roles: []string{}, Owner: m.User == c.Owner}
+	if m.Joined != nil {
+		out.JoinedAt = m.Joined.HLC.Time().UTC()
+	}
+	for _, r := range m.Roles {
+		out.Roles = append(out.Roles, r.String())
+	}
+	return out
+}
+
+func inviteJSON(inv *crdt.InviteInfo) InviteJSON {
+	out := InviteJSON{ID: inv.ID.String(), Creator: userText(inv.Creator), MaxUses: inv.MaxUses, Uses: inv.Uses, Revoked: inv.Revoked}
+	if inv.Expires != 0 {
+		t := time.UnixMilli(inv.Expires).UTC()
+		out.ExpiresAt = &t
+	}
+	return out
+}
+
+func (n *Node) messageJSON(m *crdt.Message) MessageJSON {
+	out := MessageJSON{ID: m.ID.String(), Channel: m.Channel.String(), Author: userText(m.Author), Text: m.Text,
+		Mentions: []string{}, Everyone: m.Everyone, CreatedAt: m.HLC.Time().UTC(), Reactions: []ReactionJSON{}, State: "sent"}
+	if !m.ReplyTo.IsZero() {
+		out.ReplyTo = m.ReplyTo.String()
+	}
+	for _, u := range m.Mentions {
+		out.Mentions = append(out.Mentions, userText(u))
+	}
+	if !m.Edited.IsZero() {
+		t := m.Edited.HLC.Time().UTC()
+		out.EditedAt = &t
+	}
+	for _, r := range m.Reacted() {
+		if k := len(out.Reactions); k > 0 && out.Reactions[k-1].Emoji == r.Emoji {
+			out.Reactions[k-1].Users = append(out.Reactions[k-1].Users, userText(r.User))
+		} else {
+			out.Reactions = append(out.Reactions, ReactionJSON{Emoji: r.Emoji, Users: []string{userText(r.User)}})
+		}
+	}
+	if pending, err := n.store.Pending(m.HLC, m.ID); err == nil && pending {
+		out.State = "pending"
+	}
+	return out
+}
