@@ -71,7 +71,7 @@ fuzz:
 	done
 
 run:
-	$(GO) run ./cmd/ancore $(ARGS)
+	$(GO) run ./cmd/ancore --headless $(ARGS)
 
 build:
 	$(GO) build -o bin/ancore ./cmd/ancore
