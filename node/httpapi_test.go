@@ -1,0 +1,300 @@
+package node
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// apiNode is a node driven only through its HTTP API.
+type apiNode struct {
+	*live
+	t     *testing.T
+	url   string
+	token string
+}
+
+func startAPINode(t *testing.T) *apiNode {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.API = "127.0.0.1:0"
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &live{Node: n, cancel: cancel, done: make(chan error, 1)}
+	go func() { l.done <- n.Run(ctx) }()
+	waitFor(t, "node running", n.running)
+	t.Cleanup(func() { l.stop(t) })
+	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, APIFile)); fi.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v", APIFile, fi.Mode().Perm())
+	}
+	var info APIInfo
+	if err := json.Unmarshal(raw, &info); err != nil {
+		t.Fatal(err)
+	}
+	return &apiNode{live: l, t: t, url: info.URL, token: info.Token}
+}
+
+// call makes a request and decodes a JSON answer into out (if not nil);
+// it returns the status.
+func (a *apiNode) call(method, path string, in, out any) int {
+	a.t.Helper()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			a.t.Fatal(err)
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, a.url+"/api/v1"+path, body)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+a.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		a.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode >= 400 {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if err := json.Unmarshal(raw, &e); err != nil || e.Error.Code == "" {
+			a.t.Errorf("%s %s: status %d without a JSON error: %s", method, path, resp.StatusCode, raw)
+		}
+	}
+	if out != nil && resp.StatusCode < 300 && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			a.t.Fatalf("%s %s: %v: %s", method, path, err, raw)
+		}
+	}
+	return resp.StatusCode
+}
+
+// must makes a request that must answer want.
+func (a *apiNode) must(want int, method, path string, in, out any) {
+	a.t.Helper()
+	if got := a.call(method, path, in, out); got != want {
+		a.t.Fatalf("%s %s: status %d, want %d", method, path, got, want)
+	}
+}
+
+func (a *apiNode) messages(channel, query string) []MessageJSON {
+	a.t.Helper()
+	var out []MessageJSON
+	a.must(http.StatusOK, "GET", "/channels/"+channel+"/messages"+query, nil, &out)
+	return out
+}
+
+func texts2(ms []MessageJSON) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Text)
+	}
+	return out
+}
+
+// TestAPIFlow drives three nodes through their APIs only: profiles, a
+// community with channels, an invite, joins, messages with edits,
+// deletes, reactions and paging, and a kick.
+func TestAPIFlow(t *testing.T) {
+	a, b, c := startAPINode(t), startAPINode(t), startAPINode(t)
+	var me MeJSON
+	a.must(200, "PATCH", "/me", map[string]any{"name": "Alice", "status": "dnd"}, &me)
+	if me.Name != "Alice" || me.Status != "dnd" {
+		t.Fatalf("me: %+v", me)
+	}
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Friends"}, &comm)
+	if comm.Name != "Friends" || len(comm.Channels) != 1 || comm.Channels[0].Name != "general" {
+		t.Fatalf("community: %+v", comm)
+	}
+	general := comm.Channels[0].ID
+	var voice ChannelJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/channels", map[string]any{"name": "lounge", "type": "voice", "topic": "talk"}, &voice)
+	if voice.Type != "voice" || voice.Topic != "talk" {
+		t.Fatalf("channel: %+v", voice)
+	}
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{"max_uses": 5}, &inv)
+	if !strings.HasPrefix(inv.Link, "ancore://invite/") || inv.ExpiresAt == nil || inv.MaxUses != 5 {
+		t.Fatalf("invite: %+v", inv)
+	}
+
+	for _, n := range []*apiNode{b, c} {
+		var joined CommunityJSON
+		n.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, &joined)
+		if joined.ID != comm.ID {
+			t.Fatalf("joined %s, want %s", joined.ID, comm.ID)
+		}
+	}
+	b.must(200, "PATCH", "/me", map[string]any{"name": "Bob"}, nil)
+	for _, n := range []*apiNode{b, c} {
+		waitFor(t, "joiner sees the channels", func() bool {
+			var got CommunityJSON
+			return n.call("GET", "/communities/"+comm.ID, nil, &got) == 200 && len(got.Channels) == 2 && got.Name == "Friends"
+		})
+	}
+
+	// Messages: a post from each, an edit, a reaction, a delete.
+	var m1, m2, m3 MessageJSON
+	a.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from alice"}, &m1)
+	b.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from bob", "reply_to": m1.ID}, &m2)
+	waitFor(t, "c has both", func() bool { return len(c.messages(general, "")) == 2 })
+	c.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from carol"}, &m3)
+	a.must(200, "PATCH", "/messages/"+m1.ID, map[string]any{"text": "hi from alice (edited)"}, nil)
+	b.must(204, "PUT", "/messages/"+m1.ID+"/reactions/"+url.PathEscape("👍"), nil, nil)
+	c.must(204, "DELETE", "/messages/"+m3.ID, nil, nil)
+	if got := b.call("DELETE", "/messages/"+m1.ID, nil, nil); got != http.StatusForbidden {
+		t.Fatalf("a member without manage-messages deleted another's message: %d", got)
+	}
+	for _, n := range []*apiNode{a, b, c} {
+		waitFor(t, "everyone converges", func() bool {
+			ms := n.messages(general, "")
+			return len(ms) == 2 && ms[0].Text == "hi from alice (edited)" && ms[0].EditedAt != nil &&
+				len(ms[0].Reactions) == 1 && ms[0].Reactions[0].Emoji == "👍" && ms[1].ReplyTo == m1.ID
+		})
+	}
+
+	// Paging.
+	for i := range 10 {
+		a.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": fmt.Sprint("n", i)}, nil)
+	}
+	all := a.messages(general, "?limit=100")
+	if len(all) != 12 {
+		t.Fatalf("%d messages", len(all))
+	}
+	if got := texts2(a.messages(general, "?limit=3")); fmt.Sprint(got) != "[n7 n8 n9]" {
+		t.Errorf("latest 3: %v", got)
+	}
+	if got := texts2(a.messages(general, "?limit=2&before="+all[5].ID)); fmt.Sprint(got) != "[n1 n2]" {
+		t.Errorf("before: %v", got)
+	}
+	if got := texts2(a.messages(general, "?limit=2&after="+all[5].ID)); fmt.Sprint(got) != "[n4 n5]" {
+		t.Errorf("after: %v", got)
+	}
+	if got := texts2(a.messages(general, "?limit=3&around="+all[5].ID)); fmt.Sprint(got) != "[n2 n3 n4]" {
+		t.Errorf("around: %v", got)
+	}
+
+	// Members, and a kick.
+	var members []MemberJSON
+	a.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+	if len(members) != 3 {
+		t.Fatalf("%d members", len(members))
+	}
+	var cme MeJSON
+	c.must(200, "GET", "/me", nil, &cme)
+	waitFor(t, "a sees bob's name", func() bool {
+		a.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+		for _, m := range members {
+			if m.Name == "Bob" {
+				return true
+			}
+		}
+		return false
+	})
+	a.must(204, "POST", "/communities/"+comm.ID+"/members/"+cme.User+"/kick", nil, nil)
+	waitFor(t, "b sees the kick", func() bool {
+		b.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+		for _, m := range members {
+			if m.User == cme.User {
+				return m.State == "kicked"
+			}
+		}
+		return false
+	})
+	if got := c.call("POST", "/channels/"+general+"/messages", map[string]any{"text": "still here?"}, nil); got < 400 {
+		t.Fatalf("a kicked member posted: %d", got)
+	}
+	var network NetworkJSON
+	a.must(200, "GET", "/network", nil, &network)
+	if len(network.Peers) == 0 || network.PeerID == "" {
+		t.Fatalf("network: %+v", network)
+	}
+}
+
+// TestAPISecurity: the guard and input checks of the local API.
+func TestAPISecurity(t *testing.T) {
+	a := startAPINode(t)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Mine"}, &comm)
+	do := func(method, path, body string, edit func(*http.Request)) int {
+		t.Helper()
+		req, err := http.NewRequest(method, a.url+path, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Authorization", "Bearer "+a.token)
+		if edit != nil {
+			edit(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		for _, h := range []string{"X-Content-Type-Options", "X-Frame-Options", "Content-Security-Policy"} {
+			if resp.Header.Get(h) == "" {
+				t.Errorf("%s %s: no %s header", method, path, h)
+			}
+		}
+		return resp.StatusCode
+	}
+	big := `{"name":"` + strings.Repeat("x", 10<<20) + `"}`
+	cases := []struct {
+		name         string
+		method, path string
+		body         string
+		edit         func(*http.Request)
+		want         int
+	}{
+		{"no token", "GET", "/api/v1/me", "", func(r *http.Request) { r.Header.Del("Authorization") }, 401},
+		{"wrong token", "GET", "/api/v1/me", "", func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }, 401},
+		{"token in query without upgrade", "GET", "/api/v1/me?token=" + a.token, "", func(r *http.Request) { r.Header.Del("Authorization") }, 401},
+		{"foreign host", "GET", "/api/v1/me", "", func(r *http.Request) { r.Host = "evil.example:80" }, 403},
+		{"cross-site origin", "GET", "/api/v1/me", "", func(r *http.Request) { r.Header.Set("Origin", "https://evil.example") }, 403},
+		{"same origin", "GET", "/api/v1/me", "", func(r *http.Request) { r.Header.Set("Origin", a.url) }, 200},
+		{"10 MiB body", "POST", "/api/v1/communities", big, nil, 413},
+		{"broken JSON", "POST", "/api/v1/communities", `{"name":`, nil, 400},
+		{"unknown field", "POST", "/api/v1/communities", `{"name":"x","admin":true}`, nil, 400},
+		{"empty name", "POST", "/api/v1/communities", `{"name":""}`, nil, 422},
+		{"unknown community", "GET", "/api/v1/communities/bafireiglnrqnntofx34uhrfj5jhzymknoepm27clpimen5mugsik2gxrfu", "", nil, 404},
+		{"not an id", "GET", "/api/v1/communities/nonsense", "", nil, 404},
+		{"unknown channel", "GET", "/api/v1/channels/" + comm.ID + "/messages", "", nil, 404},
+		{"unknown route", "GET", "/api/v1/nothing", "", nil, 404},
+		{"bad limit", "GET", "/api/v1/channels/" + comm.Channels[0].ID + "/messages?limit=1000", "", nil, 400},
+		{"two anchors", "GET", "/api/v1/channels/" + comm.Channels[0].ID + "/messages?before=" + comm.ID + "&after=" + comm.ID, "", nil, 400},
+		{"bad invite", "POST", "/api/v1/communities/join", `{"invite":"ancore://invite/zzz"}`, nil, 422},
+		{"empty message", "POST", "/api/v1/channels/" + comm.Channels[0].ID + "/messages", `{"text":""}`, nil, 422},
+	}
+	for _, tc := range cases {
+		if got := do(tc.method, tc.path, tc.body, tc.edit); got != tc.want {
+			t.Errorf("%s: status %d, want %d", tc.name, got, tc.want)
+		}
+	}
+	// Nothing bad reached the store.
+	var list []CommunityJSON
+	a.must(200, "GET", "/communities", nil, &list)
+	if len(list) != 1 {
+		t.Fatalf("%d communities after bad requests", len(list))
+	}
+}
