@@ -322,6 +322,7 @@ func TestCommunityManagement(t *testing.T) {
 	if err := b.Dissolve(ctx, id); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("b dissolved the community: %v", err)
 	}
+	waitFor(t, "a sees b's channel", func() bool { c, _ := a.Community(id); return c.Channels[mine] != nil })
 	if err := a.DeleteChannel(ctx, id, mine); err != nil {
 		t.Fatal(err)
 	}

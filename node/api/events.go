@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 
@@ -190,11 +189,12 @@ func (s *Subscription) Close() {
 }
 
 var eventsUpgrader = websocket.Upgrader{
-	// The API's middleware in front of ServeWS already refused cross-site
-	// Origins and checked the token; the Upgrader's own same-origin check
-	// would also refuse the UI's dev server and non-browser clients.
+	// The API's middleware (Guard) in front of ServeWS already refused
+	// cross-site Origins and checked the token.
 	CheckOrigin: func(*http.Request) bool { return true },
-	Error:       eventsError,
+	Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
+		Error(w, status, "bad_handshake", reason.Error())
+	},
 }
 
 // ServeWS streams the hub's events over a WebSocket. The client passes the
@@ -216,7 +216,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query().Get("since"); q != "" {
 		var err error
 		if since, err = strconv.ParseUint(q, 10, 64); err != nil {
-			eventsError(w, r, http.StatusBadRequest, fmt.Errorf("since %q is not a seq", q))
+			Error(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("since %q is not a seq", q))
 			return
 		}
 	}
@@ -330,16 +330,4 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-}
-
-// eventsError answers a request that cannot become an event stream with the
-// API's JSON error; the upgrader calls it for bad handshakes.
-func eventsError(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-	code := strings.ReplaceAll(strings.ToLower(http.StatusText(status)), " ", "_")
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("X-Content-Type-Options", "nosniff")
-	w.WriteHeader(status)
-	json.NewEncoder(w).Encode(map[string]any{
-		"error": map[string]string{"code": code, "message": reason.Error()},
-	})
 }
