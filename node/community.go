@@ -207,6 +207,7 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 	n.comms.mu.Unlock()
 	secret := state.Unlock(n.identity.User, keys)
 	n.comms.mu.Lock()
+	before := c.state
 	c.state = state
 	if c.topic == nil {
 		c.topic = secret
@@ -232,6 +233,7 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 			return err
 		}
 	}
+	n.emitState(before, state)
 	n.replicate(c)
 	// What the new state allows may have been refused before: fetch again.
 	n.comms.mu.Lock()
@@ -335,6 +337,7 @@ func (n *Node) replicate(c *community) {
 // community's state. It runs in the goroutine that stored the batch, so
 // whoever stores a state op sees its effect once the store call returns.
 func (n *Node) onStored(entries []store.Entry) {
+	n.emitStored(entries)
 	logs := map[crdt.ID]bool{}
 	for _, e := range entries {
 		if e.Op.Kind.IsState() {
@@ -554,24 +557,6 @@ func (n *Node) authorState(ctx context.Context, c *community, dr crdt.Draft, key
 	}
 	n.publish(ctx, c, op)
 	return op, nil
-}
-
-// publish sends a stored local op to its topic's peers; it stays in the
-// outbox until then (a node with no peers sends it by sync later).
-func (n *Node) publish(ctx context.Context, c *community, op *crdt.Op) {
-	n.comms.mu.Lock()
-	r := c.logs[op.Log()]
-	n.comms.mu.Unlock()
-	if r == nil {
-		return
-	}
-	if err := r.topic.Publish(ctx, op); err != nil {
-		n.log.Warn("publish", "op", op.ID, "err", err)
-		return
-	}
-	if err := n.store.MarkSent(op); err != nil {
-		n.log.Warn("outbox", "op", op.ID, "err", err)
-	}
 }
 
 // UpdateCommunity renames community id and sets its icon.

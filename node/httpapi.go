@@ -30,6 +30,7 @@ func (n *Node) Handler(token string) http.Handler {
 	for pattern, h := range n.routes() {
 		mux.HandleFunc(pattern, n.serve(h))
 	}
+	mux.HandleFunc("GET /api/v1/events", n.events.ServeWS)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, http.StatusNotFound, "not_found", "no such route")
 	})
@@ -43,6 +44,7 @@ func (n *Node) Routes() []string {
 	for p := range n.routes() {
 		out = append(out, p)
 	}
+	out = append(out, "GET /api/v1/events")
 	slices.Sort(out)
 	return out
 }

@@ -17,6 +17,7 @@ import (
 	"sync"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/pipeline"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
@@ -62,6 +63,7 @@ type Node struct {
 	pipe      *pipeline.Pipeline
 	comms     *communities
 	api       *apiServer // nil without Config.API
+	events    *api.Hub
 
 	// Set by Run.
 	runCtx   context.Context // under comms.mu
@@ -83,7 +85,8 @@ func New(cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("node: data folder: %w", err)
 	}
-	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil), verifier: crdt.NewVerifier()}
+	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil),
+		verifier: crdt.NewVerifier(), events: api.NewHub(eventBuffer)}
 	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), &store.Options{MayDelete: n.mayDelete})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -179,12 +182,19 @@ func (n *Node) Run(ctx context.Context) error {
 	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
 	// Connection changes are worth a line in the log: they are what a
 	// user checks first when messages do not arrive.
+	kickOutbox := make(chan struct{}, 1)
 	notify := &network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer connected", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
+			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": true})
+			select {
+			case kickOutbox <- struct{}{}:
+			default:
+			}
 		},
 		DisconnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer disconnected", "peer", c.RemotePeer())
+			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": false})
 		},
 	}
 	n.host.Network().Notify(notify)
@@ -217,10 +227,11 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 	}
 	if err == nil {
-		apiDone := make(chan struct{})
-		go func() { defer close(apiDone); n.runAPI(ctx) }()
+		var bg sync.WaitGroup
+		bg.Go(func() { n.runAPI(ctx) })
+		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
 		dialer.Run(ctx)
-		<-apiDone
+		bg.Wait()
 	}
 	n.log.Info("node stopping")
 	n.host.RemoveStreamHandler(JoinProtocol)

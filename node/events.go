@@ -1,0 +1,130 @@
+package node
+
+import (
+	"slices"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/store"
+)
+
+// Events of the local API (SPEC.md): what changed, as the UI needs it.
+// Messages and reactions are announced from committed store batches, so an
+// event never announces something the store does not hold; community
+// changes from the difference between a community's state before and
+// after a rebuild.
+
+// eventBuffer is how many events a reconnecting client can catch up on.
+const eventBuffer = 4096
+
+// MessageRef names a message, for events about one that is gone.
+type MessageRef struct {
+	ID      string `json:"id"`
+	Channel string `json:"channel"`
+}
+
+// ReactionEvent is a reaction added or removed.
+type ReactionEvent struct {
+	Message string `json:"message"`
+	Channel string `json:"channel"`
+	Emoji   string `json:"emoji"`
+	User    string `json:"user"`
+}
+
+// MemberEvent is a member joining, leaving or changing.
+type MemberEvent struct {
+	Community string     `json:"community"`
+	Member    MemberJSON `json:"member"`
+}
+
+// ChannelRef names a deleted channel.
+type ChannelRef struct {
+	ID        string `json:"id"`
+	Community string `json:"community"`
+}
+
+func (n *Node) emit(typ string, data any) {
+	if n.events != nil {
+		n.events.Publish(typ, data)
+	}
+}
+
+// emitStored announces the messages and reactions a committed batch
+// changed.
+func (n *Node) emitStored(entries []store.Entry) {
+	for _, e := range entries {
+		op := e.Op
+		if !e.Readable || op.Kind.IsState() {
+			continue
+		}
+		switch op.Kind {
+		case crdt.KindPost, crdt.KindEdit:
+			id := op.ID
+			typ := "message:new"
+			if op.Kind == crdt.KindEdit {
+				id, typ = op.Target, "message:update"
+			}
+			if m, err := n.store.Message(op.Channel, id); err == nil && !m.Deleted {
+				n.emit(typ, n.messageJSON(m))
+			}
+		case crdt.KindDelete:
+			if m, err := n.store.Message(op.Channel, op.Target); err == nil && m.Deleted {
+				n.emit("message:delete", MessageRef{ID: op.Target.String(), Channel: op.Channel.String()})
+			}
+		case crdt.KindReact, crdt.KindUnreact:
+			typ := "reaction:add"
+			if op.Kind == crdt.KindUnreact {
+				typ = "reaction:remove"
+			}
+			n.emit(typ, ReactionEvent{Message: op.Target.String(), Channel: op.Channel.String(),
+				Emoji: e.Body.Emoji, User: userText(op.User())})
+		}
+	}
+}
+
+// sent announces that a pending message left the outbox.
+func (n *Node) sent(op *crdt.Op) {
+	if op.Kind != crdt.KindPost {
+		return
+	}
+	if m, err := n.store.Message(op.Channel, op.ID); err == nil && !m.Deleted {
+		n.emit("message:update", n.messageJSON(m))
+	}
+}
+
+// emitState announces what changed between two states of a community.
+func (n *Node) emitState(before, after *crdt.Community) {
+	if after.Genesis == nil {
+		return
+	}
+	if before == nil || before.Genesis == nil {
+		n.emit("community:update", n.communityJSON(after))
+		return
+	}
+	if before.Meta != after.Meta || before.Dissolved != after.Dissolved {
+		n.emit("community:update", n.communityJSON(after))
+	}
+	for id, ch := range after.Channels {
+		old := before.Channels[id]
+		switch {
+		case ch.Deleted && (old == nil || !old.Deleted):
+			n.emit("channel:delete", ChannelRef{ID: id.String(), Community: after.ID.String()})
+		case ch.Deleted:
+		case old == nil:
+			n.emit("channel:create", n.channelJSON(after.ID, ch))
+		case old.Info != ch.Info || old.Position != ch.Position:
+			n.emit("channel:update", n.channelJSON(after.ID, ch))
+		}
+	}
+	for u, m := range after.Members {
+		old := before.Members[u]
+		ev := MemberEvent{Community: after.ID.String(), Member: n.memberJSON(after, m)}
+		switch {
+		case m.State == crdt.Joined && (old == nil || old.State != crdt.Joined):
+			n.emit("member:join", ev)
+		case m.State != crdt.Joined && old != nil && old.State == crdt.Joined:
+			n.emit("member:leave", ev)
+		case old != nil && (old.Profile != m.Profile || !slices.Equal(old.Roles, m.Roles) || old.State != m.State):
+			n.emit("member:update", ev)
+		}
+	}
+}
