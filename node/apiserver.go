@@ -100,6 +100,9 @@ func (n *Node) runAPI(ctx context.Context) {
 	if n.api == nil {
 		return
 	}
+	// Requests live in the node's context: Shutdown does not end
+	// WebSocket streams, the end of ctx does.
+	n.api.server.BaseContext = func(net.Listener) context.Context { return ctx }
 	go func() {
 		if err := n.api.server.Serve(n.api.listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			n.log.Error("api stopped", "err", err)

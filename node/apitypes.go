@@ -59,6 +59,7 @@ type MemberJSON struct {
 	Roles    []string  `json:"roles"`
 	Owner    bool      `json:"owner"`
 	JoinedAt time.Time `json:"joined_at"`
+	Status   string    `json:"status"` // online, idle, dnd or offline
 }
 
 // InviteJSON is an invite; Link only when it is created.
@@ -190,7 +191,7 @@ func (n *Node) displayName(c *crdt.Community, u crdt.UserID) string {
 
 func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
 	out := MemberJSON{User: userText(m.User), Name: n.displayName(c, m.User), State: memberStates[m.State],
-		Roles: []string{}, Owner: m.User == c.Owner}
+		Roles: []string{}, Owner: m.User == c.Owner, Status: n.UserStatus(c.ID, m.User)}
 	if m.Joined != nil {
 		out.JoinedAt = m.Joined.HLC.Time().UTC()
 	}

@@ -41,11 +41,12 @@ type secrets struct {
 
 // community is one community this node is in.
 type community struct {
-	id    crdt.ID
-	topic []byte // the topic secret
-	keys  crdt.Keyring
-	state *crdt.Community
-	logs  map[crdt.ID]*replica // the state log and the channels
+	id      crdt.ID
+	signals *p2p.SignalTopic // presence and typing; set while running
+	topic   []byte           // the topic secret
+	keys    crdt.Keyring
+	state   *crdt.Community
+	logs    map[crdt.ID]*replica // the state log and the channels
 
 	author  sync.Mutex // one local op at a time: parents, clock and Prev stay consistent
 	refresh sync.Mutex // one rebuild at a time, so an older state never replaces a newer
@@ -296,6 +297,7 @@ func (n *Node) replicate(c *community) {
 	if n.runCtx == nil || c.topic == nil {
 		return
 	}
+	n.joinSignals(n.runCtx, c)
 	logs := []crdt.ID{c.id}
 	if c.state != nil {
 		for id, ch := range c.state.Channels {

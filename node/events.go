@@ -97,8 +97,8 @@ func (n *Node) emitState(before, after *crdt.Community) {
 		return
 	}
 	if before == nil || before.Genesis == nil {
-		n.emit("community:update", n.communityJSON(after))
-		return
+		// Everything is new: a community just created or joined.
+		before = &crdt.Community{}
 	}
 	if before.Meta != after.Meta || before.Dissolved != after.Dissolved {
 		n.emit("community:update", n.communityJSON(after))
@@ -121,6 +121,10 @@ func (n *Node) emitState(before, after *crdt.Community) {
 		switch {
 		case m.State == crdt.Joined && (old == nil || old.State != crdt.Joined):
 			n.emit("member:join", ev)
+			n.presence.announce() // a newcomer (maybe us) learns who is here
+			if u == n.identity.User.ID() {
+				go n.publishProfile(after.ID) // not from inside a rebuild
+			}
 		case m.State != crdt.Joined && old != nil && old.State == crdt.Joined:
 			n.emit("member:leave", ev)
 		case old != nil && (old.Profile != m.Profile || !slices.Equal(old.Roles, m.Roles) || old.State != m.State):

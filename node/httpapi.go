@@ -83,6 +83,7 @@ func (n *Node) routes() map[string]apiHandler {
 		"DELETE " + v + "/messages/{id}":                      n.deleteMessage,
 		"PUT " + v + "/messages/{id}/reactions/{emoji}":       n.putReaction,
 		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    n.deleteReaction,
+		"POST " + v + "/channels/{id}/typing":                 n.postTyping,
 		"GET " + v + "/network":                               n.getNetwork,
 	}
 }
@@ -900,6 +901,14 @@ func (n *Node) react(r *http.Request, on bool) (int, any, error) {
 func (n *Node) putReaction(r *http.Request) (int, any, error)    { return n.react(r, true) }
 func (n *Node) deleteReaction(r *http.Request) (int, any, error) { return n.react(r, false) }
 
+func (n *Node) postTyping(r *http.Request) (int, any, error) {
+	_, id, err := n.channelRoute(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, n.Typing(r.Context(), id)
+}
+
 // --- network ---
 
 func (n *Node) getNetwork(*http.Request) (int, any, error) {
@@ -913,6 +922,29 @@ func (n *Node) getNetwork(*http.Request) (int, any, error) {
 	}
 	slices.SortFunc(out.Peers, func(a, b PeerJSON) int { return strings.Compare(a.ID, b.ID) })
 	return http.StatusOK, out, nil
+}
+
+// publishProfile gives community id this user's display name, if it has
+// one the community does not show yet (a name set before joining).
+func (n *Node) publishProfile(id crdt.ID) {
+	name, err := n.store.Setting(settingProfile)
+	if err != nil || len(name) == 0 {
+		return
+	}
+	c, err := n.Community(id)
+	if err != nil {
+		return
+	}
+	if m := c.Members[n.identity.User.ID()]; m == nil || m.State != crdt.Joined {
+		return
+	} else if m.Profile != nil {
+		if info, err := n.OpenInfo(m.Profile); err == nil && info.Name == string(name) {
+			return
+		}
+	}
+	if err := n.SetProfile(context.Background(), id, string(name)); err != nil {
+		n.log.Warn("profile", "community", id, "err", err)
+	}
 }
 
 // SetName sets the local user's display name and publishes it as the

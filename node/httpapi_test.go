@@ -76,6 +76,7 @@ func (a *apiNode) call(method, path string, in, out any) int {
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
+	validateResponse(a.t, req, resp, raw)
 	if resp.StatusCode >= 400 {
 		var e struct {
 			Error struct{ Code, Message string }
@@ -439,5 +440,59 @@ func TestAPIEvents(t *testing.T) {
 	u = strings.Replace(b.url, "http://", "ws://", 1) + "/api/v1/events"
 	if _, resp, err := websocket.DefaultDialer.Dial(u, nil); err == nil || resp.StatusCode != 401 {
 		t.Fatalf("a stream without token: %v", err)
+	}
+}
+
+// TestAPIPresenceAndTyping: statuses and typing reach the other node's
+// stream and member list; invisible shows as offline.
+func TestAPIPresenceAndTyping(t *testing.T) {
+	a, b := startAPINode(t), startAPINode(t)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Presence"}, &comm)
+	general := comm.Channels[0].ID
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	var ame MeJSON
+	a.must(200, "GET", "/me", nil, &ame)
+	statusOnB := func() string {
+		var members []MemberJSON
+		b.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+		for _, m := range members {
+			if m.User == ame.User {
+				return m.Status
+			}
+		}
+		return ""
+	}
+	sb := b.events(0)
+	waitFor(t, "b sees a online", func() bool { return statusOnB() == "online" })
+
+	a.must(200, "PATCH", "/me", map[string]any{"status": "idle"}, nil)
+	sb.await("user:presence", func(d json.RawMessage) bool {
+		var e PresenceEvent
+		return json.Unmarshal(d, &e) == nil && e.User == ame.User && e.Status == "idle"
+	})
+	if s := statusOnB(); s != "idle" {
+		t.Fatalf("a is %q on b", s)
+	}
+	a.must(200, "PATCH", "/me", map[string]any{"status": "invisible"}, nil)
+	sb.await("user:presence", func(d json.RawMessage) bool {
+		var e PresenceEvent
+		return json.Unmarshal(d, &e) == nil && e.User == ame.User && e.Status == "offline"
+	})
+	if got := a.call("PATCH", "/me", map[string]any{"status": "sleeping"}, nil); got != 422 {
+		t.Fatalf("unknown status: %d", got)
+	}
+
+	waitFor(t, "b replicates general", func() bool {
+		return b.call("GET", "/channels/"+general+"/messages", nil, nil) == 200
+	})
+	a.must(204, "POST", "/channels/"+general+"/typing", nil, nil)
+	e := sb.await("user:typing", nil)
+	var typing TypingEvent
+	if err := json.Unmarshal(e.Data, &typing); err != nil || typing.User != ame.User || typing.Channel != general ||
+		time.Until(typing.Until) <= 0 || time.Until(typing.Until) > typingTTL+time.Second {
+		t.Fatalf("typing event %+v (%v)", typing, err)
 	}
 }

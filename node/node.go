@@ -64,6 +64,7 @@ type Node struct {
 	comms     *communities
 	api       *apiServer // nil without Config.API
 	events    *api.Hub
+	presence  *presence
 
 	// Set by Run.
 	runCtx   context.Context // under comms.mu
@@ -86,7 +87,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data folder: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil),
-		verifier: crdt.NewVerifier(), events: api.NewHub(eventBuffer)}
+		verifier: crdt.NewVerifier(), events: api.NewHub(eventBuffer), presence: newPresence()}
 	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), &store.Options{MayDelete: n.mayDelete})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -230,6 +231,7 @@ func (n *Node) Run(ctx context.Context) error {
 		var bg sync.WaitGroup
 		bg.Go(func() { n.runAPI(ctx) })
 		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
+		bg.Go(func() { n.announcePresence(ctx) })
 		dialer.Run(ctx)
 		bg.Wait()
 	}

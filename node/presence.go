@@ -1,28 +1,242 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"fmt"
-	"slices"
+	"sync"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/p2p"
 )
 
-// Statuses a user can choose; "invisible" shows as offline to others.
-var statuses = []string{"online", "idle", "dnd", "invisible"}
+// Presence and typing: ephemeral, signed signals on each community's
+// signal topic, never stored. A node announces its user's status every
+// presenceInterval and whenever it changes; a user not heard of for
+// presenceTTL is offline. Typing lasts typingTTL unless repeated.
+
+const (
+	presenceInterval = 30 * time.Second
+	presenceTTL      = 3 * presenceInterval
+	typingTTL        = 8 * time.Second
+)
+
+// Statuses a user can choose; "invisible" is announced as offline.
+var statuses = map[string]crdt.Status{"online": crdt.StatusOnline, "idle": crdt.StatusIdle,
+	"dnd": crdt.StatusDND, "invisible": crdt.StatusOffline}
+
+var statusNames = map[crdt.Status]string{crdt.StatusOnline: "online", crdt.StatusIdle: "idle",
+	crdt.StatusDND: "dnd", crdt.StatusOffline: "offline"}
 
 const settingStatus = "status"
+
+// PresenceEvent is a user's status in a community (event user:presence).
+type PresenceEvent struct {
+	Community string `json:"community"`
+	User      string `json:"user"`
+	Status    string `json:"status"`
+}
+
+// TypingEvent says a user is typing in a channel until Until (event
+// user:typing).
+type TypingEvent struct {
+	Community string    `json:"community"`
+	Channel   string    `json:"channel"`
+	User      string    `json:"user"`
+	Until     time.Time `json:"until"`
+}
+
+// presence is what a node knows of others' statuses.
+type presence struct {
+	mu   sync.Mutex
+	seen map[crdt.ID]map[crdt.UserID]seenStatus
+	kick chan struct{} // announce now
+}
+
+type seenStatus struct {
+	status crdt.Status
+	at     time.Time
+}
+
+func newPresence() *presence {
+	return &presence{seen: map[crdt.ID]map[crdt.UserID]seenStatus{}, kick: make(chan struct{}, 1)}
+}
 
 // Status returns the local user's chosen status.
 func (n *Node) Status() string {
 	v, _ := n.store.Setting(settingStatus)
-	if len(v) == 0 {
+	if _, ok := statuses[string(v)]; !ok {
 		return "online"
 	}
 	return string(v)
 }
 
-// SetStatus sets the local user's status.
+// SetStatus sets the local user's status and announces it.
 func (n *Node) SetStatus(s string) error {
-	if !slices.Contains(statuses, s) {
-		return fmt.Errorf("status must be one of %v", statuses)
+	if _, ok := statuses[s]; !ok {
+		return fmt.Errorf("status must be online, idle, dnd or invisible")
 	}
-	return n.store.PutSetting(settingStatus, []byte(s))
+	if err := n.store.PutSetting(settingStatus, []byte(s)); err != nil {
+		return err
+	}
+	n.presence.announce()
+	return nil
+}
+
+// announce asks for this user's status to be sent now.
+func (p *presence) announce() {
+	select {
+	case p.kick <- struct{}{}:
+	default:
+	}
+}
+
+// UserStatus returns what this node knows of u's status in a community.
+func (n *Node) UserStatus(community crdt.ID, u crdt.UserID) string {
+	if u == n.identity.User.ID() {
+		if s := n.Status(); s != "invisible" {
+			return s
+		}
+		return "offline"
+	}
+	n.presence.mu.Lock()
+	defer n.presence.mu.Unlock()
+	s, ok := n.presence.seen[community][u]
+	if !ok || time.Since(s.at) > presenceTTL {
+		return "offline"
+	}
+	return statusNames[s.status]
+}
+
+// joinSignals joins c's signal topic and follows it until ctx ends.
+// comms.mu is held.
+func (n *Node) joinSignals(ctx context.Context, c *community) {
+	if c.signals != nil {
+		return
+	}
+	topic, err := n.gossip.JoinSignals(c.topic, c.id, func(s crdt.Signal) p2p.Verdict {
+		if m := n.comms.state(c).Members[s.User()]; m != nil && m.State == crdt.Joined {
+			return p2p.Accept
+		}
+		return p2p.Ignore
+	})
+	if err != nil {
+		n.log.Error("join signal topic", "community", c.id, "err", err)
+		return
+	}
+	c.signals = topic
+	n.presence.announce()
+	n.replicas.Add(1)
+	go func() {
+		defer n.replicas.Done()
+		defer topic.Close()
+		for {
+			s, err := topic.Next(ctx)
+			if err != nil {
+				return
+			}
+			n.signal(s)
+		}
+	}()
+}
+
+// signal records and announces a peer's signal.
+func (n *Node) signal(s crdt.Signal) {
+	switch s.Kind {
+	case crdt.SignalPresence:
+		n.presence.mu.Lock()
+		m := n.presence.seen[s.Community]
+		if m == nil {
+			m = map[crdt.UserID]seenStatus{}
+			n.presence.seen[s.Community] = m
+		}
+		old, had := m[s.User()]
+		m[s.User()] = seenStatus{status: s.Status, at: time.Now()}
+		n.presence.mu.Unlock()
+		fresh := !had || time.Since(old.at) > presenceTTL
+		if fresh || old.status != s.Status {
+			n.emit("user:presence", PresenceEvent{Community: s.Community.String(), User: userText(s.User()), Status: statusNames[s.Status]})
+		}
+		if fresh {
+			// Someone new (or back): tell them our status now rather than
+			// at our next heartbeat.
+			n.presence.announce()
+		}
+	case crdt.SignalTyping:
+		n.emit("user:typing", TypingEvent{Community: s.Community.String(), Channel: s.Channel.String(),
+			User: userText(s.User()), Until: s.Time.Add(typingTTL).UTC()})
+	}
+}
+
+// announcePresence publishes this user's status to every community now,
+// every presenceInterval and on every change, until ctx ends; it also
+// announces users that fell silent as offline.
+func (n *Node) announcePresence(ctx context.Context) {
+	tick := time.NewTicker(presenceInterval)
+	defer tick.Stop()
+	for {
+		status := statuses[n.Status()]
+		for _, id := range n.Communities() {
+			// Communities this user is not (yet) a member of refuse.
+			_ = n.sendSignal(ctx, id, crdt.Signal{Kind: crdt.SignalPresence, Community: id, Status: status})
+		}
+		n.expirePresence()
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		case <-n.presence.kick:
+		}
+	}
+}
+
+func (n *Node) expirePresence() {
+	n.presence.mu.Lock()
+	var gone []PresenceEvent
+	for community, users := range n.presence.seen {
+		for u, s := range users {
+			if time.Since(s.at) > presenceTTL {
+				delete(users, u)
+				gone = append(gone, PresenceEvent{Community: community.String(), User: userText(u), Status: "offline"})
+			}
+		}
+	}
+	n.presence.mu.Unlock()
+	for _, e := range gone {
+		n.emit("user:presence", e)
+	}
+}
+
+// Typing announces that this user is typing in channel.
+func (n *Node) Typing(ctx context.Context, channel crdt.ID) error {
+	c := n.comms.ofLog(channel)
+	if c == nil || c.id == channel {
+		return ErrUnknownChannel
+	}
+	return n.sendSignal(ctx, c.id, crdt.Signal{Kind: crdt.SignalTyping, Community: c.id, Channel: channel})
+}
+
+var errNoSignals = errors.New("not connected to the community's signal topic")
+
+func (n *Node) sendSignal(ctx context.Context, community crdt.ID, s crdt.Signal) error {
+	c := n.comms.get(community)
+	if c == nil {
+		return ErrUnknownCommunity
+	}
+	if m := n.comms.state(c).Members[n.identity.User.ID()]; m == nil || m.State != crdt.Joined {
+		return ErrForbidden
+	}
+	n.comms.mu.Lock()
+	topic := c.signals
+	n.comms.mu.Unlock()
+	if topic == nil {
+		return errNoSignals
+	}
+	s.Time = time.Now()
+	b, err := n.identity.Device.SignSignal(s)
+	if err != nil {
+		return err
+	}
+	return topic.Publish(ctx, b)
 }

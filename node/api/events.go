@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"sync"
@@ -236,7 +237,14 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	go func() {
 		defer close(readDone)
 		for {
-			if _, _, err := conn.NextReader(); err != nil {
+			_, msg, err := conn.NextReader()
+			if err != nil {
+				return
+			}
+			// Read the message through: the read limit counts a message's
+			// frames only as they are read, and NextReader skips the rest
+			// of a fragmented message unchecked.
+			if _, err := io.Copy(io.Discard, msg); err != nil {
 				return
 			}
 		}
@@ -302,8 +310,8 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	defer ping.Stop()
 	const overflow = "overflow: reconnect with since"
 	for {
-		// Overflow first: events still queued are of no use to a client
-		// that must reconnect anyway, and sending them delays the close.
+		// Overflow first: a client that must reconnect gets the events
+		// still queued from the ring, and sending them delays the close.
 		select {
 		case <-sub.Overflowed():
 			closeWith(websocket.CloseTryAgainLater, overflow)

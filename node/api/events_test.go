@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -54,7 +55,7 @@ func receive(t *testing.T, sub *Subscription) Event {
 	case <-time.After(waitFor):
 		t.Fatal("no event")
 	}
-	panic("unreachable")
+	return Event{}
 }
 
 // subscriberCount returns how many subscriptions h feeds.
@@ -309,12 +310,13 @@ func TestHubSlowSubscriber(t *testing.T) {
 	default:
 	}
 	mu.Lock()
-	for i, seq := range got {
+	seqs := slices.Clone(got)
+	mu.Unlock()
+	for i, seq := range seqs {
 		if seq != uint64(i+1) {
 			t.Fatalf("fast subscriber's event %d has seq %d", i, seq)
 		}
 	}
-	mu.Unlock()
 
 	// The slow subscriber keeps what it had, in order, then its feed ends.
 	n := 0
@@ -473,9 +475,14 @@ func TestWSResync(t *testing.T) {
 	h := NewHub(4)
 	s := startEventServer(t, h, nil)
 	publishN(t, h, 10)
-	for _, since := range []string{"2", "11", "18446744073709551615"} {
-		c := s.dial(t, since)
+	for _, since := range []func(now uint64) uint64{
+		func(now uint64) uint64 { return 2 },       // long evicted
+		func(now uint64) uint64 { return now - 5 }, // the ring holds now-3..now
+		func(now uint64) uint64 { return now + 1 }, // from before a restart
+		func(now uint64) uint64 { return 1<<64 - 1 },
+	} {
 		now := h.Seq()
+		c := s.dial(t, strconv.FormatUint(since(now), 10))
 		wantEnvelope(t, readEvent(t, c), typeHello, now)
 		wantEnvelope(t, readEvent(t, c), typeResync, now)
 		publishN(t, h, 1)
@@ -586,7 +593,9 @@ func TestWSShutdown(t *testing.T) {
 
 func TestWSPing(t *testing.T) {
 	h := NewHub(4)
-	h.pingPeriod, h.pongWait = 50*time.Millisecond, 500*time.Millisecond
+	// pongWait is 20 pings, so that a loaded machine's stalls do not end
+	// the answering client's connection.
+	h.pingPeriod, h.pongWait = 50*time.Millisecond, time.Second
 	s := startEventServer(t, h, nil)
 
 	// A client that reads answers pings, and stays connected well past
@@ -612,7 +621,7 @@ func TestWSPing(t *testing.T) {
 		}
 	}()
 	wantEnvelope(t, <-events, typeHello, 0)
-	for range 15 { // 750 ms, well past pongWait
+	for range 30 { // 1.5 s, past pongWait
 		select {
 		case <-pings:
 		case <-time.After(waitFor):
@@ -633,8 +642,8 @@ func TestWSPing(t *testing.T) {
 	}
 
 	// A client that stops reading does not answer; the server drops it.
-	c = s.dial(t, "")
-	wantEnvelope(t, readEvent(t, c), typeHello, 1)
+	silent := s.dial(t, "")
+	wantEnvelope(t, readEvent(t, silent), typeHello, 1)
 	s.waitReturned(t)
 }
 
