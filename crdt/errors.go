@@ -2,7 +2,7 @@ package crdt
 
 import "errors"
 
-// Errors returned by Decode, Open and the views. Callers check them with
+// Errors returned by Decode, DecodeSignal, Open and the views. Callers check them with
 // errors.Is; the returned errors wrap these with detail.
 var (
 	// ErrTooLarge: the encoded op exceeds MaxOpSize.
@@ -30,6 +30,11 @@ var (
 	ErrPurged = errors.New("op body purged")
 	// ErrBadBody: the decrypted body is not a well-formed body.
 	ErrBadBody = errors.New("malformed op body")
+	// ErrStale: a signal (presence, typing) sent more than MaxSignalAge
+	// before the receiver's clock: it describes a moment that has passed.
+	// (One from further ahead than MaxClockSkew is ErrFromFuture, as for
+	// ops.)
+	ErrStale = errors.New("signal too old")
 	// ErrBadID: bytes or text that are not an Ancore id.
 	ErrBadID = errors.New("invalid id")
 )

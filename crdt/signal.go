@@ -3,7 +3,6 @@ package crdt
 import (
 	"bytes"
 	"crypto/ed25519"
-	"errors"
 	"fmt"
 	"math"
 	"time"
@@ -21,10 +20,6 @@ const (
 	MaxSignalAge = 30 * time.Second
 )
 
-// ErrStale: the signal was sent more than MaxSignalAge before the receiver's
-// clock; it describes a moment that has passed. (A signal from further
-// ahead than MaxClockSkew is ErrFromFuture, as for ops.)
-var ErrStale = errors.New("signal too old")
 
 // signalVersion is the signal format this code writes and reads.
 const signalVersion = 1
