@@ -48,12 +48,36 @@ func (n *Node) emit(typ string, data any) {
 	}
 }
 
+// bulkEvents is how many message ops of one channel in one committed
+// batch are announced one by one; a bigger batch (a sync catching up) is
+// announced as one sync:progress event, after which clients refetch the
+// channel rather than replay thousands of events.
+const bulkEvents = 32
+
+// SyncEvent says that many ops of a channel arrived at once (event
+// sync:progress).
+type SyncEvent struct {
+	Channel string `json:"channel"`
+	Ops     int    `json:"ops"`
+}
+
 // emitStored announces the messages and reactions a committed batch
 // changed.
 func (n *Node) emitStored(entries []store.Entry) {
+	perChannel := map[crdt.ID]int{}
+	for _, e := range entries {
+		if e.Readable && !e.Op.Kind.IsState() {
+			perChannel[e.Op.Channel]++
+		}
+	}
+	for ch, count := range perChannel {
+		if count > bulkEvents {
+			n.emit("sync:progress", SyncEvent{Channel: ch.String(), Ops: count})
+		}
+	}
 	for _, e := range entries {
 		op := e.Op
-		if !e.Readable || op.Kind.IsState() {
+		if !e.Readable || op.Kind.IsState() || perChannel[op.Channel] > bulkEvents {
 			continue
 		}
 		switch op.Kind {
