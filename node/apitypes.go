@@ -96,9 +96,10 @@ type ReactionJSON struct {
 
 // NetworkJSON is the node's connectivity.
 type NetworkJSON struct {
-	PeerID string     `json:"peer_id"`
-	Addrs  []string   `json:"addrs"`
-	Peers  []PeerJSON `json:"peers"`
+	PeerID string      `json:"peer_id"`
+	Addrs  []string    `json:"addrs"`
+	Peers  []PeerJSON  `json:"peers"`
+	Sync   []SyncEvent `json:"sync"` // sessions under way
 }
 
 // PeerJSON is a connected peer.

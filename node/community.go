@@ -13,6 +13,7 @@ import (
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/fxamacker/cbor/v2"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Communities on a node. Each community this node belongs to has its
@@ -321,6 +322,7 @@ func (n *Node) replicate(c *community) {
 		handle := p2p.TopicName(c.topic, log)
 		ctx, cancel := context.WithCancel(n.runCtx)
 		r := pipeline.NewReplica(n.pipe, n.host, n.sync, topic, log, handle)
+		r.Progress = func(p peer.ID, done, total int) { n.syncProgress(log, p, done, total) }
 		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c
 		n.comms.handle[handle] = log

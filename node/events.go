@@ -2,9 +2,11 @@ package node
 
 import (
 	"slices"
+	"strings"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Events of the local API (SPEC.md): what changed, as the UI needs it.
@@ -54,11 +56,40 @@ func (n *Node) emit(typ string, data any) {
 // channel rather than replay thousands of events.
 const bulkEvents = 32
 
-// SyncEvent says that many ops of a channel arrived at once (event
-// sync:progress).
+// SyncEvent is progress of catching a log up (event sync:progress): a
+// session with Peer has received Done of Total ops, or a batch of Ops
+// arrived at once.
 type SyncEvent struct {
 	Channel string `json:"channel"`
-	Ops     int    `json:"ops"`
+	Peer    string `json:"peer,omitempty"`
+	Done    int    `json:"done,omitempty"`
+	Total   int    `json:"total,omitempty"`
+	Ops     int    `json:"ops,omitempty"`
+}
+
+// syncProgress records and announces a sync session's progress.
+func (n *Node) syncProgress(log crdt.ID, p peer.ID, done, total int) {
+	e := SyncEvent{Channel: log.String(), Peer: p.String(), Done: done, Total: total}
+	n.syncing.Lock()
+	if done >= total {
+		delete(n.syncing.sessions, e.Channel+"/"+e.Peer)
+	} else {
+		n.syncing.sessions[e.Channel+"/"+e.Peer] = e
+	}
+	n.syncing.Unlock()
+	n.emit("sync:progress", e)
+}
+
+// syncSessions lists the sync sessions under way.
+func (n *Node) syncSessions() []SyncEvent {
+	n.syncing.Lock()
+	defer n.syncing.Unlock()
+	out := []SyncEvent{}
+	for _, e := range n.syncing.sessions {
+		out = append(out, e)
+	}
+	slices.SortFunc(out, func(a, b SyncEvent) int { return strings.Compare(a.Channel+a.Peer, b.Channel+b.Peer) })
+	return out
 }
 
 // emitStored announces the messages and reactions a committed batch

@@ -125,7 +125,7 @@ func apiError(err error) *api.StatusError {
 		return api.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
 	case errors.Is(err, ErrJoin):
 		return api.Errorf(http.StatusConflict, "join_refused", "%v", err)
-	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, ErrNotRunning):
+	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, ErrNotRunning), errors.Is(err, errNoSignals):
 		return api.Errorf(http.StatusConflict, "not_ready", "%v", err)
 	}
 	return api.Errorf(http.StatusInternalServerError, "internal", "internal error")
@@ -200,8 +200,11 @@ func (n *Node) patchMe(r *http.Request) (int, any, error) {
 		}
 	}
 	if in.Status != nil {
+		if _, ok := statuses[*in.Status]; !ok {
+			return 0, nil, invalid("status must be online, idle, dnd or invisible")
+		}
 		if err := n.SetStatus(*in.Status); err != nil {
-			return 0, nil, invalid("%v", err)
+			return 0, nil, err
 		}
 	}
 	if in.Name != nil {
@@ -912,7 +915,7 @@ func (n *Node) postTyping(r *http.Request) (int, any, error) {
 // --- network ---
 
 func (n *Node) getNetwork(*http.Request) (int, any, error) {
-	out := NetworkJSON{PeerID: n.host.ID().String(), Addrs: n.Addrs(), Peers: []PeerJSON{}}
+	out := NetworkJSON{PeerID: n.host.ID().String(), Addrs: append([]string{}, n.Addrs()...), Peers: []PeerJSON{}, Sync: n.syncSessions()}
 	for _, p := range n.Peers() {
 		pj := PeerJSON{ID: p.String(), Addrs: []string{}}
 		for _, c := range n.host.Network().ConnsToPeer(p) {

@@ -217,15 +217,17 @@ func TestAPIFlow(t *testing.T) {
 		return false
 	})
 	a.must(204, "POST", "/communities/"+comm.ID+"/members/"+cme.User+"/kick", nil, nil)
-	waitFor(t, "b sees the kick", func() bool {
-		b.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
-		for _, m := range members {
-			if m.User == cme.User {
-				return m.State == "kicked"
+	for _, n := range []*apiNode{b, c} {
+		waitFor(t, "the kick reaches everyone", func() bool {
+			n.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+			for _, m := range members {
+				if m.User == cme.User {
+					return m.State == "kicked"
+				}
 			}
-		}
-		return false
-	})
+			return false
+		})
+	}
 	if got := c.call("POST", "/channels/"+general+"/messages", map[string]any{"text": "still here?"}, nil); got < 400 {
 		t.Fatalf("a kicked member posted: %d", got)
 	}

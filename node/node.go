@@ -65,6 +65,10 @@ type Node struct {
 	api       *apiServer // nil without Config.API
 	events    *api.Hub
 	presence  *presence
+	syncing   struct {
+		sync.Mutex
+		sessions map[string]SyncEvent // channel/peer → progress
+	}
 
 	// Set by Run.
 	runCtx   context.Context // under comms.mu
@@ -93,6 +97,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.store = st
+	n.syncing.sessions = map[string]SyncEvent{}
 	if n.identity, err = loadIdentity(st); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)

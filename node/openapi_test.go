@@ -386,3 +386,32 @@ func TestOpenAPIEvents(t *testing.T) {
 		t.Fatalf("no resync after a too new seq: %q", typ)
 	}
 }
+
+// TestOpenAPIEventPayloads validates envelopes of event types that
+// TestOpenAPIEvents cannot easily provoke, built from the node's types.
+func TestOpenAPIEventPayloads(t *testing.T) {
+	doc, _, err := openAPIRouter()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "bafireiglnrqnntofx34uhrfj5jhzymknoepm27clpimen5mugsik2gxrfu"
+	for typ, data := range map[string]any{
+		"sync:progress": SyncEvent{Channel: id, Ops: bulkEvents + 1},
+	} {
+		raw, err := json.Marshal(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env, err := json.Marshal(map[string]any{"type": typ, "seq": 1, "data": json.RawMessage(raw)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var v any
+		if err := json.Unmarshal(env, &v); err != nil {
+			t.Fatal(err)
+		}
+		if err := doc.ValidateSchemaJSON(doc.Components.Schemas["Event"].Value, v, openapi3.VisitAsResponse()); err != nil {
+			t.Errorf("OpenAPI: event %s does not match the Event schema: %v", env, err)
+		}
+	}
+}
