@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -13,11 +14,12 @@ import (
 	"time"
 )
 
-// TestLANDiscoveryAcrossNamespaces runs two ancore processes in two
-// network namespaces joined by a veth pair — two network stacks, as two
+// TestLANDiscoveryAcrossNamespaces runs two headless ancore processes in
+// two network namespaces joined by a veth pair — two network stacks, as two
 // machines on one LAN — and waits until each has found and connected to the
-// other by mDNS alone. It needs root (ip netns), which this project's
-// machines and CI have.
+// other by mDNS alone; then, through their local APIs, one creates a
+// community and an invite, the other joins, and they chat. It needs root
+// (ip netns), which this project's machines and CI have.
 func TestLANDiscoveryAcrossNamespaces(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("network namespaces need root")
@@ -49,15 +51,17 @@ func TestLANDiscoveryAcrossNamespaces(t *testing.T) {
 
 	type proc struct {
 		id   string
+		ns   string
+		data string
 		logs chan string
 		cmd  *exec.Cmd
 	}
 	start := func(ns string) *proc {
 		t.Helper()
-		p := &proc{logs: make(chan string, 100)}
+		p := &proc{ns: ns, data: filepath.Join(t.TempDir(), ns), logs: make(chan string, 100)}
 		p.cmd = exec.Command("ip", "netns", "exec", ns, os.Args[0], "-test.run=^$")
 		p.cmd.Env = append(os.Environ(), "ANCORE_TEST_MAIN=1",
-			"ANCORE_TEST_ARGS=--data "+filepath.Join(t.TempDir(), ns)+" --listen /ip4/0.0.0.0/tcp/0")
+			"ANCORE_TEST_ARGS=--headless --data "+p.data+" --listen /ip4/0.0.0.0/tcp/0")
 		stdout, err := p.cmd.StdoutPipe()
 		if err != nil {
 			t.Fatal(err)
@@ -104,5 +108,82 @@ func TestLANDiscoveryAcrossNamespaces(t *testing.T) {
 				t.Fatal("the nodes did not find each other by mDNS within 60 s")
 			}
 		}
+	}
+	for _, p := range []*proc{a, b} {
+		go func() {
+			for range p.logs {
+			}
+		}()
+	}
+
+	// Chat through each node's API, reached inside its namespace.
+	call := func(p *proc, method, path, body string, out any) error {
+		raw, err := os.ReadFile(filepath.Join(p.data, "api.json"))
+		var info struct{ URL, Token string }
+		if err != nil || json.Unmarshal(raw, &info) != nil {
+			return fmt.Errorf("api.json of %s: %v", p.ns, err)
+		}
+		args := []string{"netns", "exec", p.ns, "curl", "-sS", "--fail-with-body", "-X", method,
+			"-H", "Authorization: Bearer " + info.Token, info.URL + "/api/v1" + path}
+		if body != "" {
+			args = append(args, "-H", "Content-Type: application/json", "-d", body)
+		}
+		res, err := exec.Command("ip", args...).Output()
+		if err != nil {
+			return fmt.Errorf("%s %s on %s: %v: %s", method, path, p.ns, err, res)
+		}
+		if out != nil {
+			return json.Unmarshal(res, out)
+		}
+		return nil
+	}
+	must := func(p *proc, method, path, body string, out any) {
+		t.Helper()
+		if err := call(p, method, path, body, out); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline = time.After(60 * time.Second)
+	eventually := func(what string, cond func() bool) {
+		t.Helper()
+		for !cond() {
+			select {
+			case <-deadline:
+				t.Fatalf("timed out waiting for %s", what)
+			case <-time.After(100 * time.Millisecond):
+			}
+		}
+	}
+	var comm struct {
+		ID       string
+		Channels []struct{ ID string }
+	}
+	must(a, "POST", "/communities", `{"name":"LAN party"}`, &comm)
+	var inv struct{ Link string }
+	must(a, "POST", "/communities/"+comm.ID+"/invites", `{}`, &inv)
+	must(b, "POST", "/communities/join", `{"invite":"`+inv.Link+`"}`, nil)
+	general := comm.Channels[0].ID
+	eventually("b to replicate the community", func() bool {
+		var c struct{ Channels []any }
+		return call(b, "GET", "/communities/"+comm.ID, "", &c) == nil && len(c.Channels) == 1
+	})
+	must(a, "POST", "/channels/"+general+"/messages", `{"text":"hello from namespace a"}`, nil)
+	must(b, "POST", "/channels/"+general+"/messages", `{"text":"hello from namespace b"}`, nil)
+	for _, c := range []struct {
+		p    *proc
+		text string
+	}{{b, "hello from namespace a"}, {a, "hello from namespace b"}} {
+		eventually(c.p.ns+" to show "+c.text, func() bool {
+			var ms []struct{ Text string }
+			if call(c.p, "GET", "/channels/"+general+"/messages", "", &ms) != nil {
+				return false
+			}
+			for _, m := range ms {
+				if m.Text == c.text {
+					return true
+				}
+			}
+			return false
+		})
 	}
 }
