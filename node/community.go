@@ -295,7 +295,7 @@ func (n *Node) reopen(ctx context.Context, keys crdt.Keyring) error {
 func (n *Node) replicate(c *community) {
 	n.comms.mu.Lock()
 	defer n.comms.mu.Unlock()
-	if n.runCtx == nil || c.topic == nil {
+	if n.runCtx == nil || n.runCtx.Err() != nil || c.topic == nil {
 		return
 	}
 	n.joinSignals(n.runCtx, c)
