@@ -404,8 +404,24 @@ func (lb *logBuckets) addToDAG(index *bolt.Bucket, op *crdt.Op) error {
 		return lb.missing.Delete(op.ID[:])
 	}
 	lb.heads[op.ID] = struct{}{}
+	// Heads are rewritten at every commit, so their number is capped:
+	// ops citing nothing (a faulty or hostile peer's) would otherwise make
+	// every commit cost O(log size). An op dropped from the heads is only
+	// not cited by the next local op; sync does not use heads.
+	for len(lb.heads) > MaxHeads {
+		for h := range lb.heads {
+			if h != op.ID {
+				delete(lb.heads, h)
+				break
+			}
+		}
+	}
 	return nil
 }
+
+// MaxHeads caps the heads a log keeps; authors cite at most
+// crdt.MaxParents of them.
+const MaxHeads = 1024
 
 // decodeIDs splits concatenated IDs.
 func decodeIDs(v []byte) ([]crdt.ID, error) {

@@ -874,3 +874,32 @@ func TestStampsAndOps(t *testing.T) {
 		t.Fatalf("Stamps of an unknown log: %v, %v", stamps, err)
 	}
 }
+
+// TestHeadsAreCapped: ops that cite nothing cannot grow a log's heads (and
+// so every commit's cost) without bound; the newest op stays a head.
+func TestHeadsAreCapped(t *testing.T) {
+	s := testStore(t)
+	a := testNewAuthor(t)
+	var last Entry
+	for range 3 {
+		batch := make([]Entry, 500)
+		for i := range batch {
+			batch[i] = a.post(t, "parentless")
+		}
+		testIngest(t, s, batch...)
+		last = batch[len(batch)-1]
+	}
+	heads, err := s.Heads(a.channel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(heads) != MaxHeads {
+		t.Fatalf("%d heads, want %d", len(heads), MaxHeads)
+	}
+	if !slices.Contains(heads, last.Op.ID) {
+		t.Fatal("the newest op is not a head")
+	}
+	if n, _ := s.LogLen(a.channel); n != 1500 {
+		t.Fatalf("log holds %d ops", n)
+	}
+}
