@@ -40,7 +40,8 @@ type secrets struct {
 	Keys  [][]byte `cbor:"2,keyasint"`
 }
 
-// community is one community this node is in.
+// community is one community this node is in. Its fields after id are
+// guarded by communities.mu.
 type community struct {
 	id      crdt.ID
 	signals *p2p.SignalTopic // presence and typing; set while running

@@ -158,15 +158,38 @@ func TestAPIFlow(t *testing.T) {
 		})
 	}
 
+	// Every node's event stream sees what the others do.
+	streams := map[*apiNode]*eventStream{a: a.events(0), b: b.events(0), c: c.events(0)}
+	othersSee := func(from *apiNode, typ string, match func(json.RawMessage) bool) {
+		t.Helper()
+		for n, s := range streams {
+			if n != from {
+				s.await(typ, match)
+			}
+		}
+	}
+
 	// Messages: a post from each, an edit, a reaction, a delete.
 	var m1, m2, m3 MessageJSON
 	a.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from alice"}, &m1)
+	othersSee(a, "message:new", textIs("hi from alice"))
 	b.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from bob", "reply_to": m1.ID}, &m2)
-	waitFor(t, "c has both", func() bool { return len(c.messages(general, "")) == 2 })
+	othersSee(b, "message:new", textIs("hi from bob"))
 	c.must(201, "POST", "/channels/"+general+"/messages", map[string]any{"text": "hi from carol"}, &m3)
+	othersSee(c, "message:new", textIs("hi from carol"))
 	a.must(200, "PATCH", "/messages/"+m1.ID, map[string]any{"text": "hi from alice (edited)"}, nil)
+	othersSee(a, "message:update", textIs("hi from alice (edited)"))
 	b.must(204, "PUT", "/messages/"+m1.ID+"/reactions/"+url.PathEscape("👍"), nil, nil)
+	othersSee(b, "reaction:add", nil)
 	c.must(204, "DELETE", "/messages/"+m3.ID, nil, nil)
+	othersSee(c, "message:delete", nil)
+	c.must(204, "POST", "/channels/"+general+"/typing", nil, nil)
+	othersSee(c, "user:typing", nil)
+	b.must(200, "PATCH", "/me", map[string]any{"status": "idle"}, nil)
+	othersSee(b, "user:presence", func(d json.RawMessage) bool {
+		var e PresenceEvent
+		return json.Unmarshal(d, &e) == nil && e.Status == "idle"
+	})
 	if got := b.call("DELETE", "/messages/"+m1.ID, nil, nil); got != http.StatusForbidden {
 		t.Fatalf("a member without manage-messages deleted another's message: %d", got)
 	}
