@@ -20,7 +20,6 @@ const (
 	MaxSignalAge = 30 * time.Second
 )
 
-
 // signalVersion is the signal format this code writes and reads.
 const signalVersion = 1
 
