@@ -2,6 +2,9 @@ module github.com/ancore/ancore
 
 go 1.26.6
 
+// node_modules may hold stray .go files; ./... must not see them.
+ignore ./desktop/frontend/node_modules
+
 require (
 	filippo.io/edwards25519 v1.2.0
 	github.com/fxamacker/cbor/v2 v2.10.0

@@ -36,6 +36,10 @@ type APIInfo struct {
 	Token string `json:"token"`
 }
 
+// OpenURL is the address to open the UI at: the token travels in the
+// fragment, which browsers never send to a server.
+func (i APIInfo) OpenURL() string { return i.URL + "/#token=" + i.Token }
+
 // openAPI listens on addr (loopback only) with the install's token and
 // writes APIFile.
 func (n *Node) openAPI(addr string) error {

@@ -24,7 +24,8 @@ import (
 // that apiError maps to a status.
 type apiHandler func(r *http.Request) (int, any, error)
 
-// Handler returns the API's HTTP handler, guarded by token.
+// Handler returns the API's HTTP handler, guarded by token, and the UI
+// (Config.UI) at every path outside /api/.
 func (n *Node) Handler(token string) http.Handler {
 	mux := http.NewServeMux()
 	for pattern, h := range n.routes() {
@@ -34,7 +35,12 @@ func (n *Node) Handler(token string) http.Handler {
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
 		api.Error(w, http.StatusNotFound, "not_found", "no such route")
 	})
-	return api.Guard(token, mux)
+	root := http.NewServeMux()
+	root.Handle("/api/", api.Guard(token, mux))
+	if n.cfg.UI != nil {
+		root.Handle("/", api.Secure(n.cfg.UI))
+	}
+	return root
 }
 
 // Routes lists the API's route patterns; the OpenAPI test checks it

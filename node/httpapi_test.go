@@ -521,3 +521,48 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 		t.Fatalf("typing event %+v (%v)", typing, err)
 	}
 }
+
+// TestUIBesideTheAPI: the UI's page loads without the token (the page
+// reads it from its URL's fragment) but with the Host, Origin and header
+// checks; the API beside it still needs the token.
+func TestUIBesideTheAPI(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig(dir)
+	cfg.API = "127.0.0.1:0"
+	cfg.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>ui</html>") })
+	n, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	l := &live{Node: n, cancel: cancel, done: make(chan error, 1)}
+	go func() { l.done <- n.Run(ctx) }()
+	waitFor(t, "node running", n.running)
+	defer l.stop(t)
+	info, _ := n.API()
+	if !strings.HasSuffix(info.OpenURL(), "/#token="+info.Token) {
+		t.Fatalf("open URL %q", info.OpenURL())
+	}
+	get := func(path string, edit func(*http.Request)) (int, string, http.Header) {
+		req, _ := http.NewRequest("GET", info.URL+path, nil)
+		if edit != nil {
+			edit(req)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b), resp.Header
+	}
+	if code, body, h := get("/", nil); code != 200 || body != "<html>ui</html>" || h.Get("Content-Security-Policy") == "" {
+		t.Fatalf("UI: %d %q", code, body)
+	}
+	if code, _, _ := get("/", func(r *http.Request) { r.Host = "evil.example" }); code != 403 {
+		t.Fatalf("UI for a foreign host: %d", code)
+	}
+	if code, _, _ := get("/api/v1/me", nil); code != 401 {
+		t.Fatalf("API without token beside the UI: %d", code)
+	}
+}

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -45,6 +46,9 @@ type Config struct {
 	// API is the loopback address (host:port, port 0 for any) of the local
 	// HTTP API; empty means none.
 	API string
+	// UI, if set, serves the web UI beside the API (at every path outside
+	// /api/); the page gets the API token from its URL's fragment.
+	UI http.Handler
 }
 
 // DefaultListen is where a node listens when Config.Listen is empty.

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
 )
 
@@ -54,7 +55,7 @@ func run() error {
 		Listen: listen.values, Bootstrap: bootstrap.values, NoLAN: *noMDNS,
 	}
 	if *headless {
-		cfg.API = *apiAddr
+		cfg.API, cfg.UI = *apiAddr, ui.Handler()
 	}
 	n, err := node.New(cfg)
 	if err != nil {
@@ -71,6 +72,7 @@ func run() error {
 	}
 	fmt.Printf("LAN discovery is %s. Ctrl-C stops the node.\n", lan)
 	if info, ok := n.API(); ok {
+		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())
 		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
 	} else {
 		fmt.Println("No window in this build yet: run with --headless to use the local API.")

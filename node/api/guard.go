@@ -24,6 +24,25 @@ const MaxBody = 1 << 20
 // Every response carries nosniff, frame-deny and a CSP; bodies are capped.
 func Guard(token string, next http.Handler) http.Handler {
 	want := []byte(token)
+	return Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got := bearer(r)
+		if got == "" && isUpgrade(r) {
+			got = r.URL.Query().Get("token")
+		}
+		if got == "" || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
+			w.Header().Set("WWW-Authenticate", `Bearer realm="ancore"`)
+			Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required")
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		next.ServeHTTP(w, r)
+	}))
+}
+
+// Secure is Guard without the token, for what a browser loads before it
+// can present one (the UI's page and assets): Host and Origin checks and
+// the security headers.
+func Secure(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("X-Content-Type-Options", "nosniff")
@@ -38,16 +57,6 @@ func Guard(token string, next http.Handler) http.Handler {
 			Error(w, http.StatusForbidden, "forbidden_origin", "cross-site requests are refused")
 			return
 		}
-		got := bearer(r)
-		if got == "" && isUpgrade(r) {
-			got = r.URL.Query().Get("token")
-		}
-		if got == "" || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
-			h.Set("WWW-Authenticate", `Bearer realm="ancore"`)
-			Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required")
-			return
-		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		next.ServeHTTP(w, r)
 	})
 }
