@@ -15,10 +15,12 @@ SHELL := /bin/sh
 # tool ignores and which may hold deliberately malformed inputs.
 GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prune -o -name '*.go' -print
 
-.PHONY: test test-go deps-go fmt-check vet lint bench fuzz run build
+.PHONY: test test-go test-ui test-e2e deps-go deps-ui deps-e2e fmt-check vet lint bench fuzz run build ui
 
-# Frontend, browser and desktop steps join as further prerequisites.
-test: test-go
+FRONTEND = desktop/frontend
+
+# The desktop window's smoke test joins as a further prerequisite.
+test: test-go test-ui test-e2e
 
 test-go: deps-go fmt-check vet
 	$(GO) test -race -shuffle=on -timeout 15m ./...
@@ -33,6 +35,36 @@ deps-go:
 			echo "gcc is missing: run 'sudo apt-get install gcc' (the race detector needs cgo)"; exit 1; \
 		fi; \
 	fi
+
+# The UI's dependencies, from the committed lockfile; Node 20 and npm come
+# with the machine.
+deps-ui:
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20"; exit 1; }
+	cd $(FRONTEND) && npm ci --no-audit --no-fund --loglevel=error
+
+# Type-check and unit-test the UI (Vitest).
+test-ui: deps-ui
+	cd $(FRONTEND) && npm run typecheck && npm test
+
+# End to end in Chromium: two real headless nodes, two browser contexts
+# (desktop/frontend/e2e; screenshots in build/e2e).
+test-e2e: ui deps-e2e
+	cd $(FRONTEND) && node e2e/run.mjs
+
+# Debian's Chromium for the end-to-end test (Playwright cannot download its own).
+deps-e2e:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		if [ "$$(id -u)" = 0 ]; then \
+			echo "installing chromium (the end-to-end test drives it)"; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+		else \
+			echo "chromium is missing: run 'sudo apt-get install chromium'"; exit 1; \
+		fi; \
+	fi
+
+# Build the UI into desktop/ui/static/app, where the binary embeds it.
+ui: deps-ui
+	cd $(FRONTEND) && npm run build
 
 fmt-check:
 	@unformatted=$$($(GO_FILES) | xargs -r $(GOFMT) -l); \
@@ -70,8 +102,8 @@ fuzz:
 		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir"; \
 	done
 
-run:
+run: ui
 	$(GO) run ./cmd/ancore --headless $(ARGS)
 
-build:
+build: ui
 	$(GO) build -o bin/ancore ./cmd/ancore

@@ -1,0 +1,2 @@
+// The app: everything starts at Root (token, client, event stream).
+export { Root as App } from "./ui/root";

@@ -1,0 +1,237 @@
+import { describe, expect, it } from "vitest";
+import type { ApiEvent, Message } from "./api";
+import { chatReducer, compareMessages, initialChatState, typingIn, type ChatAction, type ChatState } from "./reducer";
+
+const A = "a".repeat(52);
+const B = "b".repeat(52);
+
+function msg(id: string, created_at: string, extra: Partial<Message> = {}): Message {
+  return {
+    id,
+    channel: "c1",
+    author: A,
+    text: id,
+    mentions: [],
+    everyone: false,
+    created_at,
+    edited_at: null,
+    reactions: [],
+    state: "sent",
+    ...extra,
+  };
+}
+
+let seq = 0;
+type Unsequenced = ApiEvent extends infer E ? (E extends ApiEvent ? Omit<E, "seq"> : never) : never;
+const ev = (e: Unsequenced): ApiEvent => ({ ...e, seq: ++seq });
+const run = (actions: ChatAction[], from: ChatState = initialChatState) => actions.reduce(chatReducer, from);
+const ids = (s: ChatState, channel = "c1") => s.messages[channel]?.map((m) => m.id);
+
+const m1 = msg("b1", "2024-05-01T10:00:00Z");
+const m2 = msg("b2", "2024-05-01T10:00:01Z");
+const m3 = msg("b3", "2024-05-01T10:00:02Z");
+
+describe("chatReducer: messages", () => {
+  it("keeps each channel's messages by created_at, then id", () => {
+    const same = "2024-05-01T10:00:01Z";
+    const s = run([
+      ev({ type: "message:new", data: m3 }),
+      ev({ type: "message:new", data: m1 }),
+      ev({ type: "message:new", data: msg("b2z", same) }),
+      ev({ type: "message:new", data: msg("b2a", same) }),
+      ev({ type: "message:new", data: msg("o1", "2024-05-01T10:00:00Z", { channel: "c2" }) }),
+    ]);
+    expect(ids(s)).toEqual(["b1", "b2a", "b2z", "b3"]);
+    expect(ids(s, "c2")).toEqual(["o1"]);
+  });
+
+  it("orders by the time's every digit, not by its text", () => {
+    // Go trims trailing zeros from fractions: .5 is after .123, 10:00:00Z before 10:00:00.001Z.
+    const a = msg("bz", "2024-05-01T10:00:00.123Z");
+    const b = msg("ba", "2024-05-01T10:00:00.5Z");
+    const c = msg("bb", "2024-05-01T10:00:00Z");
+    const d = msg("bc", "2024-05-01T10:00:00.123000001Z");
+    const e = msg("bd", "2024-05-01T12:00:00.2+02:00");
+    expect([a, b, c, d, e].sort(compareMessages).map((m) => m.id)).toEqual(["bb", "bz", "bc", "bd", "ba"]);
+  });
+
+  it("applies message:new idempotently", () => {
+    const once = run([ev({ type: "message:new", data: m1 }), ev({ type: "message:new", data: m2 })]);
+    const twice = run([ev({ type: "message:new", data: { ...m1 } }), ev({ type: "message:new", data: m2 })], once);
+    expect(twice).toBe(once);
+    expect(ids(twice)).toEqual(["b1", "b2"]);
+  });
+
+  it("replaces a message that arrives again changed", () => {
+    const s = run([
+      ev({ type: "message:new", data: { ...m1, state: "pending" } }),
+      ev({ type: "message:new", data: m1 }),
+    ]);
+    expect(s.messages.c1).toEqual([m1]);
+  });
+
+  it("applies edits to loaded messages only", () => {
+    const edited = { ...m1, text: "edited", edited_at: "2024-05-01T11:00:00Z" };
+    const s = run([ev({ type: "message:new", data: m1 }), ev({ type: "message:update", data: edited })]);
+    expect(s.messages.c1).toEqual([edited]);
+    expect(chatReducer(s, ev({ type: "message:update", data: edited }))).toBe(s);
+    expect(chatReducer(s, ev({ type: "message:update", data: { ...m2, text: "x" } }))).toBe(s);
+    expect(chatReducer(initialChatState, ev({ type: "message:update", data: m1 }))).toBe(initialChatState);
+  });
+
+  it("deletes, and a repeated or unknown delete changes nothing", () => {
+    const s = run([
+      ev({ type: "message:new", data: m1 }),
+      ev({ type: "message:new", data: m2 }),
+      ev({ type: "message:delete", data: { id: "b1", channel: "c1" } }),
+    ]);
+    expect(ids(s)).toEqual(["b2"]);
+    expect(chatReducer(s, ev({ type: "message:delete", data: { id: "b1", channel: "c1" } }))).toBe(s);
+    expect(ids(chatReducer(s, ev({ type: "message:delete", data: { id: "b2", channel: "c1" } })))).toEqual([]);
+  });
+
+  it("keeps deleted messages out, even from a page fetched before the delete", () => {
+    const s = run([
+      ev({ type: "message:new", data: m1 }),
+      ev({ type: "message:delete", data: { id: "b1", channel: "c1" } }),
+      ev({ type: "message:delete", data: { id: "b2", channel: "c1" } }),
+      { type: "page", channel: "c1", messages: [m1, m2, m3] },
+      ev({ type: "message:new", data: m2 }),
+    ]);
+    expect(ids(s)).toEqual(["b3"]);
+    expect(chatReducer(s, { type: "resync" }).deleted).toEqual({});
+  });
+
+  it("does not let a stale page undo an edit or a send", () => {
+    const edited = { ...m1, text: "edited", edited_at: "2024-05-01T11:00:00Z" };
+    const s = run([
+      ev({ type: "message:new", data: m1 }),
+      ev({ type: "message:update", data: edited }),
+      ev({ type: "message:new", data: { ...m2, state: "pending" } }),
+      ev({ type: "message:update", data: m2 }),
+    ]);
+    const stale = chatReducer(s, { type: "page", channel: "c1", messages: [m1, { ...m2, state: "pending" }] });
+    expect(stale.messages.c1).toEqual([edited, m2]);
+    const later = { ...edited, text: "again", edited_at: "2024-05-01T12:00:00Z" };
+    expect(chatReducer(s, { type: "page", channel: "c1", messages: [later] }).messages.c1?.[0]).toEqual(later);
+  });
+
+  it("merges fetched pages without duplicates", () => {
+    const s = run([
+      ev({ type: "message:new", data: m3 }),
+      { type: "page", channel: "c1", messages: [m1, m2, { ...m3 }] },
+    ]);
+    expect(ids(s)).toEqual(["b1", "b2", "b3"]);
+    expect(chatReducer(s, { type: "page", channel: "c1", messages: [{ ...m1 }, { ...m2 }] })).toBe(s);
+    const older = msg("b0", "2024-05-01T09:00:00Z");
+    expect(ids(chatReducer(s, { type: "page", channel: "c1", messages: [older] }))).toEqual(["b0", "b1", "b2", "b3"]);
+  });
+
+  it("marks a channel loaded by an empty page", () => {
+    const s = chatReducer(initialChatState, { type: "page", channel: "c9", messages: [] });
+    expect(s.messages.c9).toEqual([]);
+    expect(chatReducer(s, { type: "page", channel: "c9", messages: [] })).toBe(s);
+  });
+
+  it("never changes the state it is given", () => {
+    const s = run([ev({ type: "message:new", data: m1 }), { type: "page", channel: "c1", messages: [m2] }]);
+    const frozen = JSON.stringify(s);
+    const list = s.messages.c1;
+    run(
+      [
+        ev({ type: "message:new", data: m3 }),
+        ev({ type: "message:update", data: { ...m1, text: "e" } }),
+        ev({ type: "reaction:add", data: { message: "b1", channel: "c1", emoji: "👍", user: A } }),
+        ev({ type: "message:delete", data: { id: "b2", channel: "c1" } }),
+        ev({ type: "user:typing", data: { community: "k", channel: "c1", user: B, until: "2024-05-01T10:00:08Z" } }),
+        ev({ type: "user:presence", data: { community: "k", user: B, status: "idle" } }),
+      ],
+      s,
+    );
+    expect(JSON.stringify(s)).toBe(frozen);
+    expect(s.messages.c1).toBe(list);
+  });
+
+  it("forgets everything on resync", () => {
+    const s = run([ev({ type: "message:new", data: m1 })]);
+    expect(chatReducer(s, { type: "resync", seq: 4 })).toEqual(initialChatState);
+    expect(chatReducer(s, { type: "resync" })).toBe(initialChatState);
+  });
+
+  it("drops a deleted channel's messages", () => {
+    const s = run([
+      ev({ type: "message:new", data: m1 }),
+      ev({ type: "channel:delete", data: { id: "c1", community: "k" } }),
+    ]);
+    expect(s.messages.c1).toBeUndefined();
+    expect(chatReducer(s, ev({ type: "channel:delete", data: { id: "c1", community: "k" } }))).toBe(s);
+  });
+});
+
+describe("chatReducer: reactions", () => {
+  const base = run([ev({ type: "message:new", data: m1 })]);
+  const react = (type: "reaction:add" | "reaction:remove", emoji: string, user: string) =>
+    ev({ type, data: { message: "b1", channel: "c1", emoji, user } });
+
+  it("adds by user and emoji, idempotently", () => {
+    const s = run([react("reaction:add", "👍", A), react("reaction:add", "👍", B), react("reaction:add", "🎉", A)], base);
+    expect(s.messages.c1?.[0]?.reactions).toEqual([
+      { emoji: "👍", users: [A, B] },
+      { emoji: "🎉", users: [A] },
+    ]);
+    expect(chatReducer(s, react("reaction:add", "👍", B))).toBe(s);
+  });
+
+  it("removes by user and emoji, idempotently, dropping emptied emoji", () => {
+    const s = run([react("reaction:add", "👍", A), react("reaction:add", "👍", B), react("reaction:remove", "👍", A)], base);
+    expect(s.messages.c1?.[0]?.reactions).toEqual([{ emoji: "👍", users: [B] }]);
+    expect(chatReducer(s, react("reaction:remove", "👍", A))).toBe(s);
+    expect(chatReducer(s, react("reaction:remove", "🎉", A))).toBe(s);
+    const t = chatReducer(s, react("reaction:remove", "👍", B));
+    expect(t.messages.c1?.[0]?.reactions).toEqual([]);
+  });
+
+  it("ignores reactions to messages not loaded", () => {
+    const s = chatReducer(base, ev({ type: "reaction:add", data: { message: "nope", channel: "c1", emoji: "x", user: A } }));
+    expect(s).toBe(base);
+  });
+});
+
+describe("chatReducer: typing and presence", () => {
+  const typing = (user: string, until: string, channel = "c1") =>
+    ev({ type: "user:typing", data: { community: "k", channel, user, until } });
+
+  it("tracks who types where until when", () => {
+    const s = run([typing(A, "2024-05-01T10:00:08Z"), typing(B, "2024-05-01T10:00:05Z"), typing(A, "2024-05-01T10:00:09Z", "c2")]);
+    expect(s.typing).toEqual({
+      c1: { [A]: Date.parse("2024-05-01T10:00:08Z"), [B]: Date.parse("2024-05-01T10:00:05Z") },
+      c2: { [A]: Date.parse("2024-05-01T10:00:09Z") },
+    });
+    const at6 = Date.parse("2024-05-01T10:00:06Z");
+    expect(typingIn(s, "c1", at6)).toEqual([A]);
+    expect(typingIn(s, "c1", at6, A)).toEqual([]);
+    const expired = chatReducer(s, { type: "typing:expire", now: at6 });
+    expect(expired.typing).toEqual({ c1: { [A]: Date.parse("2024-05-01T10:00:08Z") }, c2: s.typing.c2 });
+    expect(chatReducer(expired, { type: "typing:expire", now: at6 })).toBe(expired);
+    expect(chatReducer(expired, { type: "typing:expire", now: Date.parse("2024-05-01T11:00:00Z") }).typing).toEqual({});
+  });
+
+  it("ends a user's typing when their message arrives", () => {
+    const s = run([typing(A, "2024-05-01T10:00:08Z"), typing(B, "2024-05-01T10:00:08Z"), ev({ type: "message:new", data: m1 })]);
+    expect(Object.keys(s.typing.c1 ?? {})).toEqual([B]);
+  });
+
+  it("tracks presence per community", () => {
+    const p = (community: string, user: string, status: "online" | "idle" | "dnd" | "offline") =>
+      ev({ type: "user:presence", data: { community, user, status } });
+    const s = run([p("k1", A, "online"), p("k2", A, "dnd"), p("k1", B, "idle"), p("k1", A, "offline")]);
+    expect(s.presence).toEqual({ k1: { [A]: "offline", [B]: "idle" }, k2: { [A]: "dnd" } });
+    expect(chatReducer(s, p("k1", B, "idle"))).toBe(s);
+  });
+
+  it("leaves events it does not keep alone", () => {
+    const s = run([ev({ type: "message:new", data: m1 })]);
+    expect(chatReducer(s, { type: "hello", seq: 1 })).toBe(s);
+    expect(chatReducer(s, ev({ type: "network:update", data: { peer: "p", connected: true } }))).toBe(s);
+  });
+});

@@ -1,0 +1,23 @@
+// What every part of the UI reaches: the API client, the local user, and
+// the chat state kept from events and fetched pages.
+
+import { createContext, useContext, type Dispatch } from "react";
+import type { Client, Key } from "../lib/api";
+import type { ChatAction, ChatState } from "../lib/reducer";
+import type { StreamState } from "../lib/events";
+
+export interface Session {
+  client: Client;
+  self: Key;
+  chat: ChatState;
+  dispatch: Dispatch<ChatAction>;
+  stream: StreamState;
+}
+
+export const SessionContext = createContext<Session | null>(null);
+
+export function useSession(): Session {
+  const s = useContext(SessionContext);
+  if (s === null) throw new Error("useSession outside a session");
+  return s;
+}

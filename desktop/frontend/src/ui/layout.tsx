@@ -1,0 +1,378 @@
+// The chat layout, Discord's: the community rail, the channel sidebar with
+// the user panel, the message pane and the member list.
+
+import { useEffect, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import type { Community, Me, Member, MyStatus, PresenceStatus } from "../lib/api";
+import { useSession } from "./context";
+import { MessagePane } from "./messages";
+import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
+import { applyTheme, savedTheme, type Theme } from "./theme";
+
+export function Layout({ me }: { me: Me }) {
+  const { client } = useSession();
+  const communities = useQuery({ queryKey: ["communities"], queryFn: ({ signal }) => client.communities({ signal }) });
+  const [selected, setSelected] = useState<string | null>(null);
+  const list = communities.data ?? [];
+  const current = list.find((c) => c.id === selected) ?? list[0] ?? null;
+  const [channel, setChannel] = useState<string | null>(null);
+  const currentChannel = current?.channels.find((c) => c.id === channel) ?? current?.channels.find((c) => c.type === "text") ?? null;
+
+  return (
+    <div className="flex h-full text-sm">
+      <Rail communities={list} current={current} onSelect={(id) => { setSelected(id); setChannel(null); }} />
+      {current ? (
+        <>
+          <Sidebar community={current} channel={currentChannel?.id ?? null} onChannel={setChannel} me={me} />
+          <section className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-700">
+            {currentChannel ? (
+              <MessagePane key={currentChannel.id} community={current} channel={currentChannel} />
+            ) : (
+              <p className="m-auto text-zinc-500">No text channel yet.</p>
+            )}
+          </section>
+          <MemberList community={current} />
+        </>
+      ) : (
+        <section className="flex flex-1 flex-col items-center justify-center gap-2 bg-white text-zinc-500 dark:bg-zinc-700">
+          <p>You are in no community yet.</p>
+          <p>Create one, or join one with an invite link, from the left.</p>
+          <div className="fixed bottom-0 left-[72px] w-60">
+            <UserPanel me={me} />
+          </div>
+        </section>
+      )}
+    </div>
+  );
+}
+
+function initials(name: string): string {
+  return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]?.toUpperCase() ?? "").join("") || "?";
+}
+
+function Rail({ communities, current, onSelect }: { communities: Community[]; current: Community | null; onSelect: (id: string) => void }) {
+  const [modal, setModal] = useState<"create" | "join" | null>(null);
+  return (
+    <nav className="flex w-[72px] flex-col items-center gap-2 overflow-y-auto bg-zinc-200 py-3 dark:bg-zinc-900" aria-label="Communities">
+      {communities.map((c) => (
+        <button
+          key={c.id}
+          data-testid="community-icon"
+          title={c.name}
+          onClick={() => onSelect(c.id)}
+          className={`flex h-12 w-12 items-center justify-center rounded-3xl text-base font-semibold transition-all hover:rounded-xl ${
+            c.id === current?.id ? "rounded-xl bg-indigo-600 text-white" : "bg-white dark:bg-zinc-700"
+          }`}
+        >
+          {initials(c.name)}
+        </button>
+      ))}
+      <div className="mx-auto h-px w-8 bg-zinc-300 dark:bg-zinc-700" />
+      <button data-testid="create-community" title="Create a community" onClick={() => setModal("create")} className="h-12 w-12 rounded-3xl bg-white text-2xl text-emerald-600 hover:rounded-xl dark:bg-zinc-700">
+        +
+      </button>
+      <button data-testid="join-community" title="Join with an invite" onClick={() => setModal("join")} className="h-12 w-12 rounded-3xl bg-white text-lg text-emerald-600 hover:rounded-xl dark:bg-zinc-700">
+        ⇥
+      </button>
+      {modal === "create" && <CreateCommunity onClose={() => setModal(null)} onDone={onSelect} />}
+      {modal === "join" && <JoinCommunity onClose={() => setModal(null)} onDone={onSelect} />}
+    </nav>
+  );
+}
+
+function CreateCommunity({ onClose, onDone }: { onClose: () => void; onDone: (id: string) => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [name, setName] = useState("");
+  const create = useMutation({
+    mutationFn: () => client.createCommunity({ name: name.trim() }),
+    onSuccess: (c) => {
+      void queries.invalidateQueries({ queryKey: ["communities"] });
+      onDone(c.id);
+      onClose();
+    },
+  });
+  return (
+    <Modal title="Create a community" onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) create.mutate(); }}>
+        <input data-testid="community-name" className={inputClass} autoFocus maxLength={100} placeholder="Community name" value={name} onChange={(e) => setName(e.target.value)} />
+        {create.isError && <p className="mt-2 text-red-500">{errorText(create.error)}</p>}
+        <div className="mt-4 flex justify-end gap-2">
+          <button type="button" className={quietButtonClass} onClick={onClose}>Cancel</button>
+          <button data-testid="community-create" className={buttonClass} disabled={!name.trim() || create.isPending}>Create</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function JoinCommunity({ onClose, onDone }: { onClose: () => void; onDone: (id: string) => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [link, setLink] = useState("");
+  const join = useMutation({
+    mutationFn: () => client.joinCommunity({ invite: link.trim() }),
+    onSuccess: (c) => {
+      void queries.invalidateQueries({ queryKey: ["communities"] });
+      onDone(c.id);
+      onClose();
+    },
+  });
+  return (
+    <Modal title="Join a community" onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); if (link.trim()) join.mutate(); }}>
+        <input data-testid="join-link" className={inputClass} autoFocus placeholder="ancore://invite/…" value={link} onChange={(e) => setLink(e.target.value)} />
+        {join.isPending && <p className="mt-2 text-zinc-500">Asking a member to let you in…</p>}
+        {join.isError && <p className="mt-2 text-red-500">{errorText(join.error)}</p>}
+        <div className="mt-4 flex justify-end gap-2">
+          <button type="button" className={quietButtonClass} onClick={onClose}>Cancel</button>
+          <button data-testid="join-submit" className={buttonClass} disabled={!link.trim() || join.isPending}>Join</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+function Sidebar({ community, channel, onChannel, me }: { community: Community; channel: string | null; onChannel: (id: string) => void; me: Me }) {
+  const [menu, setMenu] = useState(false);
+  const [modal, setModal] = useState<"invite" | "channel" | null>(null);
+  const can = (p: string) => community.my_permissions.includes(p as never);
+  return (
+    <aside className="flex w-60 flex-col bg-zinc-100 dark:bg-zinc-800">
+      <div className="relative">
+        <button data-testid="community-menu" onClick={() => setMenu(!menu)} className="flex h-12 w-full items-center justify-between border-b border-zinc-300 px-4 font-semibold hover:bg-zinc-200 dark:border-zinc-900 dark:hover:bg-zinc-700">
+          <span className="truncate">{community.name}</span>
+          <span aria-hidden>▾</span>
+        </button>
+        {menu && (
+          <div className="absolute left-2 right-2 top-12 z-10 rounded bg-white p-1 shadow-lg dark:bg-zinc-900" onMouseLeave={() => setMenu(false)}>
+            {can("create-invites") && (
+              <button data-testid="invite-open" className="block w-full rounded px-3 py-2 text-left hover:bg-indigo-600 hover:text-white" onClick={() => { setModal("invite"); setMenu(false); }}>
+                Invite people
+              </button>
+            )}
+            {can("manage-channels") && (
+              <button data-testid="channel-new" className="block w-full rounded px-3 py-2 text-left hover:bg-indigo-600 hover:text-white" onClick={() => { setModal("channel"); setMenu(false); }}>
+                Create channel
+              </button>
+            )}
+          </div>
+        )}
+      </div>
+      <nav className="flex-1 overflow-y-auto px-2 py-3" aria-label="Channels">
+        {(["text", "voice"] as const).map((type) => (
+          <div key={type} className="mb-3">
+            <p className="px-2 pb-1 text-xs font-semibold uppercase text-zinc-500">{type === "text" ? "Text channels" : "Voice channels"}</p>
+            {community.channels.filter((c) => c.type === type).map((c) => (
+              <button
+                key={c.id}
+                data-testid="channel"
+                data-name={c.name}
+                disabled={type === "voice"}
+                onClick={() => onChannel(c.id)}
+                className={`flex w-full items-center gap-1 rounded px-2 py-1 text-left ${c.id === channel ? "bg-zinc-300 font-medium dark:bg-zinc-600" : "text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-700"}`}
+              >
+                <span className="text-zinc-400">{type === "text" ? "#" : "🔊"}</span>
+                <span className="truncate">{c.name}</span>
+              </button>
+            ))}
+          </div>
+        ))}
+      </nav>
+      <UserPanel me={me} />
+      {modal === "invite" && <InviteModal community={community} onClose={() => setModal(null)} />}
+      {modal === "channel" && <ChannelModal community={community} onClose={() => setModal(null)} />}
+    </aside>
+  );
+}
+
+function InviteModal({ community, onClose }: { community: Community; onClose: () => void }) {
+  const { client } = useSession();
+  const [ttl, setTtl] = useState(86_400);
+  const [maxUses, setMaxUses] = useState(0);
+  const create = useMutation({ mutationFn: () => client.createInvite(community.id, { ttl_seconds: ttl, max_uses: maxUses }) });
+  return (
+    <Modal title={`Invite people to ${community.name}`} onClose={onClose}>
+      <div className="flex gap-2">
+        <label className="flex-1">
+          <span className="text-xs text-zinc-500">Expires after</span>
+          <select className={inputClass} value={ttl} onChange={(e) => setTtl(Number(e.target.value))}>
+            <option value={3600}>1 hour</option>
+            <option value={86_400}>1 day</option>
+            <option value={604_800}>7 days</option>
+            <option value={0}>Never</option>
+          </select>
+        </label>
+        <label className="flex-1">
+          <span className="text-xs text-zinc-500">Max uses</span>
+          <select className={inputClass} value={maxUses} onChange={(e) => setMaxUses(Number(e.target.value))}>
+            <option value={0}>No limit</option>
+            <option value={1}>1 use</option>
+            <option value={10}>10 uses</option>
+            <option value={100}>100 uses</option>
+          </select>
+        </label>
+      </div>
+      {create.data && (
+        <input data-testid="invite-link" readOnly className={`${inputClass} mt-4 font-mono text-xs`} value={create.data.link ?? ""} onFocus={(e) => e.currentTarget.select()} />
+      )}
+      {create.isError && <p className="mt-2 text-red-500">{errorText(create.error)}</p>}
+      <div className="mt-4 flex justify-end gap-2">
+        <button className={quietButtonClass} onClick={onClose}>Close</button>
+        <button data-testid="invite-create" className={buttonClass} disabled={create.isPending} onClick={() => create.mutate()}>
+          {create.data ? "New link" : "Create link"}
+        </button>
+      </div>
+    </Modal>
+  );
+}
+
+function ChannelModal({ community, onClose }: { community: Community; onClose: () => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [name, setName] = useState("");
+  const [type, setType] = useState<"text" | "voice">("text");
+  const create = useMutation({
+    mutationFn: () => client.createChannel(community.id, { name: name.trim(), type }),
+    onSuccess: () => {
+      void queries.invalidateQueries({ queryKey: ["communities"] });
+      onClose();
+    },
+  });
+  return (
+    <Modal title="Create a channel" onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) create.mutate(); }}>
+        <div className="mb-3 flex gap-4">
+          {(["text", "voice"] as const).map((t) => (
+            <label key={t} className="flex items-center gap-1">
+              <input type="radio" checked={type === t} onChange={() => setType(t)} /> {t === "text" ? "Text" : "Voice"}
+            </label>
+          ))}
+        </div>
+        <input data-testid="channel-name" className={inputClass} autoFocus maxLength={100} placeholder="new-channel" value={name} onChange={(e) => setName(e.target.value)} />
+        {create.isError && <p className="mt-2 text-red-500">{errorText(create.error)}</p>}
+        <div className="mt-4 flex justify-end gap-2">
+          <button type="button" className={quietButtonClass} onClick={onClose}>Cancel</button>
+          <button data-testid="channel-create" className={buttonClass} disabled={!name.trim() || create.isPending}>Create</button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
+
+const statusDot: Record<PresenceStatus | MyStatus, string> = {
+  online: "bg-emerald-500",
+  idle: "bg-amber-400",
+  dnd: "bg-red-500",
+  offline: "bg-zinc-400",
+  invisible: "bg-zinc-400",
+};
+
+function UserPanel({ me }: { me: Me }) {
+  const { client, stream } = useSession();
+  const queries = useQueryClient();
+  const [settings, setSettings] = useState(false);
+  const network = useQuery({ queryKey: ["network"], queryFn: ({ signal }) => client.network({ signal }), refetchInterval: 5000 });
+  const setStatus = useMutation({
+    mutationFn: (status: MyStatus) => client.updateMe({ status }),
+    onSuccess: (m) => queries.setQueryData(["me"], m),
+  });
+  const peers = network.data?.peers.length ?? 0;
+  const syncing = network.data?.sync.length ?? 0;
+  return (
+    <div className="border-t border-zinc-300 bg-zinc-200/60 p-2 dark:border-zinc-900 dark:bg-zinc-900/60">
+      <p data-testid="connection" className="mb-1 px-1 text-xs text-zinc-500">
+        {stream === "open" ? `${peers} peer${peers === 1 ? "" : "s"} connected` : "Reconnecting to the node…"}
+        {syncing > 0 && ` · syncing ${network.data?.sync.map((s) => `${s.done ?? 0}/${s.total ?? 0}`).join(", ")}`}
+      </p>
+      <div className="flex items-center gap-2">
+        <div className="relative h-8 w-8 shrink-0 rounded-full bg-indigo-600 text-center leading-8 text-white">
+          {initials(me.name)}
+          <span className={`absolute -bottom-0.5 -right-0.5 h-3 w-3 rounded-full border-2 border-zinc-200 dark:border-zinc-900 ${statusDot[me.status as MyStatus] ?? "bg-zinc-400"}`} />
+        </div>
+        <div className="min-w-0 flex-1">
+          <p data-testid="me-name" className="truncate font-medium">{me.name}</p>
+          <select aria-label="Status" className="bg-transparent text-xs text-zinc-500" value={me.status} onChange={(e) => setStatus.mutate(e.target.value as MyStatus)}>
+            <option value="online">Online</option>
+            <option value="idle">Idle</option>
+            <option value="dnd">Do not disturb</option>
+            <option value="invisible">Invisible</option>
+          </select>
+        </div>
+        <button title="Settings" aria-label="Settings" className="rounded p-1 hover:bg-zinc-300 dark:hover:bg-zinc-700" onClick={() => setSettings(true)}>⚙</button>
+      </div>
+      {settings && <UserSettings me={me} onClose={() => setSettings(false)} />}
+    </div>
+  );
+}
+
+function UserSettings({ me, onClose }: { me: Me; onClose: () => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [name, setName] = useState(me.name);
+  const [theme, setTheme] = useState<Theme>(savedTheme());
+  useEffect(() => applyTheme(theme), [theme]);
+  const save = useMutation({
+    mutationFn: () => client.updateMe({ name: name.trim() }),
+    onSuccess: (m) => {
+      queries.setQueryData(["me"], m);
+      onClose();
+    },
+  });
+  return (
+    <Modal title="Settings" onClose={onClose}>
+      <label className="mb-3 block">
+        <span className="text-xs text-zinc-500">Display name</span>
+        <input className={inputClass} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+      </label>
+      <fieldset className="mb-3">
+        <legend className="text-xs text-zinc-500">Theme</legend>
+        <div className="flex gap-4">
+          {(["dark", "light", "system"] as const).map((t) => (
+            <label key={t} className="flex items-center gap-1">
+              <input type="radio" checked={theme === t} onChange={() => setTheme(t)} /> {t[0]?.toUpperCase() + t.slice(1)}
+            </label>
+          ))}
+        </div>
+      </fieldset>
+      {save.isError && <p className="mt-2 text-red-500">{errorText(save.error)}</p>}
+      <div className="mt-4 flex justify-end gap-2">
+        <button className={quietButtonClass} onClick={onClose}>Close</button>
+        <button className={buttonClass} disabled={!name.trim() || save.isPending} onClick={() => save.mutate()}>Save</button>
+      </div>
+    </Modal>
+  );
+}
+
+function MemberList({ community }: { community: Community }) {
+  const { client, chat } = useSession();
+  const members = useQuery({ queryKey: ["members", community.id], queryFn: ({ signal }) => client.members(community.id, { signal }) });
+  const live = chat.presence[community.id] ?? {};
+  const joined = (members.data ?? []).filter((m) => m.state === "joined");
+  const status = (m: Member): PresenceStatus => live[m.user] ?? (m.status as PresenceStatus);
+  const online = joined.filter((m) => status(m) !== "offline");
+  const offline = joined.filter((m) => status(m) === "offline");
+  const roleName = (id: string) => community.roles.find((r) => r.id === id)?.name;
+  const section = (title: string, list: Member[]) =>
+    list.length > 0 && (
+      <div className="mb-4">
+        <p className="px-2 pb-1 text-xs font-semibold uppercase text-zinc-500">{title} — {list.length}</p>
+        {list.map((m) => (
+          <div key={m.user} data-testid="member" data-status={status(m)} title={[m.owner ? "Owner" : "", ...m.roles.map(roleName)].filter(Boolean).join(", ")} className={`flex items-center gap-2 rounded px-2 py-1 ${status(m) === "offline" ? "opacity-50" : ""}`}>
+            <div className="relative h-8 w-8 shrink-0 rounded-full bg-zinc-400 text-center leading-8 text-white dark:bg-zinc-600">
+              {initials(m.name)}
+              <span className={`absolute -bottom-0.5 -right-0.5 h-3 w-3 rounded-full border-2 border-zinc-100 dark:border-zinc-800 ${statusDot[status(m)]}`} />
+            </div>
+            <span className="truncate">{m.name}</span>
+            {m.owner && <span className="rounded bg-amber-400/20 px-1 text-[10px] font-semibold uppercase text-amber-600 dark:text-amber-300">owner</span>}
+          </div>
+        ))}
+      </div>
+    );
+  return (
+    <aside className="hidden w-60 overflow-y-auto bg-zinc-100 py-3 lg:block dark:bg-zinc-800" aria-label="Members">
+      {section("Online", online)}
+      {section("Offline", offline)}
+    </aside>
+  );
+}
