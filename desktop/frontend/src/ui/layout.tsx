@@ -6,6 +6,7 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Community, Me, Member, MyStatus, PresenceStatus } from "../lib/api";
 import { useSession } from "./context";
 import { MessagePane } from "./messages";
+import { CommunitySettings } from "./settings";
 import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
 import { applyTheme, savedTheme, type Theme } from "./theme";
 
@@ -13,7 +14,8 @@ export function Layout({ me }: { me: Me }) {
   const { client } = useSession();
   const communities = useQuery({ queryKey: ["communities"], queryFn: ({ signal }) => client.communities({ signal }) });
   const [selected, setSelected] = useState<string | null>(null);
-  const list = communities.data ?? [];
+  // Communities left, or kicked or banned from, leave the rail.
+  const list = (communities.data ?? []).filter((c) => c.member);
   const current = list.find((c) => c.id === selected) ?? list[0] ?? null;
   const [channel, setChannel] = useState<string | null>(null);
   const currentChannel = current?.channels.find((c) => c.id === channel) ?? current?.channels.find((c) => c.type === "text") ?? null;
@@ -135,7 +137,7 @@ function JoinCommunity({ onClose, onDone }: { onClose: () => void; onDone: (id: 
 
 function Sidebar({ community, channel, onChannel, me }: { community: Community; channel: string | null; onChannel: (id: string) => void; me: Me }) {
   const [menu, setMenu] = useState(false);
-  const [modal, setModal] = useState<"invite" | "channel" | null>(null);
+  const [modal, setModal] = useState<"invite" | "channel" | "settings" | "leave" | null>(null);
   const can = (p: string) => community.my_permissions.includes(p as never);
   return (
     <aside className="flex w-60 flex-col bg-zinc-100 dark:bg-zinc-800">
@@ -154,6 +156,14 @@ function Sidebar({ community, channel, onChannel, me }: { community: Community; 
             {can("manage-channels") && (
               <button data-testid="channel-new" className="block w-full rounded px-3 py-2 text-left hover:bg-indigo-600 hover:text-white" onClick={() => { setModal("channel"); setMenu(false); }}>
                 Create channel
+              </button>
+            )}
+            <button data-testid="settings-open" className="block w-full rounded px-3 py-2 text-left hover:bg-indigo-600 hover:text-white" onClick={() => { setModal("settings"); setMenu(false); }}>
+              Community settings
+            </button>
+            {community.owner !== me.user && (
+              <button data-testid="leave-open" className="block w-full rounded px-3 py-2 text-left text-red-500 hover:bg-red-600 hover:text-white" onClick={() => { setModal("leave"); setMenu(false); }}>
+                Leave community
               </button>
             )}
           </div>
@@ -182,7 +192,31 @@ function Sidebar({ community, channel, onChannel, me }: { community: Community; 
       <UserPanel me={me} />
       {modal === "invite" && <InviteModal community={community} onClose={() => setModal(null)} />}
       {modal === "channel" && <ChannelModal community={community} onClose={() => setModal(null)} />}
+      {modal === "settings" && <CommunitySettings community={community} onClose={() => setModal(null)} />}
+      {modal === "leave" && <LeaveModal community={community} onClose={() => setModal(null)} />}
     </aside>
+  );
+}
+
+function LeaveModal({ community, onClose }: { community: Community; onClose: () => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const leave = useMutation({
+    mutationFn: () => client.leave(community.id),
+    onSuccess: () => {
+      void queries.invalidateQueries({ queryKey: ["communities"] });
+      onClose();
+    },
+  });
+  return (
+    <Modal title={`Leave ${community.name}`} onClose={onClose}>
+      <p>You will stop receiving its messages; an invite brings you back.</p>
+      {leave.isError && <p className="mt-2 text-red-500">{errorText(leave.error)}</p>}
+      <div className="mt-4 flex justify-end gap-2">
+        <button className={quietButtonClass} onClick={onClose}>Cancel</button>
+        <button data-testid="leave-confirm" className={`${buttonClass} bg-red-600 hover:bg-red-500`} disabled={leave.isPending} onClick={() => leave.mutate()}>Leave</button>
+      </div>
+    </Modal>
   );
 }
 
@@ -353,12 +387,13 @@ function MemberList({ community }: { community: Community }) {
   const online = joined.filter((m) => status(m) !== "offline");
   const offline = joined.filter((m) => status(m) === "offline");
   const roleName = (id: string) => community.roles.find((r) => r.id === id)?.name;
+  const [profile, setProfile] = useState<Member | null>(null);
   const section = (title: string, list: Member[]) =>
     list.length > 0 && (
       <div className="mb-4">
         <p className="px-2 pb-1 text-xs font-semibold uppercase text-zinc-500">{title} — {list.length}</p>
         {list.map((m) => (
-          <div key={m.user} data-testid="member" data-status={status(m)} title={[m.owner ? "Owner" : "", ...m.roles.map(roleName)].filter(Boolean).join(", ")} className={`flex items-center gap-2 rounded px-2 py-1 ${status(m) === "offline" ? "opacity-50" : ""}`}>
+          <div key={m.user} data-testid="member" data-status={status(m)} onClick={() => setProfile(profile?.user === m.user ? null : m)} className={`flex cursor-pointer items-center gap-2 rounded px-2 py-1 hover:bg-zinc-200 dark:hover:bg-zinc-700 ${status(m) === "offline" ? "opacity-50" : ""}`}>
             <div className="relative h-8 w-8 shrink-0 rounded-full bg-zinc-400 text-center leading-8 text-white dark:bg-zinc-600">
               {initials(m.name)}
               <span className={`absolute -bottom-0.5 -right-0.5 h-3 w-3 rounded-full border-2 border-zinc-100 dark:border-zinc-800 ${statusDot[status(m)]}`} />
@@ -373,6 +408,22 @@ function MemberList({ community }: { community: Community }) {
     <aside className="hidden w-60 overflow-y-auto bg-zinc-100 py-3 lg:block dark:bg-zinc-800" aria-label="Members">
       {section("Online", online)}
       {section("Offline", offline)}
+      {profile && (
+        <div data-testid="profile" className="fixed right-64 top-24 z-30 w-64 rounded-lg bg-white p-4 shadow-xl dark:bg-zinc-900" onMouseLeave={() => setProfile(null)}>
+          <div className="mb-2 flex items-center gap-2">
+            <div className="h-12 w-12 rounded-full bg-indigo-600 text-center text-lg leading-[3rem] text-white">{initials(profile.name)}</div>
+            <div>
+              <p className="font-semibold">{profile.name}</p>
+              <p className="text-xs text-zinc-500">{status(profile)}</p>
+            </div>
+          </div>
+          <p className="text-xs uppercase text-zinc-500">Roles</p>
+          <p className="mb-2">{[profile.owner ? "Owner" : "", ...profile.roles.map(roleName)].filter(Boolean).join(", ") || "—"}</p>
+          <p className="text-xs uppercase text-zinc-500">Member since</p>
+          <p>{new Date(profile.joined_at).toLocaleDateString()}</p>
+          <p className="mt-2 break-all font-mono text-[10px] text-zinc-500">{profile.user}</p>
+        </div>
+      )}
     </aside>
   );
 }
