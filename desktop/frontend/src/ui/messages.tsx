@@ -44,6 +44,8 @@ export function MessagePane({ community, channel }: { community: Community; chan
     if (last) window.localStorage.setItem(lastReadKey(channel.id), JSON.stringify({ id: last.id, at: last.created_at }));
   }, [messages, channel.id]);
   const rows = useMemo(() => messageRows(messages, { lastRead, self }), [messages, lastRead, self]);
+  const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
 
   return (
     <>
@@ -52,13 +54,20 @@ export function MessagePane({ community, channel }: { community: Community; chan
         <h1 className="font-semibold">{channel.name}</h1>
         {channel.topic && <p className="truncate border-l border-zinc-300 pl-2 text-zinc-500 dark:border-zinc-600">{channel.topic}</p>}
       </header>
-      <MessageList channel={channel} rows={rows} nameOf={nameOf} hasMore={(latest.data?.length ?? 0) >= pageSize} />
-      <Composer channel={channel} nameOf={nameOf} lastOwn={[...messages].reverse().find((m) => m.author === self) ?? null} />
+      <MessageList channel={channel} rows={rows} nameOf={nameOf} hasMore={(latest.data?.length ?? 0) >= pageSize} onReply={setReplyTo} byId={byId} />
+      <Composer channel={channel} nameOf={nameOf} lastOwn={[...messages].reverse().find((m) => m.author === self) ?? null} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} />
     </>
   );
 }
 
-function MessageList({ channel, rows, nameOf, hasMore }: { channel: Channel; rows: Row[]; nameOf: (u: string) => string | undefined; hasMore: boolean }) {
+function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
+  channel: Channel;
+  rows: Row[];
+  nameOf: (u: string) => string | undefined;
+  hasMore: boolean;
+  onReply: (m: Message) => void;
+  byId: Map<string, Message>;
+}) {
   const { client, dispatch } = useSession();
   const parent = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
@@ -115,7 +124,8 @@ function MessageList({ channel, rows, nameOf, hasMore }: { channel: Channel; row
                   </div>
                 )}
                 {row.kind === "message" && (
-                  <MessageRow message={row.message} first={row.first} nameOf={nameOf} editing={editing === row.message.id} setEditing={setEditing} />
+                  <MessageRow message={row.message} first={row.first} nameOf={nameOf} editing={editing === row.message.id} setEditing={setEditing}
+                    onReply={onReply} replied={row.message.reply_to ? byId.get(row.message.reply_to) : undefined} />
                 )}
               </div>
             );
@@ -147,12 +157,14 @@ function DaySeparator({ day }: { day: string }) {
   );
 }
 
-function MessageRow({ message, first, nameOf, editing, setEditing }: {
+function MessageRow({ message, first, nameOf, editing, setEditing, onReply, replied }: {
   message: Message;
   first: boolean;
   nameOf: (u: string) => string | undefined;
   editing: boolean;
   setEditing: (id: string | null) => void;
+  onReply: (m: Message) => void;
+  replied: Message | undefined;
 }) {
   const { client, self } = useSession();
   const [picker, setPicker] = useState(false);
@@ -172,7 +184,11 @@ function MessageRow({ message, first, nameOf, editing, setEditing }: {
           <time className="text-xs text-zinc-500" dateTime={message.created_at}>{time.toLocaleString()}</time>
         </p>
       )}
-      {message.reply_to && <p className="text-xs text-zinc-500">↪ replying to a message</p>}
+      {message.reply_to && (
+        <p data-testid="reply-context" className="truncate text-xs text-zinc-500">
+          ↪ {replied ? <><span className="font-medium">@{nameOf(replied.author) ?? replied.author.slice(0, 8)}</span> {replied.text}</> : "a message not loaded here"}
+        </p>
+      )}
       {editing ? (
         <EditBox message={message} onDone={() => setEditing(null)} />
       ) : (
@@ -199,6 +215,7 @@ function MessageRow({ message, first, nameOf, editing, setEditing }: {
         </div>
       )}
       <div className="absolute -top-3 right-4 hidden gap-0.5 rounded border border-zinc-200 bg-white shadow-sm group-hover:flex dark:border-zinc-800 dark:bg-zinc-800">
+        <button data-testid="message-reply" title="Reply" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => onReply(message)}>↩</button>
         <button data-testid="message-react" title="Add reaction" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setPicker(!picker)}>☺</button>
         {mine && <button data-testid="message-edit" title="Edit" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setEditing(message.id)}>✎</button>}
         {mine && <button data-testid="message-delete" title="Delete" className="px-2 py-1 text-red-500 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setConfirm(true)}>🗑</button>}
@@ -254,16 +271,26 @@ function EditBox({ message, onDone }: { message: Message; onDone: () => void }) 
   );
 }
 
-function Composer({ channel, nameOf, lastOwn }: { channel: Channel; nameOf: (u: string) => string | undefined; lastOwn: Message | null }) {
+function Composer({ channel, nameOf, lastOwn, replyTo, onReplyDone }: {
+  channel: Channel;
+  nameOf: (u: string) => string | undefined;
+  lastOwn: Message | null;
+  replyTo: Message | null;
+  onReplyDone: () => void;
+}) {
   const { client, chat, self } = useSession();
   const [text, setText] = useState("");
   const [editing, setEditing] = useState<Message | null>(null);
   const lastTyping = useRef(0);
   const send = useMutation({
-    mutationFn: (body: string) => (editing ? client.editMessage(editing.id, { text: body }) : client.sendMessage(channel.id, { text: body })),
+    mutationFn: (body: string) =>
+      editing
+        ? client.editMessage(editing.id, { text: body })
+        : client.sendMessage(channel.id, replyTo ? { text: body, reply_to: replyTo.id } : { text: body }),
     onSuccess: () => {
       setText("");
       setEditing(null);
+      onReplyDone();
       lastTyping.current = 0; // the next keystroke starts a new typing spell
     },
   });
@@ -275,6 +302,12 @@ function Composer({ channel, nameOf, lastOwn }: { channel: Channel; nameOf: (u: 
   const typing = typingIn(chat, channel.id, now, self).map((u) => nameOf(u) ?? u.slice(0, 8));
   return (
     <div className="shrink-0 px-4 pb-4">
+      {replyTo && !editing && (
+        <p data-testid="replying" className="mb-1 text-xs text-zinc-500">
+          Replying to <span className="font-medium">{nameOf(replyTo.author) ?? replyTo.author.slice(0, 8)}</span> ·{" "}
+          <button className="underline" onClick={onReplyDone}>cancel</button>
+        </p>
+      )}
       {editing && (
         <p className="mb-1 text-xs text-zinc-500">
           Editing your message · <button className="underline" onClick={() => { setEditing(null); setText(""); }}>cancel</button>
@@ -306,6 +339,8 @@ function Composer({ channel, nameOf, lastOwn }: { channel: Channel; nameOf: (u: 
           } else if (e.key === "Escape" && editing) {
             setEditing(null);
             setText("");
+          } else if (e.key === "Escape" && replyTo) {
+            onReplyDone();
           }
         }}
       />
@@ -313,7 +348,12 @@ function Composer({ channel, nameOf, lastOwn }: { channel: Channel; nameOf: (u: 
         {typing.length === 1 && `${typing[0]} is typing…`}
         {typing.length === 2 && `${typing[0]} and ${typing[1]} are typing…`}
         {typing.length > 2 && "Several people are typing…"}
-        {send.isError && <span className="text-red-500">Not sent: {errorText(send.error)}</span>}
+        {send.isError && (
+          <span className="text-red-500">
+            Not sent: {errorText(send.error)} ·{" "}
+            <button data-testid="send-retry" className="underline" onClick={() => { const body = text.trim(); if (body) send.mutate(body); }}>retry</button>
+          </span>
+        )}
       </p>
     </div>
   );
