@@ -56,7 +56,7 @@ deps-e2e:
 	@if [ ! -x /usr/bin/chromium ]; then \
 		if [ "$$(id -u)" = 0 ]; then \
 			echo "installing chromium (the end-to-end test drives it)"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-color-emoji; \
 		else \
 			echo "chromium is missing: run 'sudo apt-get install chromium'"; exit 1; \
 		fi; \

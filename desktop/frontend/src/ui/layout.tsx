@@ -182,7 +182,11 @@ function Sidebar({ community, channel, onChannel, me }: { community: Community; 
                 onClick={() => onChannel(c.id)}
                 className={`flex w-full items-center gap-1 rounded px-2 py-1 text-left ${c.id === channel ? "bg-zinc-300 font-medium dark:bg-zinc-600" : "text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-700"}`}
               >
-                <span className="text-zinc-400">{type === "text" ? "#" : "🔊"}</span>
+                <span className="text-zinc-400">
+                  {type === "text" ? "#" : (
+                    <svg aria-hidden viewBox="0 0 24 24" className="inline h-4 w-4" fill="none" stroke="currentColor" strokeWidth="2"><path d="M11 5 6 9H2v6h4l5 4zM15.5 8.5a5 5 0 0 1 0 7M19 5a10 10 0 0 1 0 14" /></svg>
+                  )}
+                </span>
                 <span className="truncate">{c.name}</span>
               </button>
             ))}

@@ -218,7 +218,9 @@ function MessageRow({ message, first, nameOf, editing, setEditing, onReply, repl
         <button data-testid="message-reply" title="Reply" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => onReply(message)}>↩</button>
         <button data-testid="message-react" title="Add reaction" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setPicker(!picker)}>☺</button>
         {mine && <button data-testid="message-edit" title="Edit" className="px-2 py-1 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setEditing(message.id)}>✎</button>}
-        {mine && <button data-testid="message-delete" title="Delete" className="px-2 py-1 text-red-500 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setConfirm(true)}>🗑</button>}
+        {mine && <button data-testid="message-delete" title="Delete" className="px-2 py-1 text-red-500 hover:bg-zinc-100 dark:hover:bg-zinc-700" onClick={() => setConfirm(true)}>
+          <svg aria-hidden viewBox="0 0 24 24" className="h-4 w-4" fill="none" stroke="currentColor" strokeWidth="2"><path d="M3 6h18M8 6V4h8v2M6 6l1 14h10l1-14" /></svg>
+        </button>}
       </div>
       {picker && (
         <div className="absolute right-4 top-6 z-20 flex gap-1 rounded bg-white p-1 shadow-lg dark:bg-zinc-900" onMouseLeave={() => setPicker(false)}>
