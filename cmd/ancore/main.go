@@ -1,7 +1,8 @@
 // Command ancore runs an Ancore node: its identity, its message store, its
 // libp2p host (found by peers on the LAN and connected to bootstrap peers)
-// and its communities. With --headless it serves the local API on
-// loopback; the desktop window comes with the UI.
+// and its communities, with the local API and the web UI on loopback. A
+// build with the window (make desktop) shows the UI in it when there is a
+// display; otherwise, or with --headless, it prints the UI's address.
 package main
 
 import (
@@ -15,6 +16,7 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/ancore/ancore/desktop"
 	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
 )
@@ -34,8 +36,8 @@ func run() error {
 	bootstrap := listFlag{values: envList("ANCORE_BOOTSTRAP")}
 	fs.Var(&bootstrap, "bootstrap", "peer to connect to, a multiaddr ending in /p2p/ID; repeatable (env ANCORE_BOOTSTRAP, comma-separated)")
 	noMDNS := fs.Bool("no-mdns", os.Getenv("ANCORE_NO_MDNS") != "", "do not look for peers on the LAN (env ANCORE_NO_MDNS=1)")
-	headless := fs.Bool("headless", false, "run without a window, serving the local API (and UI) on loopback")
-	apiAddr := fs.String("api", envOr("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API with --headless (env ANCORE_API)")
+	headless := fs.Bool("headless", false, "run without a window even where one could open; open the printed address in a browser")
+	apiAddr := fs.String("api", envOr("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API and UI (env ANCORE_API)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n\nRuns an Ancore node until interrupted. Flags:")
 		fs.PrintDefaults()
@@ -53,31 +55,40 @@ func run() error {
 	cfg := node.Config{
 		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Listen: listen.values, Bootstrap: bootstrap.values, NoLAN: *noMDNS,
+		API: *apiAddr, UI: ui.Handler(),
 	}
-	if *headless {
-		cfg.API, cfg.UI = *apiAddr, ui.Handler()
+	if !*headless {
+		err := desktop.CanOpen()
+		if err == nil {
+			return desktop.Run(ctx, desktop.Config{Node: cfg, Started: func(n *node.Node) { printStatus(n, !*noMDNS) }})
+		}
+		fmt.Printf("No window, so running headless: %v.\n", err)
 	}
 	n, err := node.New(cfg)
 	if err != nil {
 		return err
 	}
+	printStatus(n, !*noMDNS)
+	fmt.Println("Ctrl-C stops the node.")
+	return n.Run(ctx)
+}
+
+// printStatus prints who the node is and where to reach it.
+func printStatus(n *node.Node, lan bool) {
 	u, d := n.Identity().User.ID(), n.Identity().Device.ID()
 	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", node.KeyText(u[:]), node.KeyText(d[:]), n.DataDir())
 	for _, a := range n.Addrs() {
 		fmt.Printf("  addr:   %s\n", a)
 	}
-	lan := "on"
-	if *noMDNS {
-		lan = "off"
+	if lan {
+		fmt.Println("LAN discovery is on.")
+	} else {
+		fmt.Println("LAN discovery is off.")
 	}
-	fmt.Printf("LAN discovery is %s. Ctrl-C stops the node.\n", lan)
 	if info, ok := n.API(); ok {
 		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())
 		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
-	} else {
-		fmt.Println("No window in this build yet: run with --headless to use the local API.")
 	}
-	return n.Run(ctx)
 }
 
 // listFlag is a repeatable string flag whose default comes from the

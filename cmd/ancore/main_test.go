@@ -33,6 +33,8 @@ func command(args ...string) *exec.Cmd {
 func TestRunsUntilTerminated(t *testing.T) {
 	data := filepath.Join(t.TempDir(), "node")
 	cmd := command("--data", data)
+	// Without a display even a build with the window runs headless.
+	cmd.Env = append(cmd.Env, "DISPLAY=", "WAYLAND_DISPLAY=")
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -65,7 +67,8 @@ func TestRunsUntilTerminated(t *testing.T) {
 		}
 	}
 	text := strings.Join(seen, "\n")
-	for _, want := range []string{"user:", "device:", "data:   " + data, "addr:   /ip4/127.0.0.1/tcp/", "LAN discovery is off"} {
+	for _, want := range []string{"user:", "device:", "data:   " + data, "addr:   /ip4/127.0.0.1/tcp/", "LAN discovery is off",
+		"running headless", "Open Ancore in a browser: http://127.0.0.1:"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
