@@ -2,7 +2,7 @@
 // the chat state kept from events and fetched pages.
 
 import { createContext, useContext, type Dispatch } from "react";
-import type { Client, Key } from "../lib/api";
+import type { ApiEvent, Client, Key } from "../lib/api";
 import type { ChatAction, ChatState } from "../lib/reducer";
 import type { StreamState } from "../lib/events";
 
@@ -12,6 +12,8 @@ export interface Session {
   chat: ChatState;
   dispatch: Dispatch<ChatAction>;
   stream: StreamState;
+  /** Hears every event of the stream; returns the unsubscribe function. */
+  subscribe: (listener: (ev: ApiEvent) => void) => () => void;
 }
 
 export const SessionContext = createContext<Session | null>(null);

@@ -1,17 +1,18 @@
 // The chat layout, Discord's: the community rail, the channel sidebar with
 // the user panel, the message pane and the member list.
 
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import type { Community, Me, Member, MyStatus, PresenceStatus } from "../lib/api";
+import type { Channel, Community, Me, Member, MyStatus, PresenceStatus } from "../lib/api";
 import { useSession } from "./context";
 import { MessagePane } from "./messages";
 import { CommunitySettings } from "./settings";
 import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
 import { applyTheme, savedTheme, type Theme } from "./theme";
+import { noUnread, unreadReducer, type Unread } from "./unread";
 
 export function Layout({ me }: { me: Me }) {
-  const { client } = useSession();
+  const { client, subscribe } = useSession();
   const communities = useQuery({ queryKey: ["communities"], queryFn: ({ signal }) => client.communities({ signal }) });
   const [selected, setSelected] = useState<string | null>(null);
   // Communities left, or kicked or banned from, leave the rail.
@@ -20,12 +21,21 @@ export function Layout({ me }: { me: Me }) {
   const [channel, setChannel] = useState<string | null>(null);
   const currentChannel = current?.channels.find((c) => c.id === channel) ?? current?.channels.find((c) => c.type === "text") ?? null;
 
+  // Unread counts from live events; the channel on screen is read.
+  const [unread, setUnread] = useState<Unread>(noUnread);
+  const open = useRef<string | null>(null);
+  open.current = currentChannel?.id ?? null;
+  useEffect(() => subscribe((ev) => setUnread((u) => unreadReducer(u, ev, me.user, open.current))), [subscribe, me.user]);
+  useEffect(() => {
+    if (currentChannel) setUnread((u) => unreadReducer(u, { type: "read", channel: currentChannel.id }, me.user, open.current));
+  }, [currentChannel, me.user]);
+
   return (
     <div className="flex h-full text-sm">
-      <Rail communities={list} current={current} onSelect={(id) => { setSelected(id); setChannel(null); }} />
+      <Rail communities={list} current={current} unread={unread} onSelect={(id) => { setSelected(id); setChannel(null); }} />
       {current ? (
         <>
-          <Sidebar community={current} channel={currentChannel?.id ?? null} onChannel={setChannel} me={me} />
+          <Sidebar community={current} channel={currentChannel?.id ?? null} onChannel={setChannel} me={me} unread={unread} />
           <section className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-700">
             {currentChannel ? (
               <MessagePane key={currentChannel.id} community={current} channel={currentChannel} />
@@ -52,23 +62,34 @@ function initials(name: string): string {
   return name.split(/\s+/).filter(Boolean).slice(0, 2).map((w) => w[0]?.toUpperCase() ?? "").join("") || "?";
 }
 
-function Rail({ communities, current, onSelect }: { communities: Community[]; current: Community | null; onSelect: (id: string) => void }) {
+function badge(count: number, mentions: number) {
+  if (mentions > 0) {
+    return <span data-testid="mention-badge" className="absolute -bottom-1 -right-1 min-w-5 rounded-full bg-red-500 px-1 text-center text-[11px] font-bold leading-5 text-white">{mentions}</span>;
+  }
+  return count > 0 ? <span data-testid="unread-dot" className="absolute -left-3 top-1/2 h-2 w-2 -translate-y-1/2 rounded-full bg-zinc-700 dark:bg-white" /> : null;
+}
+
+function Rail({ communities, current, unread, onSelect }: { communities: Community[]; current: Community | null; unread: Unread; onSelect: (id: string) => void }) {
   const [modal, setModal] = useState<"create" | "join" | null>(null);
   return (
     <nav className="flex w-[72px] flex-col items-center gap-2 overflow-y-auto bg-zinc-200 py-3 dark:bg-zinc-900" aria-label="Communities">
-      {communities.map((c) => (
-        <button
-          key={c.id}
-          data-testid="community-icon"
-          title={c.name}
-          onClick={() => onSelect(c.id)}
-          className={`flex h-12 w-12 items-center justify-center rounded-3xl text-base font-semibold transition-all hover:rounded-xl ${
-            c.id === current?.id ? "rounded-xl bg-indigo-600 text-white" : "bg-white dark:bg-zinc-700"
-          }`}
-        >
-          {initials(c.name)}
-        </button>
-      ))}
+      {communities.map((c) => {
+        const counts = c.channels.map((ch) => unread.channels[ch.id]).filter((x) => x !== undefined);
+        return (
+          <button
+            key={c.id}
+            data-testid="community-icon"
+            title={c.name}
+            onClick={() => onSelect(c.id)}
+            className={`relative flex h-12 w-12 items-center justify-center rounded-3xl text-base font-semibold transition-all hover:rounded-xl ${
+              c.id === current?.id ? "rounded-xl bg-indigo-600 text-white" : "bg-white dark:bg-zinc-700"
+            }`}
+          >
+            {c.icon ? <img src={`data:image/png;base64,${c.icon}`} alt="" className="h-12 w-12 rounded-[inherit] object-cover" /> : initials(c.name)}
+            {c.id !== current?.id && badge(counts.reduce((n, x) => n + x.count, 0), counts.reduce((n, x) => n + x.mentions, 0))}
+          </button>
+        );
+      })}
       <div className="mx-auto h-px w-8 bg-zinc-300 dark:bg-zinc-700" />
       <button data-testid="create-community" title="Create a community" onClick={() => setModal("create")} className="h-12 w-12 rounded-3xl bg-white text-2xl text-emerald-600 hover:rounded-xl dark:bg-zinc-700">
         +
@@ -135,7 +156,8 @@ function JoinCommunity({ onClose, onDone }: { onClose: () => void; onDone: (id: 
   );
 }
 
-function Sidebar({ community, channel, onChannel, me }: { community: Community; channel: string | null; onChannel: (id: string) => void; me: Me }) {
+function Sidebar({ community, channel, onChannel, me, unread }: { community: Community; channel: string | null; onChannel: (id: string) => void; me: Me; unread: Unread }) {
+  const [editChannel, setEditChannel] = useState<Channel | null>(null);
   const [menu, setMenu] = useState(false);
   const [modal, setModal] = useState<"invite" | "channel" | "settings" | "leave" | null>(null);
   const can = (p: string) => community.my_permissions.includes(p as never);
@@ -174,21 +196,29 @@ function Sidebar({ community, channel, onChannel, me }: { community: Community; 
           <div key={type} className="mb-3">
             <p className="px-2 pb-1 text-xs font-semibold uppercase text-zinc-500">{type === "text" ? "Text channels" : "Voice channels"}</p>
             {community.channels.filter((c) => c.type === type).map((c) => (
+              <div key={c.id} className="group relative">
               <button
-                key={c.id}
                 data-testid="channel"
                 data-name={c.name}
                 disabled={type === "voice"}
                 onClick={() => onChannel(c.id)}
-                className={`flex w-full items-center gap-1 rounded px-2 py-1 text-left ${c.id === channel ? "bg-zinc-300 font-medium dark:bg-zinc-600" : "text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-700"}`}
+                className={`flex w-full items-center gap-1 rounded px-2 py-1 text-left ${c.id === channel ? "bg-zinc-300 font-medium dark:bg-zinc-600" : unread.channels[c.id] ? "font-semibold text-zinc-900 dark:text-white" : "text-zinc-600 hover:bg-zinc-200 dark:text-zinc-300 dark:hover:bg-zinc-700"}`}
               >
                 <span className="text-zinc-400">
                   {type === "text" ? "#" : (
                     <svg aria-hidden viewBox="0 0 24 24" className="inline h-4 w-4" fill="none" stroke="currentColor" strokeWidth="2"><path d="M11 5 6 9H2v6h4l5 4zM15.5 8.5a5 5 0 0 1 0 7M19 5a10 10 0 0 1 0 14" /></svg>
                   )}
                 </span>
-                <span className="truncate">{c.name}</span>
+                <span className="flex-1 truncate">{c.name}</span>
+                {(unread.channels[c.id]?.mentions ?? 0) > 0 && (
+                  <span className="rounded-full bg-red-500 px-1.5 text-[11px] font-bold text-white">{unread.channels[c.id]?.mentions}</span>
+                )}
               </button>
+              {can("manage-channels") && (
+                <button data-testid="channel-edit" title="Edit channel" aria-label="Edit channel" onClick={() => setEditChannel(c)}
+                  className="absolute right-1 top-1 hidden rounded px-1 text-zinc-500 hover:text-zinc-900 group-hover:block dark:hover:text-white">⚙</button>
+              )}
+              </div>
             ))}
           </div>
         ))}
@@ -197,8 +227,44 @@ function Sidebar({ community, channel, onChannel, me }: { community: Community; 
       {modal === "invite" && <InviteModal community={community} onClose={() => setModal(null)} />}
       {modal === "channel" && <ChannelModal community={community} onClose={() => setModal(null)} />}
       {modal === "settings" && <CommunitySettings community={community} onClose={() => setModal(null)} />}
+      {editChannel && <EditChannel channel={editChannel} onClose={() => setEditChannel(null)} />}
       {modal === "leave" && <LeaveModal community={community} onClose={() => setModal(null)} />}
     </aside>
+  );
+}
+
+function EditChannel({ channel, onClose }: { channel: Channel; onClose: () => void }) {
+  const { client } = useSession();
+  const queries = useQueryClient();
+  const [name, setName] = useState(channel.name);
+  const [topic, setTopic] = useState(channel.topic);
+  const done = () => {
+    void queries.invalidateQueries({ queryKey: ["communities"] });
+    onClose();
+  };
+  const save = useMutation({ mutationFn: () => client.updateChannel(channel.id, { name: name.trim(), topic }), onSuccess: done });
+  const remove = useMutation({ mutationFn: () => client.deleteChannel(channel.id), onSuccess: done });
+  return (
+    <Modal title={`Edit #${channel.name}`} onClose={onClose}>
+      <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) save.mutate(); }}>
+        <label className="mb-3 block">
+          <span className="text-xs text-zinc-500">Name</span>
+          <input data-testid="channel-edit-name" className={inputClass} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        </label>
+        <label className="block">
+          <span className="text-xs text-zinc-500">Topic</span>
+          <textarea className={inputClass} maxLength={1024} rows={3} value={topic} onChange={(e) => setTopic(e.target.value)} />
+        </label>
+        {(save.isError || remove.isError) && <p className="mt-2 text-red-500">{errorText(save.error ?? remove.error)}</p>}
+        <div className="mt-4 flex justify-between">
+          <button type="button" className="text-sm text-red-500 hover:underline" onClick={() => remove.mutate()}>Delete channel</button>
+          <div className="flex gap-2">
+            <button type="button" className={quietButtonClass} onClick={onClose}>Cancel</button>
+            <button data-testid="channel-save" className={buttonClass} disabled={!name.trim() || save.isPending}>Save</button>
+          </div>
+        </div>
+      </form>
+    </Modal>
   );
 }
 

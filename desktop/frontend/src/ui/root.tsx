@@ -39,10 +39,10 @@ function Connected({ client, token }: { client: Client; token: string }) {
   const queries = useQueryClient();
   const [chat, dispatch] = useReducer(chatReducer, initialChatState);
   const [stream, setStream] = useState<StreamState>("idle");
+  const [es] = useState(() => new EventStream({ url: eventsEndpoint(""), token }));
   const me = useQuery({ queryKey: ["me"], queryFn: ({ signal }) => client.me({ signal }) });
 
   useEffect(() => {
-    const es = new EventStream({ url: eventsEndpoint(""), token });
     const offState = es.onState(setStream);
     const off = es.subscribe((ev: ApiEvent) => {
       dispatch(ev);
@@ -80,11 +80,11 @@ function Connected({ client, token }: { client: Client; token: string }) {
       es.close();
       window.clearInterval(tick);
     };
-  }, [token, queries]);
+  }, [es, queries]);
 
   const session: Session | null = useMemo(
-    () => (me.data ? { client, self: me.data.user, chat, dispatch, stream } : null),
-    [client, me.data, chat, stream],
+    () => (me.data ? { client, self: me.data.user, chat, dispatch, stream, subscribe: (l) => es.subscribe(l) } : null),
+    [client, me.data, chat, stream, es],
   );
 
   if (me.isError) {

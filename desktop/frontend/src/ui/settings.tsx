@@ -68,7 +68,45 @@ function Overview({ community }: { community: Community }) {
       </label>
       {save.isError && <p className="mt-2 text-red-500">{errorText(save.error)}</p>}
       <button className={`${buttonClass} mt-3`} disabled={!name.trim() || name === community.name || save.isPending}>Save</button>
+      <IconPicker community={community} />
     </form>
+  );
+}
+
+/** The community icon: an image of at most 16 KiB (the op's limit). */
+function IconPicker({ community }: { community: Community }) {
+  const { client } = useSession();
+  const invalidate = useInvalidate(community);
+  const [error, setError] = useState<string | null>(null);
+  const save = useMutation({ mutationFn: (icon: string) => client.updateCommunity(community.id, { icon }), onSuccess: invalidate });
+  return (
+    <div className="mt-4">
+      <span className="text-xs text-zinc-500">Icon (PNG or JPEG, at most 16 KB)</span>
+      <div className="mt-1 flex items-center gap-3">
+        {community.icon && <img src={`data:image/png;base64,${community.icon}`} alt="" className="h-12 w-12 rounded-xl object-cover" />}
+        <input
+          type="file"
+          accept="image/png,image/jpeg"
+          onChange={(e) => {
+            const file = e.target.files?.[0];
+            setError(null);
+            if (!file) return;
+            if (file.size > 16 * 1024) {
+              setError("That image is larger than 16 KB.");
+              return;
+            }
+            const reader = new FileReader();
+            reader.onload = () => {
+              const url = String(reader.result);
+              save.mutate(url.slice(url.indexOf(",") + 1));
+            };
+            reader.readAsDataURL(file);
+          }}
+        />
+        {community.icon && <button type="button" className="text-xs text-red-500 hover:underline" onClick={() => save.mutate("")}>Remove</button>}
+      </div>
+      {(error ?? (save.isError ? errorText(save.error) : null)) && <p className="mt-2 text-red-500">{error ?? errorText(save.error)}</p>}
+    </div>
   );
 }
 
