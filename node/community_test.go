@@ -24,6 +24,12 @@ func startNode(t *testing.T, dir string, bootstrap ...string) *live {
 	t.Helper()
 	cfg := testConfig(dir)
 	cfg.Bootstrap = bootstrap
+	return startConfig(t, cfg)
+}
+
+// startConfig runs a node built from cfg until the test ends.
+func startConfig(t *testing.T, cfg Config) *live {
+	t.Helper()
 	n, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)

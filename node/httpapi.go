@@ -492,17 +492,26 @@ func (n *Node) createRole(r *http.Request) (int, any, error) {
 	return http.StatusCreated, n.roleJSON(c, c.Roles[id]), nil
 }
 
-func (n *Node) patchRole(r *http.Request) (int, any, error) {
+// roleRoute resolves the {id} and {role} of a role route.
+func (n *Node) roleRoute(r *http.Request) (*crdt.Community, crdt.ID, error) {
 	c, err := n.community(r)
 	if err != nil {
-		return 0, nil, err
+		return nil, crdt.ID{}, err
 	}
 	role, err := pathID(r, "role")
 	if err != nil {
-		return 0, nil, err
+		return nil, role, err
 	}
 	if c.Roles[role] == nil || c.Roles[role].Deleted {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such role")
+		return nil, role, api.Errorf(http.StatusNotFound, "not_found", "no such role")
+	}
+	return c, role, nil
+}
+
+func (n *Node) patchRole(r *http.Request) (int, any, error) {
+	c, role, err := n.roleRoute(r)
+	if err != nil {
+		return 0, nil, err
 	}
 	var in roleInput
 	if err := api.Decode(r, &in); err != nil {
@@ -523,16 +532,12 @@ func (n *Node) patchRole(r *http.Request) (int, any, error) {
 }
 
 func (n *Node) deleteRole(r *http.Request) (int, any, error) {
-	c, err := n.community(r)
+	c, role, err := n.roleRoute(r)
 	if err != nil {
 		return 0, nil, err
 	}
-	role, err := pathID(r, "role")
-	if err != nil {
-		return 0, nil, err
-	}
-	if c.Roles[role] == nil || c.Roles[role].Deleted || role == c.ID {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such role")
+	if role == c.ID {
+		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "@everyone cannot be deleted")
 	}
 	return http.StatusNoContent, nil, n.DeleteRole(r.Context(), c.ID, role)
 }

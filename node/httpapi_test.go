@@ -2,7 +2,6 @@ package node
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -30,15 +29,7 @@ func startAPINode(t *testing.T) *apiNode {
 	dir := t.TempDir()
 	cfg := testConfig(dir)
 	cfg.API = "127.0.0.1:0"
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &live{Node: n, cancel: cancel, done: make(chan error, 1)}
-	go func() { l.done <- n.Run(ctx) }()
-	waitFor(t, "node running", n.running)
-	t.Cleanup(func() { l.stop(t) })
+	l := startConfig(t, cfg)
 	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
 	if err != nil {
 		t.Fatal(err)
@@ -530,16 +521,7 @@ func TestUIBesideTheAPI(t *testing.T) {
 	cfg := testConfig(dir)
 	cfg.API = "127.0.0.1:0"
 	cfg.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>ui</html>") })
-	n, err := New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	l := &live{Node: n, cancel: cancel, done: make(chan error, 1)}
-	go func() { l.done <- n.Run(ctx) }()
-	waitFor(t, "node running", n.running)
-	defer l.stop(t)
-	info, _ := n.API()
+	info, _ := startConfig(t, cfg).API()
 	if !strings.HasSuffix(info.OpenURL(), "/#token="+info.Token) {
 		t.Fatalf("open URL %q", info.OpenURL())
 	}
