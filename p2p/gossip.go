@@ -137,29 +137,40 @@ type Topic struct {
 // Join subscribes to the topic of log. Ops it delivers have passed
 // validation: decoding, signatures, the log check and Admit.
 func (g *Gossip) Join(secret []byte, log crdt.ID) (*Topic, error) {
-	name := TopicName(secret, log)
-	if err := g.ps.RegisterTopicValidator(name, g.validator(log)); err != nil {
+	// Gossipsub drops what a subscription cannot buffer; the store takes
+	// ops in batches, with pauses for each commit, so give it room.
+	t, sub, err := g.join(TopicName(secret, log), g.validator(log), subscriptionBuffer)
+	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", log, err)
+	}
+	return &Topic{g: g, log: log, topic: t, sub: sub}, nil
+}
+
+// join registers validate for topic name, joins it with the log topics'
+// score parameters (a peer sending invalid messages is penalized and,
+// below the graylist threshold, ignored on every topic) and subscribes
+// with a buffer of buffer messages. It undoes what it did on failure.
+func (g *Gossip) join(name string, validate pubsub.ValidatorEx, buffer int) (*pubsub.Topic, *pubsub.Subscription, error) {
+	if err := g.ps.RegisterTopicValidator(name, validate); err != nil {
+		return nil, nil, err
 	}
 	t, err := g.ps.Join(name)
 	if err != nil {
 		g.ps.UnregisterTopicValidator(name)
-		return nil, fmt.Errorf("join %s: %w", log, err)
+		return nil, nil, err
 	}
 	if err := t.SetScoreParams(topicScoreParams()); err != nil {
 		t.Close()
 		g.ps.UnregisterTopicValidator(name)
-		return nil, fmt.Errorf("join %s: %w", log, err)
+		return nil, nil, err
 	}
-	// Gossipsub drops what a subscription cannot buffer; the store takes
-	// ops in batches, with pauses for each commit, so give it room.
-	sub, err := t.Subscribe(pubsub.WithBufferSize(subscriptionBuffer))
+	sub, err := t.Subscribe(pubsub.WithBufferSize(buffer))
 	if err != nil {
 		t.Close()
 		g.ps.UnregisterTopicValidator(name)
-		return nil, fmt.Errorf("join %s: %w", log, err)
+		return nil, nil, err
 	}
-	return &Topic{g: g, log: log, topic: t, sub: sub}, nil
+	return t, sub, nil
 }
 
 // validator refuses, before anything is forwarded: ops that do not decode

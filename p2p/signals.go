@@ -45,26 +45,8 @@ func (g *Gossip) JoinSignals(secret []byte, community crdt.ID, admit func(crdt.S
 	if admit == nil {
 		return nil, fmt.Errorf("join signals of %s: no admit hook", community)
 	}
-	name := SignalTopicName(secret, community)
-	if err := g.ps.RegisterTopicValidator(name, g.signalValidator(community, admit)); err != nil {
-		return nil, fmt.Errorf("join signals of %s: %w", community, err)
-	}
-	t, err := g.ps.Join(name)
+	t, sub, err := g.join(SignalTopicName(secret, community), g.signalValidator(community, admit), signalBuffer)
 	if err != nil {
-		g.ps.UnregisterTopicValidator(name)
-		return nil, fmt.Errorf("join signals of %s: %w", community, err)
-	}
-	// Scored like log topics: a peer sending invalid signals is penalized
-	// and, below the graylist threshold, ignored on every topic.
-	if err := t.SetScoreParams(topicScoreParams()); err != nil {
-		t.Close()
-		g.ps.UnregisterTopicValidator(name)
-		return nil, fmt.Errorf("join signals of %s: %w", community, err)
-	}
-	sub, err := t.Subscribe(pubsub.WithBufferSize(signalBuffer))
-	if err != nil {
-		t.Close()
-		g.ps.UnregisterTopicValidator(name)
 		return nil, fmt.Errorf("join signals of %s: %w", community, err)
 	}
 	return &SignalTopic{g: g, community: community, topic: t, sub: sub}, nil
