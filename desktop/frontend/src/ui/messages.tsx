@@ -4,7 +4,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useMutation, useQuery } from "@tanstack/react-query";
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { useVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
 import type { Channel, Community, Member, Message } from "../lib/api";
 import { messageRows, type LastRead, type Row } from "../lib/group";
 import { Markdown } from "../lib/markdown";
@@ -82,6 +82,21 @@ function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
   });
   useEffect(() => setOlder(hasMore), [hasMore]);
 
+  // Where the reader was when an older page arrived: the first message row
+  // on screen and how far the view's top is below its start. The prepended
+  // rows would otherwise push the view to the oldest rows: scrollTop stays
+  // where it was (near 0), so the reader loses their place and no further
+  // scroll event asks for the next page.
+  const anchor = useRef<{ key: VirtualItem["key"]; offset: number } | null>(null);
+  useLayoutEffect(() => {
+    const a = anchor.current;
+    if (!a) return;
+    anchor.current = null;
+    const i = rows.findIndex((r) => r.key === a.key);
+    const item = i < 0 ? undefined : virtual.measurementsCache[i];
+    if (item) virtual.scrollToOffset(item.start + a.offset);
+  }, [rows, virtual]);
+
   // Stick to the newest message while the user is at the bottom.
   useLayoutEffect(() => {
     if (atBottom && rows.length > 0) virtual.scrollToIndex(rows.length - 1, { align: "end" });
@@ -95,7 +110,12 @@ function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
     },
     onSuccess: (page) => {
       if (page.length < pageSize) setOlder(false);
-      if (page.length > 0) dispatch({ type: "page", channel: channel.id, messages: page });
+      if (page.length > 0) {
+        const top = virtual.scrollOffset ?? parent.current?.scrollTop ?? 0;
+        const item = virtual.getVirtualItems().find((it) => it.end > top && rows[it.index]?.kind === "message");
+        anchor.current = item ? { key: item.key, offset: top - item.start } : null;
+        dispatch({ type: "page", channel: channel.id, messages: page });
+      }
     },
   });
 
