@@ -158,3 +158,15 @@ build: ui
 # bin/ancore with the window.
 desktop: ui deps-desktop
 	$(DESKTOP_BUILD)
+
+# The web UI's performance in headless Chromium (issue 6): opening a channel
+# of 100,000 messages, scrolling it (at most 200 message rows in the DOM, no
+# long task over 100 ms), the gzip size of the built JS, screenshots in both
+# themes in build/perf (desktop/frontend/e2e/perf.mjs). The 100k-message node
+# is built on first use under $TMPDIR/ancore-bench/ui-100k-v1 and reused.
+# BENCH_UI_ARGS=--full scrolls to the oldest message (about 10 minutes).
+# Record the results in docs/benchmarks.md.
+BENCH_UI_ARGS ?=
+.PHONY: bench-ui
+bench-ui: ui
+	cd $(FRONTEND) && node e2e/perf.mjs $(BENCH_UI_ARGS)
