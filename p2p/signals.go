@@ -2,9 +2,6 @@ package p2p
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 
@@ -23,10 +20,7 @@ const signalBuffer = 256
 // cannot tell which topic carries signals — but a different domain keeps it
 // apart from the log topic of the community's state.
 func SignalTopicName(secret []byte, community crdt.ID) string {
-	mac := hmac.New(sha256.New, secret)
-	mac.Write([]byte("ancore/signals/1\x00"))
-	mac.Write(community[:])
-	return "ancore/" + hex.EncodeToString(mac.Sum(nil)[:20])
+	return topicName(secret, "ancore/signals/1\x00", community)
 }
 
 // SignalTopic is a joined signal topic of one community.
