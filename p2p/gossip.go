@@ -119,7 +119,9 @@ func messageID(m *pb.Message) string {
 
 // TopicName derives the topic of a log from its community's secret, so
 // that only those who hold the secret can find or join the topic.
-func TopicName(secret []byte, log crdt.ID) string { return topicName(secret, "ancore/topic/1\x00", log) }
+func TopicName(secret []byte, log crdt.ID) string {
+	return topicName(secret, "ancore/topic/1\x00", log)
+}
 
 // topicName is "ancore/" and the hex of HMAC(secret, domain ‖ id)[:20].
 func topicName(secret []byte, domain string, id crdt.ID) string {
