@@ -1,0 +1,11 @@
+package store
+
+import "io/fs"
+
+func mustSub(f fs.FS, dir string) fs.FS {
+	sub, err := fs.Sub(f, dir)
+	if err != nil {
+		panic(err) // the embedded directory exists
+	}
+	return sub
+}

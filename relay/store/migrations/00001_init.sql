@@ -1,0 +1,71 @@
+-- +goose Up
+
+-- Accounts: an email, an argon2id password hash (PHC string), and the
+-- user's identity backup, sealed by the client under a key the relay
+-- never learns.
+CREATE TABLE accounts (
+    id            bigserial PRIMARY KEY,
+    email         text NOT NULL UNIQUE,
+    password_hash text NOT NULL,
+    user_key      bytea,          -- the Ed25519 user key the backup restores
+    identity_box  bytea,          -- sealed identity seed; opaque here
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Sessions: opaque bearer tokens, stored as their SHA-256.
+CREATE TABLE sessions (
+    token_hash  bytea PRIMARY KEY,
+    account_id  bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    expires_at  timestamptz NOT NULL,
+    revoked_at  timestamptz
+);
+CREATE INDEX sessions_account ON sessions (account_id);
+
+-- Invite codes: short codes that resolve to an invite link, with exact
+-- use counting.
+CREATE TABLE invite_codes (
+    code        text PRIMARY KEY,
+    community   bytea NOT NULL,
+    link        text NOT NULL,
+    account_id  bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    expires_at  timestamptz,      -- NULL: never
+    max_uses    integer NOT NULL DEFAULT 0,  -- 0: unlimited
+    uses        integer NOT NULL DEFAULT 0,
+    revoked_at  timestamptz,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX invite_codes_account ON invite_codes (account_id);
+
+-- Communities the relay carries: it holds their topic secret (to find and
+-- join their gossip topics) but never an epoch key.
+CREATE TABLE communities (
+    id            bytea PRIMARY KEY,
+    topic_secret  bytea NOT NULL,
+    account_id    bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- Ops of the carried communities, as received: signed ciphertext (state
+-- ops carry their clear StateBody, as on the wire). A deleted message's
+-- post and edits keep only their skeleton (purged = true).
+CREATE TABLE ops (
+    id           bytea PRIMARY KEY,      -- the op's CID bytes
+    community    bytea NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+    log          bytea NOT NULL,         -- channel id, or community id for state ops
+    hlc          bigint NOT NULL,
+    kind         smallint NOT NULL,
+    target       bytea,                  -- the op acted on, if any
+    raw          bytea NOT NULL,
+    purged       boolean NOT NULL DEFAULT false,
+    received_at  timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX ops_log_hlc ON ops (log, hlc, id);
+CREATE INDEX ops_target ON ops (target) WHERE target IS NOT NULL;
+
+-- +goose Down
+DROP TABLE ops;
+DROP TABLE communities;
+DROP TABLE invite_codes;
+DROP TABLE sessions;
+DROP TABLE accounts;
