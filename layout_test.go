@@ -19,12 +19,13 @@ const modulePath = "github.com/ancore/ancore"
 // top-level folder needs a row here. No folder lists cmd: nothing imports a
 // command.
 var importRules = map[string][]string{
-	"crdt":    {"crdt"},
-	"p2p":     {"crdt", "p2p"},
-	"node":    {"crdt", "p2p", "node"},
-	"relay":   {"crdt", "p2p", "relay"},
-	"desktop": {"crdt", "p2p", "node", "desktop"},
-	"cmd":     {"crdt", "p2p", "node", "relay", "desktop"},
+	"crdt":     {"crdt"},
+	"httpjson": {"httpjson"},
+	"p2p":      {"crdt", "p2p"},
+	"node":     {"crdt", "p2p", "httpjson", "node"},
+	"relay":    {"crdt", "p2p", "httpjson", "relay"},
+	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop"},
+	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop"},
 }
 
 // importableOnlyFrom narrows importRules for single packages: the package may

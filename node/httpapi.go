@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/store"
 )
@@ -33,7 +34,7 @@ func (n *Node) Handler(token string) http.Handler {
 	}
 	mux.HandleFunc("GET /api/v1/events", n.events.ServeWS)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
-		api.Error(w, http.StatusNotFound, "not_found", "no such route")
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such route")
 	})
 	root := http.NewServeMux()
 	root.Handle("/api/", api.Guard(token, mux))
@@ -102,54 +103,54 @@ func (n *Node) serve(h apiHandler) http.HandlerFunc {
 			if e.Status == http.StatusInternalServerError {
 				n.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
-			api.Error(w, e.Status, e.Code, e.Message)
+			httpjson.Error(w, e.Status, e.Code, e.Message)
 			return
 		}
 		if status == http.StatusNoContent {
 			w.WriteHeader(status)
 			return
 		}
-		api.JSON(w, status, body)
+		httpjson.JSON(w, status, body)
 	}
 }
 
 // apiError maps the node's errors to statuses.
-func apiError(err error) *api.StatusError {
-	var se *api.StatusError
+func apiError(err error) *httpjson.StatusError {
+	var se *httpjson.StatusError
 	switch {
 	case errors.As(err, &se):
 		return se
 	case errors.Is(err, ErrUnknownCommunity), errors.Is(err, ErrUnknownChannel), errors.Is(err, store.ErrNotFound):
-		return api.Errorf(http.StatusNotFound, "not_found", "%v", err)
+		return httpjson.Errorf(http.StatusNotFound, "not_found", "%v", err)
 	case errors.Is(err, ErrForbidden), errors.Is(err, crdt.ErrUnauthorized):
-		return api.Errorf(http.StatusForbidden, "forbidden", "%v", err)
+		return httpjson.Errorf(http.StatusForbidden, "forbidden", "%v", err)
 	case errors.Is(err, store.ErrBadQuery):
-		return api.Errorf(http.StatusBadRequest, "bad_query", "%v", err)
+		return httpjson.Errorf(http.StatusBadRequest, "bad_query", "%v", err)
 	case errors.Is(err, crdt.ErrTooLarge):
-		return api.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
+		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
 	case errors.Is(err, crdt.ErrBadBody), errors.Is(err, crdt.ErrMalformed):
-		return api.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
 	case errors.Is(err, ErrJoin):
-		return api.Errorf(http.StatusConflict, "join_refused", "%v", err)
+		return httpjson.Errorf(http.StatusConflict, "join_refused", "%v", err)
 	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, ErrNotRunning), errors.Is(err, errNoSignals):
-		return api.Errorf(http.StatusConflict, "not_ready", "%v", err)
+		return httpjson.Errorf(http.StatusConflict, "not_ready", "%v", err)
 	}
-	return api.Errorf(http.StatusInternalServerError, "internal", "internal error")
+	return httpjson.Errorf(http.StatusInternalServerError, "internal", "internal error")
 }
 
 func badInput(format string, args ...any) error {
-	return api.Errorf(http.StatusBadRequest, "bad_input", format, args...)
+	return httpjson.Errorf(http.StatusBadRequest, "bad_input", format, args...)
 }
 
 func invalid(format string, args ...any) error {
-	return api.Errorf(http.StatusUnprocessableEntity, "invalid", format, args...)
+	return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", format, args...)
 }
 
 // pathID parses an ID path parameter; a malformed one names nothing (404).
 func pathID(r *http.Request, name string) (crdt.ID, error) {
 	id, err := crdt.ParseID(r.PathValue(name))
 	if err != nil {
-		return crdt.ID{}, api.Errorf(http.StatusNotFound, "not_found", "no %s %q", name, r.PathValue(name))
+		return crdt.ID{}, httpjson.Errorf(http.StatusNotFound, "not_found", "no %s %q", name, r.PathValue(name))
 	}
 	return id, nil
 }
@@ -158,7 +159,7 @@ func pathUser(r *http.Request) (crdt.UserID, error) {
 	var u crdt.UserID
 	b, err := ParseKeyText(r.PathValue("user"))
 	if err != nil || len(b) != len(u) {
-		return u, api.Errorf(http.StatusNotFound, "not_found", "no user %q", r.PathValue("user"))
+		return u, httpjson.Errorf(http.StatusNotFound, "not_found", "no user %q", r.PathValue("user"))
 	}
 	copy(u[:], b)
 	return u, nil
@@ -197,7 +198,7 @@ func (n *Node) patchMe(r *http.Request) (int, any, error) {
 		Name   *string `json:"name"`
 		Status *string `json:"status"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if in.Name != nil {
@@ -245,7 +246,7 @@ func (n *Node) createCommunity(r *http.Request) (int, any, error) {
 	var in struct {
 		Name string `json:"name"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if err := checkName(in.Name); err != nil {
@@ -266,7 +267,7 @@ func (n *Node) joinCommunity(r *http.Request) (int, any, error) {
 	var in struct {
 		Invite string `json:"invite"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if _, err := crdt.ParseInvite(in.Invite); err != nil {
@@ -292,7 +293,7 @@ func (n *Node) patchCommunity(r *http.Request) (int, any, error) {
 		Name *string `json:"name"`
 		Icon *[]byte `json:"icon"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	cur := n.communityJSON(c)
@@ -365,7 +366,7 @@ func (n *Node) kickMember(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if m := c.Members[u]; m == nil || m.State != crdt.Joined {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such member")
+		return 0, nil, httpjson.Errorf(http.StatusNotFound, "not_found", "no such member")
 	}
 	return http.StatusNoContent, nil, n.Kick(r.Context(), c.ID, u)
 }
@@ -387,7 +388,7 @@ func (n *Node) unbanMember(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if !c.Banned[u] {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such ban")
+		return 0, nil, httpjson.Errorf(http.StatusNotFound, "not_found", "no such ban")
 	}
 	return http.StatusNoContent, nil, n.Unban(r.Context(), c.ID, u)
 }
@@ -400,11 +401,11 @@ func (n *Node) putMemberRoles(r *http.Request) (int, any, error) {
 	var in struct {
 		Roles []string `json:"roles"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if m := c.Members[u]; m == nil || m.State != crdt.Joined {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such member")
+		return 0, nil, httpjson.Errorf(http.StatusNotFound, "not_found", "no such member")
 	}
 	var roles []crdt.ID
 	for _, s := range in.Roles {
@@ -468,7 +469,7 @@ func (n *Node) createRole(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var in roleInput
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if in.Name == nil || in.Position == nil {
@@ -503,7 +504,7 @@ func (n *Node) roleRoute(r *http.Request) (*crdt.Community, crdt.ID, error) {
 		return nil, role, err
 	}
 	if c.Roles[role] == nil || c.Roles[role].Deleted {
-		return nil, role, api.Errorf(http.StatusNotFound, "not_found", "no such role")
+		return nil, role, httpjson.Errorf(http.StatusNotFound, "not_found", "no such role")
 	}
 	return c, role, nil
 }
@@ -514,7 +515,7 @@ func (n *Node) patchRole(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var in roleInput
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	u, err := in.update()
@@ -537,7 +538,7 @@ func (n *Node) deleteRole(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if role == c.ID {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "@everyone cannot be deleted")
+		return 0, nil, httpjson.Errorf(http.StatusNotFound, "not_found", "@everyone cannot be deleted")
 	}
 	return http.StatusNoContent, nil, n.DeleteRole(r.Context(), c.ID, role)
 }
@@ -566,7 +567,7 @@ func (n *Node) createInvite(r *http.Request) (int, any, error) {
 		TTL     *int64 `json:"ttl_seconds"` // absent: 24 h; 0: never expires
 		MaxUses uint32 `json:"max_uses"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	ttl := crdt.DefaultInviteTTL
@@ -603,7 +604,7 @@ func (n *Node) revokeInvite(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if c.Invites[inv] == nil {
-		return 0, nil, api.Errorf(http.StatusNotFound, "not_found", "no such invite")
+		return 0, nil, httpjson.Errorf(http.StatusNotFound, "not_found", "no such invite")
 	}
 	if c.Invites[inv].Revoked {
 		return http.StatusNoContent, nil, nil
@@ -631,7 +632,7 @@ func (n *Node) createChannel(r *http.Request) (int, any, error) {
 		Topic string `json:"topic"`
 		Type  string `json:"type"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	typ := crdt.ChannelText
@@ -691,7 +692,7 @@ func (n *Node) patchChannel(r *http.Request) (int, any, error) {
 		Topic    *string `json:"topic"`
 		Position *int64  `json:"position"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	if in.Name != nil {
@@ -808,7 +809,7 @@ func (n *Node) postMessage(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	var in messageInput
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	body, err := in.body()
@@ -838,14 +839,14 @@ func (n *Node) messageRoute(r *http.Request) (*crdt.Message, error) {
 	}
 	op, err := crdt.DecodeStored(raw)
 	if err != nil || op.Kind != crdt.KindPost {
-		return nil, api.Errorf(http.StatusNotFound, "not_found", "no message %s", id)
+		return nil, httpjson.Errorf(http.StatusNotFound, "not_found", "no message %s", id)
 	}
 	m, err := n.store.Message(op.Channel, id)
 	if err != nil {
 		return nil, err
 	}
 	if m.Deleted {
-		return nil, api.Errorf(http.StatusNotFound, "not_found", "message %s was deleted", id)
+		return nil, httpjson.Errorf(http.StatusNotFound, "not_found", "message %s was deleted", id)
 	}
 	return m, nil
 }
@@ -860,7 +861,7 @@ func (n *Node) patchMessage(r *http.Request) (int, any, error) {
 		Mentions []string `json:"mentions"`
 		Everyone bool     `json:"everyone"`
 	}
-	if err := api.Decode(r, &in); err != nil {
+	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
 	body, err := messageInput{Text: in.Text, Mentions: in.Mentions, Everyone: in.Everyone}.body()
@@ -868,7 +869,7 @@ func (n *Node) patchMessage(r *http.Request) (int, any, error) {
 		return 0, nil, err
 	}
 	if m.Author != n.identity.User.ID() {
-		return 0, nil, api.Errorf(http.StatusForbidden, "forbidden", "only the author edits a message")
+		return 0, nil, httpjson.Errorf(http.StatusForbidden, "forbidden", "only the author edits a message")
 	}
 	if _, err := n.Edit(r.Context(), m.Channel, m.ID, body); err != nil {
 		return 0, nil, err
@@ -892,7 +893,7 @@ func (n *Node) deleteMessage(r *http.Request) (int, any, error) {
 			return 0, nil, ErrUnknownChannel
 		}
 		if member, perms, _ := n.comms.state(c).Standing(n.identity.User.ID()); !member || !perms.Has(crdt.PermManageMessages) {
-			return 0, nil, api.Errorf(http.StatusForbidden, "forbidden", "deleting others' messages needs manage-messages")
+			return 0, nil, httpjson.Errorf(http.StatusForbidden, "forbidden", "deleting others' messages needs manage-messages")
 		}
 	}
 	_, err = n.Delete(r.Context(), m.Channel, m.ID)

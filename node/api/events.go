@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ancore/ancore/httpjson"
 	"github.com/gorilla/websocket"
 )
 
@@ -194,7 +195,7 @@ var eventsUpgrader = websocket.Upgrader{
 	// cross-site Origins and checked the token.
 	CheckOrigin: func(*http.Request) bool { return true },
 	Error: func(w http.ResponseWriter, _ *http.Request, status int, reason error) {
-		Error(w, status, "bad_handshake", reason.Error())
+		httpjson.Error(w, status, "bad_handshake", reason.Error())
 	},
 }
 
@@ -217,7 +218,7 @@ func (h *Hub) ServeWS(w http.ResponseWriter, r *http.Request) {
 	if q := r.URL.Query().Get("since"); q != "" {
 		var err error
 		if since, err = strconv.ParseUint(q, 10, 64); err != nil {
-			Error(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("since %q is not a seq", q))
+			httpjson.Error(w, http.StatusBadRequest, "bad_query", fmt.Sprintf("since %q is not a seq", q))
 			return
 		}
 	}

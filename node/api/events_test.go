@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/httpjson"
 	"github.com/gorilla/websocket"
 )
 
@@ -502,7 +503,7 @@ func TestWSBadSince(t *testing.T) {
 		if resp == nil || resp.StatusCode != http.StatusBadRequest {
 			t.Fatalf("since=%s: %v, want status 400", since, err)
 		}
-		var body ErrorBody
+		var body httpjson.ErrorBody
 		if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || body.Error.Code != "bad_query" || body.Error.Message == "" {
 			t.Errorf("since=%s: error body %+v, %v", since, body, err)
 		}

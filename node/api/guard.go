@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+
+	"github.com/ancore/ancore/httpjson"
 )
 
 // MaxBody caps a request body: the largest legitimate one is a community
@@ -31,7 +33,7 @@ func Guard(token string, next http.Handler) http.Handler {
 		}
 		if got == "" || subtle.ConstantTimeCompare([]byte(got), want) != 1 {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="ancore"`)
-			Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required")
+			httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required")
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
@@ -50,11 +52,11 @@ func Secure(next http.Handler) http.Handler {
 		h.Set("Content-Security-Policy", "default-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data: blob:; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 		h.Set("Referrer-Policy", "no-referrer")
 		if !loopbackHost(r.Host) {
-			Error(w, http.StatusForbidden, "forbidden_host", "the API answers only on the loopback address or localhost")
+			httpjson.Error(w, http.StatusForbidden, "forbidden_host", "the API answers only on the loopback address or localhost")
 			return
 		}
 		if o := r.Header.Get("Origin"); o != "" && !sameOrigin(o, r.Host) {
-			Error(w, http.StatusForbidden, "forbidden_origin", "cross-site requests are refused")
+			httpjson.Error(w, http.StatusForbidden, "forbidden_origin", "cross-site requests are refused")
 			return
 		}
 		next.ServeHTTP(w, r)

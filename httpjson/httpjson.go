@@ -1,4 +1,7 @@
-package api
+// Package httpjson is how Ancore's HTTP APIs (the node's local API and
+// the relay's) speak JSON: responses, the error shape
+// {"error": {"code", "message"}}, and strict request decoding.
+package httpjson
 
 import (
 	"encoding/json"
@@ -50,7 +53,8 @@ func Errorf(status int, code, format string, args ...any) *StatusError {
 }
 
 // Decode reads a JSON request body into v: one object, no unknown fields.
-// Its errors are StatusErrors: 413 for a body over MaxBody, 400 for
+// Its errors are StatusErrors: 413 for a body over the http.MaxBytesReader
+// limit the caller set, 400 for
 // anything malformed.
 func Decode(r *http.Request, v any) error {
 	dec := json.NewDecoder(r.Body)
@@ -64,7 +68,7 @@ func Decode(r *http.Request, v any) error {
 	}
 	var tooBig *http.MaxBytesError
 	if errors.As(err, &tooBig) {
-		return Errorf(http.StatusRequestEntityTooLarge, "too_large", "the body exceeds %d bytes", MaxBody)
+		return Errorf(http.StatusRequestEntityTooLarge, "too_large", "the body exceeds %d bytes", tooBig.Limit)
 	}
 	if errors.Is(err, io.EOF) {
 		return Errorf(http.StatusBadRequest, "bad_json", "the body is empty")
