@@ -9,7 +9,6 @@ import (
 	"sync"
 
 	"github.com/ancore/ancore/crdt"
-	"github.com/ancore/ancore/node/pipeline"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/fxamacker/cbor/v2"
@@ -60,7 +59,7 @@ func newCommunity(id crdt.ID, topic []byte) *community {
 
 // replica is one replicated log.
 type replica struct {
-	sync   *pipeline.Replica
+	sync   *p2p.Replica
 	topic  *p2p.Topic
 	cancel context.CancelFunc
 	prev   crdt.ID // this device's last op in the log
@@ -322,7 +321,7 @@ func (n *Node) replicate(c *community) {
 		}
 		handle := p2p.TopicName(c.topic, log)
 		ctx, cancel := context.WithCancel(n.runCtx)
-		r := pipeline.NewReplica(n.pipe, n.host, n.sync, topic, log, handle)
+		r := p2p.NewReplica(n.host, n.sync, topic, n.pipe.SyncLog(log), handle)
 		r.Progress = func(p peer.ID, done, total int) { n.syncProgress(log, p, done, total) }
 		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c

@@ -35,7 +35,7 @@ func newReplica(t testing.TB, author *crdttest.Author, stored func([]store.Entry
 	if stored != nil {
 		pipe.OnStored(stored)
 	}
-	runInBackground(t, "follow", func(ctx context.Context) error { return pipe.Follow(ctx, r.topic) })
+	runInBackground(t, "follow", func(ctx context.Context) error { return p2p.Follow(ctx, r.topic, pipe.IngestVerified) })
 	return r
 }
 

@@ -19,7 +19,7 @@ func newAutoReplica(t *testing.T, author *crdttest.Author, secret []byte) *repli
 	s := p2p.NewSync(r.host, func(_ peer.ID, hd string) (p2p.SyncLog, bool) {
 		return pipe.SyncLog(author.Channel), hd == handle
 	})
-	rep := NewReplica(pipe, r.host, s, r.topic, author.Channel, handle)
+	rep := p2p.NewReplica(r.host, s, r.topic, pipe.SyncLog(author.Channel), handle)
 	s.OnServed(func(p peer.ID, _ string, _ int) { rep.Learned(p) })
 	runInBackground(t, "replica", rep.Run)
 	return r

@@ -10,9 +10,10 @@ import (
 	"github.com/ancore/ancore/p2p/recon"
 )
 
-// SyncLog returns log as the sync protocol serves and fills it: its set
-// comes from the store, and what a peer sends goes through this pipeline.
-func (p *Pipeline) SyncLog(log crdt.ID) p2p.SyncLog { return syncLog{p: p, log: log} }
+// SyncLog returns log as the sync protocol and replicas serve and fill
+// it: its set comes from the store, and what a peer or the log's gossip
+// topic sends goes through this pipeline.
+func (p *Pipeline) SyncLog(log crdt.ID) p2p.ReplicaLog { return syncLog{p: p, log: log} }
 
 type syncLog struct {
 	p   *Pipeline
@@ -45,4 +46,13 @@ func (l syncLog) Ingest(ctx context.Context, raws [][]byte) error {
 		return fmt.Errorf("%w: %w", p2p.ErrSyncProtocol, bad)
 	}
 	return nil
+}
+
+// Store keeps what the log's gossip topic delivered.
+func (l syncLog) Store(ctx context.Context, ops []*crdt.Op) error { return l.p.IngestVerified(ctx, ops) }
+
+// Missing counts parents that stored ops of the log name but the store lacks.
+func (l syncLog) Missing() (int, error) {
+	missing, err := l.p.store.Missing(l.log)
+	return len(missing), err
 }

@@ -1,11 +1,11 @@
-package pipeline
+package p2p
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
-	"github.com/ancore/ancore/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -24,11 +24,10 @@ var SyncInterval = time.Minute
 // gossip does not carry old ops, so news of a healed partition spreads
 // this way, a hop per session.
 type Replica struct {
-	pipe   *Pipeline
 	host   host.Host
-	sync   *p2p.Sync
-	topic  *p2p.Topic
-	log    crdt.ID
+	sync   *Sync
+	topic  *Topic
+	log    ReplicaLog
 	handle string
 	due    chan peer.ID
 
@@ -36,10 +35,20 @@ type Replica struct {
 	Progress func(p peer.ID, done, total int)
 }
 
+// ReplicaLog is a log as a Replica keeps it: the node's store and ingest
+// pipeline, or the relay's database.
+type ReplicaLog interface {
+	SyncLog
+	// Store keeps ops the topic delivered, which its validator passed.
+	Store(ctx context.Context, ops []*crdt.Op) error
+	// Missing counts the parents that held ops name but the log lacks.
+	Missing() (int, error)
+}
+
 // NewReplica returns a replica of log, which sync peers know as handle (its
-// topic name), fed by pipe from topic and by sessions of s on h.
-func NewReplica(pipe *Pipeline, h host.Host, s *p2p.Sync, topic *p2p.Topic, log crdt.ID, handle string) *Replica {
-	return &Replica{pipe: pipe, host: h, sync: s, topic: topic, log: log, handle: handle, due: make(chan peer.ID, 64)}
+// topic name), fed from topic and by sessions of s on h.
+func NewReplica(h host.Host, s *Sync, topic *Topic, log ReplicaLog, handle string) *Replica {
+	return &Replica{host: h, sync: s, topic: topic, log: log, handle: handle, due: make(chan peer.ID, 64)}
 }
 
 // ask queues a sync with p; when the queue is full a sync with every peer
@@ -63,7 +72,7 @@ func (r *Replica) Run(ctx context.Context) error {
 	}
 
 	followed := make(chan error, 1)
-	go func() { followed <- r.pipe.Follow(ctx, r.topic) }()
+	go func() { followed <- Follow(ctx, r.topic, r.log.Store) }()
 	tick := time.NewTicker(SyncInterval)
 	defer tick.Stop()
 	check := time.NewTicker(time.Second)
@@ -83,13 +92,13 @@ func (r *Replica) Run(ctx context.Context) error {
 			// Ops whose parents are missing came from peers that have
 			// the parents: fetch them, once per change of what is missing
 			// (parents nobody has are left to the periodic sync).
-			missing, err := r.pipe.store.Missing(r.log)
-			if err == nil && len(missing) > 0 && len(missing) != lastMissing {
+			missing, err := r.log.Missing()
+			if err == nil && missing > 0 && missing != lastMissing {
 				for _, p := range r.topic.Peers() {
 					r.ask(p)
 				}
 			}
-			lastMissing = len(missing)
+			lastMissing = missing
 		case p := <-r.due:
 			r.syncWith(ctx, p)
 		}
@@ -97,13 +106,13 @@ func (r *Replica) Run(ctx context.Context) error {
 }
 
 func (r *Replica) syncWith(ctx context.Context, p peer.ID) {
-	var progress p2p.Progress
+	var progress Progress
 	if r.Progress != nil {
 		progress = func(done, total int) { r.Progress(p, done, total) }
 	}
 	// A failure is retried by the next trigger; Sync has disconnected a
 	// faulty peer already, and a peer without the log refuses.
-	res, err := r.sync.Run(ctx, p, r.handle, r.pipe.SyncLog(r.log), progress)
+	res, err := r.sync.Run(ctx, p, r.handle, r.log, progress)
 	if err == nil && res.Received > 0 {
 		r.Learned(p)
 	}
@@ -119,7 +128,7 @@ func (r *Replica) SyncAll() {
 }
 
 // Learned tells the replica that a sync session with p brought it ops —
-// call it for sessions this node served, too (p2p.Sync.OnServed) — so that
+// call it for sessions this node served, too (Sync.OnServed) — so that
 // it offers them to its other topic peers.
 func (r *Replica) Learned(p peer.ID) {
 	for _, q := range r.topic.Peers() {
@@ -127,4 +136,55 @@ func (r *Replica) Learned(p peer.ID) {
 			r.ask(q)
 		}
 	}
+}
+
+// followBatch bounds how many gossiped ops go into one Store call.
+const followBatch = 1000
+
+// Follow hands the ops topic delivers to store until ctx ends or the topic
+// closes. A reader takes ops off the topic while the previous batch is
+// stored, so a busy topic costs one commit per batch, not per op.
+func Follow(ctx context.Context, topic *Topic, store func(context.Context, []*crdt.Op) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // stops the reader if storing fails
+	ops := make(chan *crdt.Op, followBatch)
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(ops)
+		for {
+			op, _, err := topic.Next(ctx)
+			if err != nil {
+				readErr <- err
+				return
+			}
+			select {
+			case ops <- op:
+			case <-ctx.Done():
+				readErr <- ctx.Err()
+				return
+			}
+		}
+	}()
+	for op := range ops {
+		batch := []*crdt.Op{op}
+	drain:
+		for len(batch) < followBatch {
+			select {
+			case more, ok := <-ops:
+				if !ok {
+					break drain
+				}
+				batch = append(batch, more)
+			default:
+				break drain
+			}
+		}
+		if err := store(ctx, batch); err != nil {
+			return err
+		}
+	}
+	if err := <-readErr; !errors.Is(err, context.Canceled) && !errors.Is(err, ErrTopicClosed) {
+		return err
+	}
+	return nil
 }
