@@ -9,7 +9,9 @@ CREATE TABLE accounts (
     password_hash text NOT NULL,
     user_key      bytea,          -- the Ed25519 user key the backup restores
     identity_box  bytea,          -- sealed identity seed; opaque here
-    created_at    timestamptz NOT NULL DEFAULT now()
+    created_at    timestamptz NOT NULL DEFAULT now(),
+    -- a backup restores a known user key
+    CHECK ((user_key IS NULL) = (identity_box IS NULL))
 );
 
 -- Sessions: opaque bearer tokens, stored as their SHA-256.
@@ -30,8 +32,8 @@ CREATE TABLE invite_codes (
     link        text NOT NULL,
     account_id  bigint NOT NULL REFERENCES accounts (id) ON DELETE CASCADE,
     expires_at  timestamptz,      -- NULL: never
-    max_uses    integer NOT NULL DEFAULT 0,  -- 0: unlimited
-    uses        integer NOT NULL DEFAULT 0,
+    max_uses    integer NOT NULL DEFAULT 0 CHECK (max_uses >= 0),  -- 0: unlimited
+    uses        integer NOT NULL DEFAULT 0 CHECK (uses >= 0),
     revoked_at  timestamptz,
     created_at  timestamptz NOT NULL DEFAULT now()
 );
