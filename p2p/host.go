@@ -40,6 +40,9 @@ type HostConfig struct {
 	// LowConns and HighConns are the connection manager's water marks;
 	// zero means 32 and 96.
 	LowConns, HighConns int
+	// Options add services to the host (the relay's circuit relay and
+	// AutoNAT service, a node's static relays and hole punching).
+	Options []libp2p.Option
 }
 
 // NewHost builds a libp2p host for a device.
@@ -76,7 +79,7 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("p2p host: connection manager: %w", err)
 	}
-	h, err := libp2p.New(
+	h, err := libp2p.New(append([]libp2p.Option{
 		libp2p.Identity(key),
 		libp2p.ListenAddrStrings(listen...),
 		libp2p.Transport(tcp.NewTCPTransport),
@@ -85,7 +88,7 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 		libp2p.Muxer(yamux.ID, yamux.DefaultTransport),
 		libp2p.ResourceManager(rm),
 		libp2p.ConnectionManager(cm),
-	)
+	}, cfg.Options...)...)
 	if err != nil {
 		return nil, fmt.Errorf("p2p host: %w", err)
 	}
