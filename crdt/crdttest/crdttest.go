@@ -104,3 +104,76 @@ func Text(i, n int) string {
 	}
 	return string(b[:n])
 }
+
+// Community is a community its view accepts: a genesis, one text channel,
+// an invite and the admission of every member but the owner, all signed
+// for real, so AuthorizeChannelOp judges its members' posts as a relay or
+// node would.
+type Community struct {
+	ID      crdt.ID
+	Channel crdt.ID
+	Secret  []byte // the topic secret the admissions hand over
+	// State holds the community's state ops in the order they were signed;
+	// each cites the one before.
+	State []*crdt.Op
+	// Members write to Channel under the genesis epoch key; Members[0] is
+	// the owner.
+	Members []*Author
+}
+
+// NewCommunity makes a community with members members (at least 1).
+func NewCommunity(tb testing.TB, members int) *Community {
+	tb.Helper()
+	key, err := crdt.NewEpochKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	c := &Community{Secret: []byte("topic secret")}
+	clock := crdt.NewClock(nil)
+	ownerUser, owner := newIdentity(tb)
+	sign := func(dr crdt.Draft, key *crdt.EpochKey) *crdt.Op {
+		tb.Helper()
+		dr.Community, dr.HLC = c.ID, clock.Now()
+		if n := len(c.State); n > 0 && dr.Parents == nil {
+			dr.Parents = []crdt.ID{c.State[n-1].ID}
+		}
+		op, err := owner.Sign(dr, key)
+		if err != nil {
+			tb.Fatalf("sign %s: %v", dr.Kind, err)
+		}
+		c.State = append(c.State, op)
+		return op
+	}
+	c.ID = sign(crdt.Draft{Kind: crdt.KindGenesis, State: &crdt.StateBody{Info: &crdt.Info{Name: "test"}}}, key).ID
+	c.Channel = sign(crdt.Draft{Kind: crdt.KindChannelPut, State: &crdt.StateBody{
+		ChannelType: crdt.ChannelText, Info: &crdt.Info{Name: "general"}}}, key).ID
+	seed, pub, err := crdt.NewInviteKey()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	inv := crdt.Invite{Community: c.ID, Invite: sign(crdt.Draft{Kind: crdt.KindInvite, State: &crdt.StateBody{InviteKey: pub}}, key).ID, Seed: seed}
+	author := func(u *crdt.User, d *crdt.Device) *Author {
+		return &Author{User: u, Device: d, Key: key, Clock: crdt.NewClock(nil), Community: c.ID, Channel: c.Channel}
+	}
+	c.Members = append(c.Members, author(ownerUser, owner))
+	// The epoch tips do not change while members join: one view serves
+	// every admission.
+	view := crdt.BuildCommunity(c.ID, c.State)
+	for range members - 1 {
+		u, d := newIdentity(tb)
+		dr, err := crdt.AdmitDraft(view, 0, inv.Invite, u.ID(), inv.Prove(u.ID()), c.Secret, crdt.Keyring{key.ID(): key})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		dr.Parents = nil
+		sign(dr, nil)
+		c.Members = append(c.Members, author(u, d))
+	}
+	if got := len(c.View().MemberUsers()); got != members {
+		tb.Fatalf("community has %d members, want %d", got, members)
+	}
+	return c
+}
+
+// View builds the community's state from its state ops.
+func (c *Community) View() *crdt.Community { return crdt.BuildCommunity(c.ID, c.State) }
