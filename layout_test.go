@@ -25,7 +25,7 @@ var importRules = map[string][]string{
 	"node":     {"crdt", "p2p", "httpjson", "node"},
 	"relay":    {"crdt", "p2p", "httpjson", "relay"},
 	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop"},
-	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop"},
+	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop", "cmd/internal"},
 }
 
 // importableOnlyFrom narrows importRules for single packages: the package may
