@@ -54,6 +54,13 @@ func (d *Dialer) Add(pi peer.AddrInfo) {
 	}
 }
 
+// Remove forgets a peer: it is no longer redialed.
+func (d *Dialer) Remove(id peer.ID) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	delete(d.known, id)
+}
+
 // Run dials known, unconnected peers until ctx ends.
 func (d *Dialer) Run(ctx context.Context) {
 	t := time.NewTicker(d.tick)

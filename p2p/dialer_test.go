@@ -45,3 +45,13 @@ func TestDialerIgnoresSelf(t *testing.T) {
 		t.Fatal("the dialer would dial itself")
 	}
 }
+
+func TestDialerForgets(t *testing.T) {
+	a, b := testHost(t), testHost(t)
+	d := NewDialer(a)
+	d.Add(peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()})
+	d.Remove(b.ID())
+	if len(d.known) != 0 {
+		t.Fatal("a removed peer is still known")
+	}
+}
