@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -41,6 +42,12 @@ type relayLog struct {
 	handle string
 	rep    *p2p.Replica
 	cancel context.CancelFunc
+
+	// items caches the log's (HLC, ID) set, which every sync session
+	// starts from: loaded from the database once, kept up to date by
+	// Store (40 bytes per op). nil means not loaded.
+	mu    sync.Mutex
+	items []recon.Item
 }
 
 // carryAll starts carrying every community in the database.
@@ -293,7 +300,38 @@ func (c *carried) mayPurge(del, target *crdt.Op) bool {
 
 // Items implements p2p.SyncLog.
 func (l *relayLog) Items() ([]recon.Item, error) {
-	return l.r.store.Items(context.Background(), l.log)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.items == nil {
+		items, err := l.r.store.Items(context.Background(), l.log)
+		if err != nil {
+			return nil, err
+		}
+		l.items = append(make([]recon.Item, 0, len(items)), items...)
+	}
+	return slices.Clone(l.items), nil
+}
+
+// remember adds stored ops to the cached set, if it is loaded.
+func (l *relayLog) remember(ops []*crdt.Op) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.items == nil {
+		return
+	}
+	for _, op := range ops {
+		it := recon.Item{HLC: op.HLC, ID: op.ID}
+		if i, found := slices.BinarySearchFunc(l.items, it, recon.Item.Compare); !found {
+			l.items = slices.Insert(l.items, i, it)
+		}
+	}
+}
+
+// forget drops the cached set, after retention removed ops.
+func (l *relayLog) forget() {
+	l.mu.Lock()
+	l.items = nil
+	l.mu.Unlock()
 }
 
 // Ops implements p2p.SyncLog.
@@ -337,6 +375,7 @@ func (l *relayLog) Store(ctx context.Context, ops []*crdt.Op) error {
 	if err != nil {
 		return err
 	}
+	l.remember(kept)
 	l.r.metrics.stored.Add(float64(n))
 	if l.log == l.c.id && n > 0 {
 		return l.r.refresh(ctx, l.c)

@@ -243,11 +243,21 @@ func (r *Relay) expire(ctx context.Context) {
 			r.log.Error("retention", "err", err)
 		} else if n > 0 {
 			r.log.Info("retention expired ops", "ops", n)
+			r.forgetItems()
 		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
 		}
+	}
+}
+
+// forgetItems drops every log's cached op set.
+func (r *Relay) forgetItems() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, l := range r.handles {
+		l.forget()
 	}
 }

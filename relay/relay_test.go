@@ -65,7 +65,7 @@ func base(r *Relay) string { return "http://" + r.HTTPAddr() }
 
 // syncWith runs a sync session of log (known by its topic name under
 // secret) between c and the relay.
-func syncWith(c *relaytest.Client, r *Relay, secret []byte, log crdt.ID, l *relaytest.Log) (p2p.SyncResult, error) {
+func syncWith(c *relaytest.Client, r *Relay, secret []byte, log crdt.ID, l p2p.SyncLog) (p2p.SyncResult, error) {
 	ctx := context.Background()
 	if err := c.Host.Connect(ctx, peer.AddrInfo{ID: r.host.ID(), Addrs: r.host.Addrs()}); err != nil {
 		return p2p.SyncResult{}, err
