@@ -73,6 +73,13 @@ type InviteJSON struct {
 	Link      string     `json:"link,omitempty"`
 }
 
+// NewInviteJSON is a new invite: with its link and, when the node has a
+// relay session, the relay's short code for it (else null).
+type NewInviteJSON struct {
+	InviteJSON
+	Code *string `json:"code"`
+}
+
 // MessageJSON is a message.
 type MessageJSON struct {
 	ID        string         `json:"id"`
@@ -96,10 +103,39 @@ type ReactionJSON struct {
 
 // NetworkJSON is the node's connectivity.
 type NetworkJSON struct {
-	PeerID string      `json:"peer_id"`
-	Addrs  []string    `json:"addrs"`
-	Peers  []PeerJSON  `json:"peers"`
-	Sync   []SyncEvent `json:"sync"` // sessions under way
+	PeerID string           `json:"peer_id"`
+	Addrs  []string         `json:"addrs"`
+	Peers  []PeerJSON       `json:"peers"`
+	Sync   []SyncEvent      `json:"sync"` // sessions under way
+	Relay  NetworkRelayJSON `json:"relay"`
+}
+
+// NetworkRelayJSON is the relay's part of the node's connectivity.
+type NetworkRelayJSON struct {
+	URL       *string `json:"url"`
+	Connected bool    `json:"connected"`
+	Peer      *string `json:"peer"` // null until the relay's /info answered
+}
+
+// RelayUpdate is the data of a network:update event for a change of the
+// relay's status (a peer's connection is {"peer", "connected"}).
+type RelayUpdate struct {
+	Relay NetworkRelayJSON `json:"relay"`
+}
+
+// RelayJSON is the node's relay: where it is, the account logged in, and
+// whether the node is connected to it.
+type RelayJSON struct {
+	URL       *string           `json:"url"`
+	Account   *RelayAccountJSON `json:"account"`
+	Connected bool              `json:"connected"`
+	Peer      *string           `json:"peer"`
+	Error     *string           `json:"error"` // the last failure to reach it
+}
+
+// RelayAccountJSON is the relay account logged in.
+type RelayAccountJSON struct {
+	Email string `json:"email"`
 }
 
 // PeerJSON is a connected peer.

@@ -14,6 +14,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/relayclient"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -92,11 +93,26 @@ func (n *Node) routes() map[string]apiHandler {
 		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    n.deleteReaction,
 		"POST " + v + "/channels/{id}/typing":                 n.postTyping,
 		"GET " + v + "/network":                               n.getNetwork,
+		"GET " + v + "/relay":                                 n.getRelay,
+		"PUT " + v + "/relay":                                 n.putRelay,
+		"DELETE " + v + "/relay":                              n.deleteRelay,
+		"POST " + v + "/relay/register":                       n.registerRelay,
+		relayLoginRoute:                                       n.loginRelay,
+		"POST " + v + "/relay/logout":                         n.logoutRelay,
+		"POST " + v + "/communities/{id}/relay":               n.carryCommunity,
 	}
 }
 
+// relayLoginRoute may swap the node's identity, so it runs outside
+// identityMu's read lock and takes the write lock for the swap.
+const relayLoginRoute = "POST /api/v1/relay/login"
+
 func (n *Node) serve(h apiHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Pattern != relayLoginRoute {
+			n.identityMu.RLock()
+			defer n.identityMu.RUnlock()
+		}
 		status, body, err := h(r)
 		if err != nil {
 			e := apiError(err)
@@ -117,6 +133,9 @@ func (n *Node) serve(h apiHandler) http.HandlerFunc {
 // apiError maps the node's errors to statuses.
 func apiError(err error) *httpjson.StatusError {
 	var se *httpjson.StatusError
+	if e, ok := relayAPIError(err); ok {
+		return e
+	}
 	switch {
 	case errors.As(err, &se):
 		return se
@@ -270,10 +289,20 @@ func (n *Node) joinCommunity(r *http.Request) (int, any, error) {
 	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	if _, err := crdt.ParseInvite(in.Invite); err != nil {
+	link := in.Invite
+	if !strings.HasPrefix(link, "ancore://") {
+		if !inviteCode(link) {
+			return 0, nil, invalid("invite must be an ancore:// link or a short invite code")
+		}
+		var err error
+		if link, err = n.ResolveInviteCode(r.Context(), strings.TrimSpace(link)); err != nil {
+			return 0, nil, err
+		}
+	}
+	if _, err := crdt.ParseInvite(link); err != nil {
 		return 0, nil, invalid("%v", err)
 	}
-	id, err := n.Join(r.Context(), in.Invite)
+	id, err := n.Join(r.Context(), link)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -589,9 +618,20 @@ func (n *Node) createInvite(r *http.Request) (int, any, error) {
 	if err != nil {
 		return 0, nil, err
 	}
-	out := inviteJSON(c.Invites[inv.Invite])
+	out := NewInviteJSON{InviteJSON: inviteJSON(c.Invites[inv.Invite])}
 	out.Link = link
+	out.Code = n.relayInviteCode(r.Context(), link, ttl, in.MaxUses)
 	return http.StatusCreated, out, nil
+}
+
+// inviteCode reports whether s may be a relay's short invite code:
+// letters and digits, maybe grouped by dashes or spaces as people type
+// them.
+func inviteCode(s string) bool {
+	s = strings.TrimSpace(s)
+	return s != "" && len(s) <= 64 && !strings.ContainsFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == ' ')
+	})
 }
 
 func (n *Node) revokeInvite(r *http.Request) (int, any, error) {
@@ -927,7 +967,8 @@ func (n *Node) postTyping(r *http.Request) (int, any, error) {
 // --- network ---
 
 func (n *Node) getNetwork(*http.Request) (int, any, error) {
-	out := NetworkJSON{PeerID: n.host.ID().String(), Addrs: append([]string{}, n.Addrs()...), Peers: []PeerJSON{}, Sync: n.syncSessions()}
+	out := NetworkJSON{PeerID: n.host.ID().String(), Addrs: append([]string{}, n.Addrs()...), Peers: []PeerJSON{}, Sync: n.syncSessions(),
+		Relay: n.networkRelay()}
 	for _, p := range n.Peers() {
 		pj := PeerJSON{ID: p.String(), Addrs: []string{}}
 		for _, c := range n.host.Network().ConnsToPeer(p) {
@@ -937,6 +978,88 @@ func (n *Node) getNetwork(*http.Request) (int, any, error) {
 	}
 	slices.SortFunc(out.Peers, func(a, b PeerJSON) int { return strings.Compare(a.ID, b.ID) })
 	return http.StatusOK, out, nil
+}
+
+// --- relay ---
+
+func (n *Node) getRelay(*http.Request) (int, any, error) { return http.StatusOK, n.RelayStatus(), nil }
+
+func (n *Node) putRelay(r *http.Request) (int, any, error) {
+	var in struct {
+		URL string `json:"url"`
+	}
+	if err := httpjson.Decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	if _, err := relayclient.ParseURL(in.URL); err != nil {
+		return 0, nil, err
+	}
+	if err := n.SetRelay(r.Context(), in.URL); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, n.RelayStatus(), nil
+}
+
+func (n *Node) deleteRelay(r *http.Request) (int, any, error) {
+	return http.StatusNoContent, nil, n.ForgetRelay(r.Context())
+}
+
+// relayCredentials is the body of register and login: the user's email
+// and password, which never leave the node (relayclient.Keys).
+type relayCredentials struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+func (n *Node) credentials(r *http.Request) (relayCredentials, error) {
+	var in relayCredentials
+	if err := httpjson.Decode(r, &in); err != nil {
+		return in, err
+	}
+	return in, checkEmail(in.Email)
+}
+
+func (n *Node) registerRelay(r *http.Request) (int, any, error) {
+	in, err := n.credentials(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := relayclient.CheckPassword(in.Password); err != nil {
+		return 0, nil, err
+	}
+	if err := n.RegisterRelay(r.Context(), in.Email, in.Password); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, n.RelayStatus(), nil
+}
+
+func (n *Node) loginRelay(r *http.Request) (int, any, error) {
+	in, err := n.credentials(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := n.LoginRelay(r.Context(), in.Email, in.Password); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusOK, n.RelayStatus(), nil
+}
+
+func (n *Node) logoutRelay(r *http.Request) (int, any, error) {
+	var in struct {
+		Wipe bool `json:"wipe"`
+	}
+	if err := httpjson.Decode(r, &in); err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, n.LogoutRelay(r.Context(), in.Wipe)
+}
+
+func (n *Node) carryCommunity(r *http.Request) (int, any, error) {
+	c, err := n.community(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, n.CarryCommunity(r.Context(), c.ID)
 }
 
 // publishProfile gives community id this user's display name, if it has

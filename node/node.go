@@ -20,6 +20,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/pipeline"
+	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -49,6 +50,13 @@ type Config struct {
 	// UI, if set, serves the web UI beside the API (at every path outside
 	// /api/); the page gets the API token from its URL's fragment.
 	UI http.Handler
+	// Relay is the base URL of a home relay (http://host:port). It is
+	// remembered: a node started without it uses the relay it last had.
+	// A different relay replaces the remembered one and its session.
+	Relay string
+	// Secrets keeps the relay session; nil means the OS keyring if a
+	// Secret Service answers, else DATA/relay.json (secretstore.Detect).
+	Secrets secretstore.Store
 }
 
 // DefaultListen is where a node listens when Config.Listen is empty.
@@ -73,9 +81,15 @@ type Node struct {
 		sync.Mutex
 		sessions map[string]SyncEvent // channel/peer → progress
 	}
+	relay relay
+	// identityMu is held for reading by every API request and for
+	// writing while a relay login swaps the identity, so that no request
+	// sees half of each.
+	identityMu sync.RWMutex
 
 	// Set by Run.
-	runCtx   context.Context // under comms.mu
+	runCtx   context.Context    // under comms.mu
+	stopRun  context.CancelFunc // under comms.mu
 	gossip   *p2p.Gossip
 	sync     *p2p.Sync
 	dialer   *p2p.Dialer
@@ -107,6 +121,10 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	id := n.identity
+	if err := n.openRelay(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: relay: %w", err)
+	}
 	if err := n.loadCommunities(); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
@@ -132,7 +150,7 @@ func New(cfg Config) (*Node, error) {
 	if len(listen) == 0 {
 		listen = DefaultListen
 	}
-	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen}); err != nil {
+	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen, Options: n.hostOptions()}); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -178,16 +196,25 @@ func (n *Node) Addrs() []string {
 // Peers returns the peers the node is connected to.
 func (n *Node) Peers() []peer.ID { return n.host.Network().Peers() }
 
-// Identity returns the node's user and device identity.
-func (n *Node) Identity() *Identity { return n.identity }
+// Identity returns the node's user and device identity. The user changes
+// when a relay login restores another (on a node without communities).
+func (n *Node) Identity() *Identity {
+	n.identityMu.RLock()
+	defer n.identityMu.RUnlock()
+	return n.identity
+}
 
 // DataDir returns the node's data folder.
 func (n *Node) DataDir() string { return n.cfg.DataDir }
 
-// Run keeps the node connected — to bootstrap peers and, unless NoLAN, to
-// peers found on the LAN — until ctx is done, then closes the host and the
-// store, which waits for every queued write to commit.
+// Run keeps the node connected — to bootstrap peers, its relay and, unless
+// NoLAN, to peers found on the LAN — until ctx is done, then closes the
+// host and the store, which waits for every queued write to commit. After
+// a logout with wipe (LogoutRelay) it stops by itself, deletes the store
+// and the relay secrets, and returns ErrWiped.
 func (n *Node) Run(ctx context.Context) error {
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	u, d := n.identity.User.ID(), n.identity.Device.ID()
 	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
 	// Connection changes are worth a line in the log: they are what a
@@ -197,6 +224,9 @@ func (n *Node) Run(ctx context.Context) error {
 		ConnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer connected", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
 			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": true})
+			if n.isRelay(c.RemotePeer()) {
+				n.relayChanged()
+			}
 			select {
 			case kickOutbox <- struct{}{}:
 			default:
@@ -205,6 +235,10 @@ func (n *Node) Run(ctx context.Context) error {
 		DisconnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer disconnected", "peer", c.RemotePeer())
 			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": false})
+			if n.isRelay(c.RemotePeer()) {
+				n.relayChanged()
+				n.kickRelay()
+			}
 		},
 	}
 	n.host.Network().Notify(notify)
@@ -222,7 +256,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.comms.mu.Lock()
 	n.gossip, n.dialer, n.sync = gossip, dialer, p2p.NewSync(n.host, n.syncLogs)
-	n.runCtx = ctx
+	n.runCtx, n.stopRun = ctx, stop
 	n.comms.mu.Unlock()
 	n.host.SetStreamHandler(JoinProtocol, n.serveJoin)
 	for _, id := range n.Communities() {
@@ -241,6 +275,7 @@ func (n *Node) Run(ctx context.Context) error {
 		bg.Go(func() { n.runAPI(ctx) })
 		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
 		bg.Go(func() { n.announcePresence(ctx) })
+		bg.Go(func() { n.runRelay(ctx) })
 		dialer.Run(ctx)
 		bg.Wait()
 	}
@@ -248,5 +283,13 @@ func (n *Node) Run(ctx context.Context) error {
 	n.host.RemoveStreamHandler(JoinProtocol)
 	n.sync.Close()
 	n.replicas.Wait()
-	return errors.Join(err, n.host.Close(), n.store.Close())
+	err = errors.Join(err, n.host.Close(), n.store.Close())
+	if !n.wiping() {
+		return err
+	}
+	if werr := n.wipe(); werr != nil {
+		return errors.Join(err, fmt.Errorf("node: wipe: %w", werr))
+	}
+	n.log.Warn("identity and data wiped", "data", n.cfg.DataDir)
+	return errors.Join(err, ErrWiped)
 }

@@ -7,6 +7,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -38,8 +39,9 @@ func run() error {
 	noMDNS := fs.Bool("no-mdns", os.Getenv("ANCORE_NO_MDNS") != "", "do not look for peers on the LAN (env ANCORE_NO_MDNS=1)")
 	headless := fs.Bool("headless", false, "run without a window even where one could open; open the printed address in a browser")
 	apiAddr := fs.String("api", envOr("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API and UI (env ANCORE_API)")
+	relay := fs.String("relay", os.Getenv("ANCORE_RELAY"), "base URL of a home relay, e.g. https://relay.example.org; remembered for later starts (env ANCORE_RELAY)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns]\n\nRuns an Ancore node until interrupted. Flags:")
+		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns] [--relay URL]\n\nRuns an Ancore node until interrupted. Flags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -55,12 +57,12 @@ func run() error {
 	cfg := node.Config{
 		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Listen: listen.values, Bootstrap: bootstrap.values, NoLAN: *noMDNS,
-		API: *apiAddr, UI: ui.Handler(),
+		API: *apiAddr, UI: ui.Handler(), Relay: *relay,
 	}
 	if !*headless {
 		err := desktop.CanOpen()
 		if err == nil {
-			return desktop.Run(ctx, desktop.Config{Node: cfg, Started: func(n *node.Node) { printStatus(n, !*noMDNS) }})
+			return wiped(desktop.Run(ctx, desktop.Config{Node: cfg, Started: func(n *node.Node) { printStatus(n, !*noMDNS) }}))
 		}
 		fmt.Printf("No window, so running headless: %v.\n", err)
 	}
@@ -70,7 +72,17 @@ func run() error {
 	}
 	printStatus(n, !*noMDNS)
 	fmt.Println("Ctrl-C stops the node.")
-	return n.Run(ctx)
+	return wiped(n.Run(ctx))
+}
+
+// wiped turns the node's stop after a logout with wipe into a clean exit:
+// the next start makes a new identity.
+func wiped(err error) error {
+	if errors.Is(err, node.ErrWiped) {
+		fmt.Printf("%v; the next start makes a new identity.\n", node.ErrWiped)
+		return nil
+	}
+	return err
 }
 
 // printStatus prints who the node is and where to reach it.
@@ -84,6 +96,9 @@ func printStatus(n *node.Node, lan bool) {
 		fmt.Println("LAN discovery is on.")
 	} else {
 		fmt.Println("LAN discovery is off.")
+	}
+	if r := n.RelayStatus(); r.URL != nil {
+		fmt.Printf("  relay:  %s\n", *r.URL)
 	}
 	if info, ok := n.API(); ok {
 		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())

@@ -1,0 +1,843 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/node/relayclient"
+	"github.com/ancore/ancore/node/secretstore"
+	"github.com/ancore/ancore/p2p"
+	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
+)
+
+// The node's home relay (SPEC.md, "With a relay"). The node knows one
+// relay by its HTTP base URL. It asks the relay's /info for its libp2p
+// peer, keeps connected to it like to a bootstrap peer (the dialer), and
+// offers it to AutoRelay as its circuit relay, so that a node behind a NAT
+// is reachable through it and hole punching (DCUtR) can upgrade relayed
+// connections. Once connected, the replicas sync with the relay as with
+// any peer: it serves the logs of the communities it carries.
+//
+// An account on the relay (register, login, logout) keeps the user's
+// identity key there sealed with a key derived from the password
+// (relayclient.Keys): logging in on a new device restores the user. The
+// session token, with the relay's URL and the account's email, lives in
+// the OS keyring or DATA/relay.json (node/secrets), never in the store.
+
+// Errors of the relay operations.
+var (
+	ErrNoRelay          = errors.New("no relay session")
+	ErrBadCredentials   = errors.New("wrong email or password")
+	ErrIdentityConflict = errors.New("this node is another user, who belongs to communities")
+	ErrRelayUnreachable = errors.New("relay unreachable")
+	errInvalidEmail     = errors.New("not an email address")
+	// ErrWiped is what Run returns after a logout with wipe: the store and
+	// the relay secrets are deleted, so the next start makes a new
+	// identity. The program should exit.
+	ErrWiped = errors.New("this device's identity and data were wiped")
+)
+
+// RelaySecretsFile holds the relay session in the data folder when no OS
+// keyring is available (mode 0600).
+const RelaySecretsFile = "relay.json"
+
+// keyringService names the node's entries in the OS keyring; the account
+// is "relay/" and the device key, so nodes on one machine stay apart.
+const keyringService = "ancore"
+
+// relayBackoff is how long AutoRelay waits after a failed reservation
+// before it asks the relay again. Its default (an hour) suits a pool of
+// public relays; with a single home relay, a restart of the relay should
+// not leave the node unreachable that long.
+const relayBackoff = time.Minute
+
+// relayConnectTimeout bounds the first dial after the relay is set.
+const relayConnectTimeout = 5 * time.Second
+
+// relayRecord is what the secret store keeps of the relay.
+type relayRecord struct {
+	URL       string    `json:"url"`
+	Email     string    `json:"email,omitempty"`
+	Token     string    `json:"token,omitempty"`
+	ExpiresAt time.Time `json:"expires_at,omitzero"`
+}
+
+// relay is the node's relay state.
+type relay struct {
+	op      sync.Mutex // one account or URL change at a time
+	secrets secretstore.Store
+	kick    chan struct{} // wakes runRelay
+
+	mu     sync.Mutex // guards what follows
+	rec    relayRecord
+	client *relayclient.Client // nil without a URL
+	peer   peer.AddrInfo       // from /info; zero until it answered
+	err    string              // the last failure, for the status
+	wipe   bool                // Run deletes the data when it ends
+}
+
+// openRelay reads the relay record and applies Config.Relay, which
+// replaces a remembered relay (and its session) by another.
+func (n *Node) openRelay() error {
+	r := &n.relay
+	r.kick = make(chan struct{}, 1)
+	r.secrets = n.cfg.Secrets
+	if r.secrets == nil {
+		dev := n.identity.Device.ID()
+		r.secrets = secretstore.Detect(context.Background(), filepath.Join(n.cfg.DataDir, RelaySecretsFile),
+			keyringService, "relay/"+KeyText(dev[:]), secretstore.DetectTimeout)
+	}
+	rec, err := loadRelayRecord(r.secrets)
+	if err != nil {
+		n.log.Warn("relay session not restored", "from", r.secrets, "err", err)
+		r.err = err.Error()
+	}
+	if n.cfg.Relay != "" {
+		url, err := relayclient.ParseURL(n.cfg.Relay)
+		if err != nil {
+			return err
+		}
+		if url != rec.URL {
+			rec = relayRecord{URL: url}
+			if err := saveRelayRecord(r.secrets, rec); err != nil {
+				return err
+			}
+		}
+	}
+	r.rec = rec
+	if rec.URL != "" {
+		if r.client, err = relayclient.New(rec.URL, nil); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func loadRelayRecord(s secretstore.Store) (relayRecord, error) {
+	var rec relayRecord
+	raw, err := s.Load()
+	if err != nil || raw == nil {
+		return rec, err
+	}
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return relayRecord{}, fmt.Errorf("relay secrets in %s: %w", s, err)
+	}
+	if rec.URL != "" {
+		if _, err := relayclient.ParseURL(rec.URL); err != nil {
+			return relayRecord{}, fmt.Errorf("relay secrets in %s: %w", s, err)
+		}
+	}
+	return rec, nil
+}
+
+func saveRelayRecord(s secretstore.Store, rec relayRecord) error {
+	if rec == (relayRecord{}) {
+		return s.Delete()
+	}
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return err
+	}
+	return s.Save(raw)
+}
+
+// hostOptions are the libp2p services of a node's host for NAT traversal:
+// AutoRelay with the relay as its only candidate, hole punching, and the
+// AutoNAT service (other nodes learn from us whether they are reachable).
+// The relay becomes known only after /info answered, after the host
+// exists, so AutoRelay asks relayCandidates rather than taking a static
+// list.
+func (n *Node) hostOptions() []libp2p.Option {
+	return []libp2p.Option{
+		libp2p.EnableAutoRelayWithPeerSource(n.relayCandidates,
+			autorelay.WithMinCandidates(1), autorelay.WithNumRelays(1), autorelay.WithBackoff(relayBackoff)),
+		libp2p.EnableHolePunching(),
+		libp2p.EnableNATService(),
+	}
+}
+
+// relayCandidates is AutoRelay's peer source: the relay, once known.
+func (n *Node) relayCandidates(_ context.Context, num int) <-chan peer.AddrInfo {
+	out := make(chan peer.AddrInfo, 1)
+	if pi, ok := n.relayPeer(); ok && num > 0 {
+		out <- pi
+	}
+	close(out)
+	return out
+}
+
+// relayPeer returns the relay's peer, if /info told it.
+func (n *Node) relayPeer() (peer.AddrInfo, bool) {
+	n.relay.mu.Lock()
+	defer n.relay.mu.Unlock()
+	return n.relay.peer, n.relay.peer.ID != ""
+}
+
+// isRelay reports whether p is the relay.
+func (n *Node) isRelay(p peer.ID) bool {
+	pi, ok := n.relayPeer()
+	return ok && pi.ID == p
+}
+
+// relaySession returns the relay's client and session token, or
+// ErrNoRelay.
+func (n *Node) relaySession() (*relayclient.Client, string, error) {
+	n.relay.mu.Lock()
+	defer n.relay.mu.Unlock()
+	r := &n.relay
+	switch {
+	case r.client == nil:
+		return nil, "", fmt.Errorf("%w: no relay is set", ErrNoRelay)
+	case r.rec.Token == "" || (!r.rec.ExpiresAt.IsZero() && time.Now().After(r.rec.ExpiresAt)):
+		return nil, "", fmt.Errorf("%w: not logged in to the relay", ErrNoRelay)
+	}
+	return r.client, r.rec.Token, nil
+}
+
+// relayClient returns the relay's client, or ErrNoRelay.
+func (n *Node) relayClient() (*relayclient.Client, error) {
+	n.relay.mu.Lock()
+	defer n.relay.mu.Unlock()
+	if n.relay.client == nil {
+		return nil, fmt.Errorf("%w: no relay is set", ErrNoRelay)
+	}
+	return n.relay.client, nil
+}
+
+// RelayStatus is the node's relay as the API shows it.
+func (n *Node) RelayStatus() RelayJSON {
+	n.relay.mu.Lock()
+	r := &n.relay
+	rec, pi, lastErr := r.rec, r.peer, r.err
+	n.relay.mu.Unlock()
+	var out RelayJSON
+	if rec.URL != "" {
+		out.URL = &rec.URL
+	}
+	if rec.Token != "" && (rec.ExpiresAt.IsZero() || time.Now().Before(rec.ExpiresAt)) {
+		out.Account = &RelayAccountJSON{Email: rec.Email}
+	}
+	if pi.ID != "" {
+		id := pi.ID.String()
+		out.Peer = &id
+		out.Connected = n.host.Network().Connectedness(pi.ID) == network.Connected
+	}
+	if lastErr != "" {
+		out.Error = &lastErr
+	}
+	return out
+}
+
+func (n *Node) networkRelay() NetworkRelayJSON {
+	s := n.RelayStatus()
+	return NetworkRelayJSON{URL: s.URL, Connected: s.Connected, Peer: s.Peer}
+}
+
+// relayChanged announces a change of the relay's status.
+func (n *Node) relayChanged() {
+	n.emit("network:update", RelayUpdate{Relay: n.networkRelay()})
+}
+
+func (n *Node) kickRelay() {
+	select {
+	case n.relay.kick <- struct{}{}:
+	default:
+	}
+}
+
+// runRelay keeps the relay's peer known until ctx ends: while the node is
+// not connected to it, it asks /info again (the relay may have moved),
+// with backoff, and hands what it learns to the dialer. A kick (a
+// disconnection, a new relay) asks at once. Once connected, it checks
+// the session with /auth/me and forgets one the relay ended.
+func (n *Node) runRelay(ctx context.Context) {
+	wait := p2p.MinRedial
+	for {
+		client, _ := n.relayClient()
+		pi, known := n.relayPeer()
+		connected := known && n.host.Network().Connectedness(pi.ID) == network.Connected
+		if client != nil && !connected {
+			if err := n.refreshRelay(ctx, client); err != nil {
+				if ctx.Err() != nil {
+					return
+				}
+				n.log.Warn("relay", "url", client.URL(), "err", err)
+				wait = min(2*wait, p2p.MaxRedial)
+			} else {
+				wait = p2p.MinRedial
+				n.checkSession(ctx, client)
+			}
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-n.relay.kick:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+}
+
+// refreshRelay asks client's relay for its peer and dials it.
+func (n *Node) refreshRelay(ctx context.Context, client *relayclient.Client) error {
+	pi, err := relayInfo(ctx, client)
+	n.relay.mu.Lock()
+	if n.relay.client != client { // the relay changed meanwhile
+		n.relay.mu.Unlock()
+		return nil
+	}
+	beforePeer, beforeErr := n.relay.peer.ID, n.relay.err
+	if err != nil {
+		n.relay.err = err.Error()
+	} else {
+		n.relay.peer, n.relay.err = pi, ""
+	}
+	changed := beforePeer != n.relay.peer.ID || beforeErr != n.relay.err
+	n.relay.mu.Unlock()
+	if err == nil {
+		n.dialRelay(ctx, pi)
+	}
+	if changed {
+		n.relayChanged()
+	}
+	return err
+}
+
+// relayInfo asks a relay for its peer.
+func relayInfo(ctx context.Context, client *relayclient.Client) (peer.AddrInfo, error) {
+	ctx, cancel := context.WithTimeout(ctx, relayclient.DefaultTimeout)
+	defer cancel()
+	info, err := client.Info(ctx)
+	if err != nil {
+		return peer.AddrInfo{}, relayErr(err)
+	}
+	pi, err := info.AddrInfo()
+	if err != nil {
+		return peer.AddrInfo{}, relayErr(err)
+	}
+	return pi, nil
+}
+
+// dialRelay hands the relay to the dialer (which redials it like a
+// bootstrap peer) and tries a first connection at once.
+func (n *Node) dialRelay(ctx context.Context, pi peer.AddrInfo) {
+	n.comms.mu.Lock()
+	d := n.dialer
+	n.comms.mu.Unlock()
+	if d == nil {
+		return
+	}
+	d.Add(pi)
+	ctx, cancel := context.WithTimeout(ctx, relayConnectTimeout)
+	defer cancel()
+	if err := n.host.Connect(ctx, pi); err != nil {
+		n.log.Info("relay not reached yet", "peer", pi.ID, "err", err)
+	}
+}
+
+// checkSession asks the relay about the session and forgets one it no
+// longer knows.
+func (n *Node) checkSession(ctx context.Context, client *relayclient.Client) {
+	_, token, err := n.relaySession()
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, relayclient.DefaultTimeout)
+	defer cancel()
+	if _, err := client.Me(ctx, token); relayclient.Status(err) == http.StatusUnauthorized {
+		n.log.Info("the relay ended the session", "url", client.URL())
+		n.endSession(token)
+	}
+}
+
+// endSession forgets the session of token (which the relay refused).
+func (n *Node) endSession(token string) {
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	n.relay.mu.Lock()
+	rec := n.relay.rec
+	n.relay.mu.Unlock()
+	if rec.Token != token {
+		return
+	}
+	rec.Token, rec.Email, rec.ExpiresAt = "", "", time.Time{}
+	if err := n.putRelayRecord(rec); err != nil {
+		n.log.Warn("relay secrets", "err", err)
+	}
+	n.relayChanged()
+}
+
+// sessionErr turns a relay's 401 to a bearer call into ErrNoRelay,
+// forgetting the session it ended.
+func (n *Node) sessionErr(token string, err error) error {
+	if relayclient.Status(err) == http.StatusUnauthorized {
+		n.endSession(token)
+		return fmt.Errorf("%w: the relay ended the session; log in again", ErrNoRelay)
+	}
+	return relayErr(err)
+}
+
+// putRelayRecord saves rec and makes it the current one. relay.op is
+// held.
+func (n *Node) putRelayRecord(rec relayRecord) error {
+	if err := saveRelayRecord(n.relay.secrets, rec); err != nil {
+		return err
+	}
+	n.relay.mu.Lock()
+	n.relay.rec = rec
+	n.relay.mu.Unlock()
+	return nil
+}
+
+// relayErr marks errors of talking to the relay that are not its answers
+// as ErrRelayUnreachable.
+func relayErr(err error) error {
+	var answer *relayclient.Error
+	if err == nil || errors.As(err, &answer) || errors.Is(err, relayclient.ErrBadAnswer) {
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrRelayUnreachable, err)
+}
+
+// SetRelay makes the relay at url the node's relay: it must answer /info.
+// Another relay's session is logged out first. Nothing changes if url is
+// bad or the relay does not answer.
+func (n *Node) SetRelay(ctx context.Context, url string) error {
+	url, err := relayclient.ParseURL(url)
+	if err != nil {
+		return err
+	}
+	client, err := relayclient.New(url, nil)
+	if err != nil {
+		return err
+	}
+	pi, err := relayInfo(ctx, client)
+	if err != nil {
+		return err
+	}
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	n.relay.mu.Lock()
+	old, oldPeer := n.relay.rec, n.relay.peer
+	n.relay.mu.Unlock()
+	rec := old
+	if old.URL != url {
+		rec = relayRecord{URL: url}
+	}
+	if err := saveRelayRecord(n.relay.secrets, rec); err != nil {
+		return err
+	}
+	if old.URL != url {
+		n.logoutQuietly(ctx, old)
+		if oldPeer.ID != "" && oldPeer.ID != pi.ID {
+			n.dropPeer(oldPeer.ID)
+		}
+	}
+	n.relay.mu.Lock()
+	n.relay.rec, n.relay.client, n.relay.peer, n.relay.err = rec, client, pi, ""
+	n.relay.mu.Unlock()
+	n.log.Info("relay set", "url", url, "peer", pi.ID)
+	n.dialRelay(ctx, pi)
+	n.relayChanged()
+	n.kickRelay()
+	return nil
+}
+
+// ForgetRelay logs out of the relay and forgets it.
+func (n *Node) ForgetRelay(ctx context.Context) error {
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	n.relay.mu.Lock()
+	rec, pi := n.relay.rec, n.relay.peer
+	n.relay.mu.Unlock()
+	if err := n.relay.secrets.Delete(); err != nil {
+		return err
+	}
+	n.logoutQuietly(ctx, rec)
+	n.relay.mu.Lock()
+	n.relay.rec, n.relay.client, n.relay.peer, n.relay.err = relayRecord{}, nil, peer.AddrInfo{}, ""
+	n.relay.mu.Unlock()
+	if pi.ID != "" {
+		n.dropPeer(pi.ID)
+	}
+	n.log.Info("relay forgotten", "url", rec.URL)
+	n.relayChanged()
+	return nil
+}
+
+// dropPeer stops redialing a former relay and disconnects from it.
+func (n *Node) dropPeer(id peer.ID) {
+	n.comms.mu.Lock()
+	d := n.dialer
+	n.comms.mu.Unlock()
+	if d != nil {
+		d.Remove(id)
+	}
+	_ = n.host.Network().ClosePeer(id)
+}
+
+// logoutQuietly ends rec's session at its relay, if it has one; a relay
+// that does not answer ends it when it expires.
+func (n *Node) logoutQuietly(ctx context.Context, rec relayRecord) {
+	if rec.Token == "" || rec.URL == "" {
+		return
+	}
+	client, err := relayclient.New(rec.URL, nil)
+	if err == nil {
+		ctx, cancel := context.WithTimeout(ctx, relayclient.DefaultTimeout)
+		err = client.Logout(ctx, rec.Token)
+		cancel()
+	}
+	if err != nil && relayclient.Status(err) != http.StatusUnauthorized {
+		n.log.Warn("relay logout", "url", rec.URL, "err", err)
+	}
+}
+
+// checkEmail refuses what cannot be an email address; the relay has the
+// last word.
+func checkEmail(email string) error {
+	e := relayclient.NormalizeEmail(email)
+	at := strings.LastIndexByte(e, '@')
+	if len(e) > 254 || at < 1 || at == len(e)-1 || strings.ContainsFunc(e, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
+		return errInvalidEmail
+	}
+	return nil
+}
+
+// RegisterRelay creates an account on the relay with this node's user and
+// its sealed identity, and logs it in.
+func (n *Node) RegisterRelay(ctx context.Context, email, password string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	if err := relayclient.CheckPassword(password); err != nil {
+		return err
+	}
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	client, err := n.relayClient()
+	if err != nil {
+		return err
+	}
+	email = relayclient.NormalizeEmail(email)
+	keys := relayclient.DeriveKeys(email, password)
+	id := n.identity // changes only under relay.op
+	sealed, err := keys.SealIdentity(id.User.ID(), id.User.Seed())
+	if err != nil {
+		return err
+	}
+	u := id.User.ID()
+	s, err := client.Register(ctx, relayclient.Registration{Email: email, Password: keys.Login, User: KeyText(u[:]), Identity: sealed})
+	if err != nil {
+		return relayErr(err)
+	}
+	return n.startSession(ctx, client, email, s)
+}
+
+// LoginRelay logs in to the relay. If the account holds an identity
+// backup of another user, that user's identity is restored on this node
+// (keeping this device's key, certified anew) — unless this node's user
+// belongs to communities (ErrIdentityConflict). An account without a
+// backup gets this node's.
+func (n *Node) LoginRelay(ctx context.Context, email, password string) error {
+	if err := checkEmail(email); err != nil {
+		return err
+	}
+	if relayclient.CheckPassword(password) != nil {
+		return ErrBadCredentials // no account has such a password
+	}
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	client, err := n.relayClient()
+	if err != nil {
+		return err
+	}
+	email = relayclient.NormalizeEmail(email)
+	keys := relayclient.DeriveKeys(email, password)
+	s, err := client.Login(ctx, email, keys.Login)
+	if relayclient.Status(err) == http.StatusUnauthorized {
+		return ErrBadCredentials
+	}
+	if err != nil {
+		return relayErr(err)
+	}
+	if err := n.adoptIdentity(ctx, client, &keys, s); err != nil {
+		n.logoutQuietly(ctx, relayRecord{URL: client.URL(), Token: s.Token})
+		return err
+	}
+	return n.startSession(ctx, client, email, s)
+}
+
+// adoptIdentity restores the identity the account s holds, or gives the
+// account this node's.
+func (n *Node) adoptIdentity(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayclient.Session) error {
+	if s.Account.Identity == "" {
+		id := n.identity // changes only under relay.op
+		u := id.User.ID()
+		sealed, err := keys.SealIdentity(u, id.User.Seed())
+		if err != nil {
+			return err
+		}
+		return relayErr(client.PutIdentity(ctx, s.Token, KeyText(u[:]), sealed))
+	}
+	var user crdt.UserID
+	b, err := ParseKeyText(s.Account.User)
+	if err != nil || len(b) != len(user) {
+		return fmt.Errorf("%w: the account's user %q is not a key", relayclient.ErrBadAnswer, s.Account.User)
+	}
+	copy(user[:], b)
+	seed, err := keys.OpenIdentity(user, s.Account.Identity)
+	if err != nil {
+		return err
+	}
+	return n.restoreIdentity(seed)
+}
+
+// restoreIdentity makes the user of seed this node's user, keeping the
+// device key (and so the peer ID) and certifying it by that user. The new
+// identity is written in one transaction, and swapped while no API
+// request runs; a node whose user belongs to communities refuses, since
+// its store holds that user's memberships and keys.
+func (n *Node) restoreIdentity(seed []byte) error {
+	u, err := crdt.UserFromSeed(seed)
+	if err != nil {
+		return err
+	}
+	n.identityMu.Lock()
+	defer n.identityMu.Unlock()
+	cur := n.identity
+	if cur.User.ID() == u.ID() {
+		return nil
+	}
+	if len(n.Communities()) > 0 {
+		return ErrIdentityConflict
+	}
+	d, err := u.Device(cur.Device.Seed())
+	if err != nil {
+		return err
+	}
+	if err := n.store.PutSetting(settingIdentity, append(u.Seed(), d.Seed()...)); err != nil {
+		return err
+	}
+	n.identity = &Identity{User: u, Device: d}
+	old, now := cur.User.ID(), u.ID()
+	n.log.Info("identity restored from the relay", "was", KeyText(old[:]), "user", KeyText(now[:]))
+	return nil
+}
+
+// startSession keeps the session s of email at client's relay. relay.op
+// is held.
+func (n *Node) startSession(ctx context.Context, client *relayclient.Client, email string, s relayclient.Session) error {
+	n.relay.mu.Lock()
+	cur := n.relay.rec
+	same := n.relay.client == client
+	n.relay.mu.Unlock()
+	if !same { // forgotten or replaced meanwhile (cannot happen under relay.op)
+		return fmt.Errorf("%w: the relay changed", ErrNoRelay)
+	}
+	if cur.Token != "" && cur.Token != s.Token {
+		n.logoutQuietly(ctx, cur)
+	}
+	rec := relayRecord{URL: client.URL(), Email: email, Token: s.Token, ExpiresAt: s.ExpiresAt}
+	if err := n.putRelayRecord(rec); err != nil {
+		n.logoutQuietly(ctx, rec)
+		return err
+	}
+	n.log.Info("logged in to the relay", "url", rec.URL, "email", email)
+	n.relayChanged()
+	return nil
+}
+
+// LogoutRelay ends the relay session and forgets its token. With wipe it
+// also stops the node, and Run then deletes the store and the relay
+// secrets and returns ErrWiped, so that the next start is a new identity.
+func (n *Node) LogoutRelay(ctx context.Context, wipe bool) error {
+	if wipe && !n.running() {
+		return ErrNotRunning
+	}
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	n.relay.mu.Lock()
+	rec := n.relay.rec
+	n.relay.mu.Unlock()
+	n.logoutQuietly(ctx, rec)
+	next := relayRecord{URL: rec.URL}
+	if wipe {
+		next = relayRecord{}
+	}
+	if err := n.putRelayRecord(next); err != nil {
+		return err
+	}
+	n.relayChanged()
+	if !wipe {
+		n.log.Info("logged out of the relay", "url", rec.URL)
+		return nil
+	}
+	n.log.Warn("wiping this device's identity and data")
+	n.relay.mu.Lock()
+	n.relay.wipe = true
+	n.relay.mu.Unlock()
+	n.comms.mu.Lock()
+	stop := n.stopRun
+	n.comms.mu.Unlock()
+	if stop != nil {
+		stop()
+	}
+	return nil
+}
+
+// wiping reports whether Run is to delete the node's data when it ends.
+func (n *Node) wiping() bool {
+	n.relay.mu.Lock()
+	defer n.relay.mu.Unlock()
+	return n.relay.wipe
+}
+
+// wipe deletes the store and the relay secrets; the store is closed.
+func (n *Node) wipe() error {
+	return errors.Join(
+		removeIfThere(filepath.Join(n.cfg.DataDir, StoreFile)),
+		n.relay.secrets.Delete(),
+		secretstore.File(filepath.Join(n.cfg.DataDir, RelaySecretsFile)).Delete(),
+	)
+}
+
+func removeIfThere(path string) error {
+	if err := os.Remove(path); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+// CarryCommunity asks the relay to carry community id: to join its topics
+// as a blind peer and keep and serve its ops. Only its owner can ask.
+func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
+	c := n.comms.get(id)
+	if c == nil {
+		return ErrUnknownCommunity
+	}
+	user := n.identity.User
+	if n.comms.state(c).Owner != user.ID() {
+		return fmt.Errorf("%w: only the owner asks a relay to carry a community", ErrForbidden)
+	}
+	client, token, err := n.relaySession()
+	if err != nil {
+		return err
+	}
+	genesis, err := n.store.Op(id)
+	if err != nil {
+		return err
+	}
+	n.comms.mu.Lock()
+	topic := c.topic
+	n.comms.mu.Unlock()
+	got, err := client.Carry(ctx, token, relayclient.CarryRequest{Genesis: genesis, TopicSecret: topic, Proof: user.SignCarry(id, topic)})
+	if err != nil {
+		return n.sessionErr(token, err)
+	}
+	if got != id.String() {
+		return fmt.Errorf("%w: the relay carries %q, not %s", relayclient.ErrBadAnswer, got, id)
+	}
+	n.log.Info("the relay carries a community", "community", id)
+	return nil
+}
+
+// relayInviteCode asks the relay for a short code standing for link, if
+// the node has a session; it returns nil without one or when the relay
+// fails (the link works without a code).
+func (n *Node) relayInviteCode(ctx context.Context, link string, ttl time.Duration, maxUses uint32) *string {
+	client, token, err := n.relaySession()
+	if err != nil {
+		return nil
+	}
+	inv, err := client.CreateInvite(ctx, token, relayclient.InviteRequest{Link: link, MaxUses: maxUses, ExpiresIn: int64(ttl / time.Second)})
+	if err != nil {
+		n.log.Warn("no invite code from the relay", "err", n.sessionErr(token, err))
+		return nil
+	}
+	return &inv.Code
+}
+
+// ResolveInviteCode asks the relay for the invite link a short code
+// stands for.
+func (n *Node) ResolveInviteCode(ctx context.Context, code string) (string, error) {
+	client, err := n.relayClient()
+	if err != nil {
+		return "", err
+	}
+	inv, err := client.ResolveInvite(ctx, code)
+	if err != nil {
+		return "", relayErr(err)
+	}
+	if _, err := crdt.ParseInvite(inv.Link); err != nil {
+		return "", fmt.Errorf("%w: code %s: %v", relayclient.ErrBadAnswer, code, err)
+	}
+	return inv.Link, nil
+}
+
+// relayAPIError maps the errors of the relay operations to the API's
+// statuses; ok is false for other errors.
+func relayAPIError(err error) (*httpjson.StatusError, bool) {
+	var answer *relayclient.Error
+	switch {
+	case errors.Is(err, ErrNoRelay):
+		return httpjson.Errorf(http.StatusConflict, "no_relay", "%v", err), true
+	case errors.Is(err, ErrIdentityConflict):
+		return httpjson.Errorf(http.StatusConflict, "identity_conflict", "%v", err), true
+	case errors.Is(err, ErrBadCredentials):
+		return httpjson.Errorf(http.StatusUnauthorized, "bad_credentials", "%v", err), true
+	case errors.Is(err, relayclient.ErrBadURL):
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "bad_url", "%v", err), true
+	case errors.Is(err, errInvalidEmail):
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid_email", "%v", err), true
+	case errors.Is(err, relayclient.ErrWeakPassword):
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "weak_password", "%v", err), true
+	case errors.Is(err, ErrRelayUnreachable):
+		return httpjson.Errorf(http.StatusBadGateway, "relay_unreachable", "%v", err), true
+	case errors.Is(err, relayclient.ErrBadBackup):
+		return httpjson.Errorf(http.StatusBadGateway, "bad_backup", "%v", err), true
+	case errors.Is(err, relayclient.ErrBadAnswer):
+		return httpjson.Errorf(http.StatusBadGateway, "relay_error", "%v", err), true
+	case errors.As(err, &answer):
+		return relayAnswerError(answer), true
+	}
+	return nil, false
+}
+
+// relayAnswerError passes on what the relay refused that the user can
+// act on; the rest is the relay's fault (502).
+func relayAnswerError(e *relayclient.Error) *httpjson.StatusError {
+	msg := "relay: " + e.Message
+	switch {
+	case e.Status == http.StatusConflict && e.Code == "email_taken",
+		e.Status == http.StatusUnprocessableEntity && (e.Code == "invalid_email" || e.Code == "weak_password"):
+		return httpjson.Errorf(e.Status, e.Code, "%s", msg)
+	case e.Status == http.StatusTooManyRequests:
+		if e.RetryAfter > 0 {
+			msg += fmt.Sprintf(" (retry in %v)", e.RetryAfter)
+		}
+		return httpjson.Errorf(e.Status, "rate_limited", "%s", msg)
+	case e.Status == http.StatusForbidden:
+		return httpjson.Errorf(e.Status, "forbidden", "%s", msg)
+	case e.Status == http.StatusNotFound:
+		return httpjson.Errorf(e.Status, "not_found", "%s", msg)
+	case e.Status == http.StatusGone && (e.Code == "expired" || e.Code == "revoked" || e.Code == "exhausted"):
+		return httpjson.Errorf(e.Status, "invite_"+e.Code, "%s", msg)
+	}
+	return httpjson.Errorf(http.StatusBadGateway, "relay_error", "%s", e.Error())
+}
