@@ -16,7 +16,7 @@ SHELL := /bin/sh
 # tool ignores and which may hold deliberately malformed inputs.
 GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prune -o -name '*.go' -print
 
-.PHONY: test test-go test-ui test-e2e test-smoke deps-go deps-ui deps-e2e deps-desktop deps-smoke fmt-check vet lint bench fuzz run build desktop ui
+.PHONY: relay deps-pg test test-go test-ui test-e2e test-smoke deps-go deps-ui deps-e2e deps-desktop deps-smoke fmt-check vet lint bench fuzz run build desktop ui
 
 FRONTEND = desktop/frontend
 
@@ -28,7 +28,7 @@ DESKTOP_BUILD = $(GO) build -tags $(DESKTOP_TAGS) -o bin/ancore ./cmd/ancore
 
 test: test-go test-ui test-e2e test-smoke
 
-test-go: deps-go fmt-check vet
+test-go: deps-go deps-pg fmt-check vet
 	$(GO) test -race -shuffle=on -timeout 15m ./...
 
 # The race detector needs cgo, so a C compiler.
@@ -41,6 +41,26 @@ deps-go:
 			echo "gcc is missing: run 'sudo apt-get install gcc' (the race detector needs cgo)"; exit 1; \
 		fi; \
 	fi
+
+# The relay's tests run against a real PostgreSQL at 127.0.0.1:5432 (user
+# postgres, trust authentication; each test makes its own database;
+# ANCORE_TEST_PG names another server). As root, a stopped cluster is
+# started, and a machine without PostgreSQL gets Debian's, trusting local
+# TCP connections (a test machine's setting, not a production one).
+deps-pg:
+	@if command -v pg_isready >/dev/null 2>&1 && pg_isready -q -h 127.0.0.1 -p 5432; then exit 0; fi; \
+	if [ -n "$$ANCORE_TEST_PG" ]; then exit 0; fi; \
+	if [ "$$(id -u)" != 0 ]; then echo "PostgreSQL is not reachable at 127.0.0.1:5432: start it, or set ANCORE_TEST_PG"; exit 1; fi; \
+	if ! command -v pg_ctlcluster >/dev/null 2>&1; then \
+		echo "installing PostgreSQL for the relay's tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql; \
+		v=$$(ls /etc/postgresql); \
+		sed -i '1i host all postgres 127.0.0.1/32 trust' /etc/postgresql/$$v/main/pg_hba.conf; \
+	fi; \
+	pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
+	for i in 1 2 3 4 5 6 7 8 9 10; do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; \
+	pg_isready -h 127.0.0.1 -p 5432; \
+	psql -h 127.0.0.1 -U postgres -tc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 || psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE test"
 
 # The UI's dependencies, from the committed lockfile; Node 20 and npm come
 # with the machine.
@@ -154,6 +174,10 @@ run: ui
 # bin/ancore without the window: no GTK needed, runs headless.
 build: ui
 	$(GO) build -o bin/ancore ./cmd/ancore
+
+# bin/ancore-relay, the home relay (docs/operations.md, "Running a relay").
+relay:
+	$(GO) build -o bin/ancore-relay ./cmd/ancore-relay
 
 # bin/ancore with the window.
 desktop: ui deps-desktop
