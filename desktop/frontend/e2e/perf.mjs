@@ -429,7 +429,7 @@ async function newPage(browser, theme, errors) {
   return { context, page };
 }
 
-// openChannel loads the UI (which shows #general, empty), clicks #history
+// openChannel loads the UI, shows #general (empty), clicks #history
 // and waits for its first message row to be visible.
 async function openChannel(page, node, newestId) {
   const navStart = Date.now();
@@ -438,6 +438,11 @@ async function openChannel(page, node, newestId) {
   await history.waitFor({ state: 'visible' });
   await page.getByTestId('composer').waitFor({ state: 'visible' });
   const readyMs = Date.now() - navStart;
+  // The UI opens on the first text channel, by position and then ID: with
+  // both at position 0 that may be #history. Start from #general.
+  await page.locator('[data-testid="channel"][data-name="general"]').click();
+  await waitUntil('#general to be shown, empty', async () =>
+    (await page.getByTestId('composer').getAttribute('placeholder')) === 'Message #general' && (await page.locator('[data-testid="message"]').count()) === 0);
   // Let the page settle (the event stream connects, #general's empty page
   // arrives) so the click is timed alone.
   await page.waitForLoadState('networkidle').catch(() => {});

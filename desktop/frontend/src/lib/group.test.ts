@@ -106,6 +106,27 @@ describe("messageRows", () => {
     expect(firstUnread(list, { id: "gone" })).toBe(-1);
   });
 
+  it("does not place the divider by time when older messages are not loaded", () => {
+    const list = [msg("1", A, at(1, 10, 0)), msg("2", A, at(1, 10, 1))];
+    expect(firstUnread(list, { at: at(1, 9, 0) }, undefined, true)).toBe(-1);
+    expect(firstUnread(list, { at: at(1, 10, 0) }, undefined, true)).toBe(1);
+    expect(firstUnread(list, { id: "1", at: at(1, 9, 0) }, undefined, true)).toBe(1);
+  });
+
+  it("reuses the rows built before for messages that show the same", () => {
+    const list = [msg("1", A, at(1, 10, 0)), msg("2", A, at(1, 10, 1)), msg("3", B, at(1, 10, 2))];
+    const rows = messageRows(list);
+    const older = msg("0", A, at(1, 9, 59));
+    const edited = { ...list[2]!, text: "edited" };
+    const next = messageRows([older, list[0]!, list[1]!, edited], {}, rows);
+    expect(shape(next)).toEqual(["day:2024-05-01", "+0", "1", "2", "+3"]);
+    // "1" now continues older's group: a new row; "2" is as it was; "3" changed.
+    expect(next[2]).not.toBe(rows[1]);
+    expect(next[3]).toBe(rows[2]);
+    expect(next[4]).not.toBe(rows[3]);
+    expect(next).toEqual(messageRows([older, list[0]!, list[1]!, edited]));
+  });
+
   it("never counts the local user's own messages as unread", () => {
     const list = [msg("1", B, at(1, 10, 0)), msg("2", A, at(1, 10, 1)), msg("3", B, at(1, 10, 2))];
     expect(firstUnread(list, { id: "1" }, A)).toBe(2);

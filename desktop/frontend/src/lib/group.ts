@@ -29,6 +29,11 @@ export interface RowOptions {
   lastRead?: LastRead | null;
   /** The local user: their own messages are never unread. */
   self?: Key;
+  /**
+   * Older messages exist than the first given (they are not loaded), so a
+   * last read time before the first message does not place the divider.
+   */
+  hasOlder?: boolean;
 }
 
 /** A date's YYYY-MM-DD in the local time zone. */
@@ -37,33 +42,69 @@ export function localDay(date: Date): string {
   return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}`;
 }
 
-/** The index of the first unread message in a channel's ordered messages, or -1. */
-export function firstUnread(messages: readonly Message[], lastRead: LastRead | null | undefined, self?: Key): number {
-  if (!lastRead) return -1;
-  let start = -1;
+interface When {
+  time: number;
+  day: string;
+}
+
+// A message object never changes (state is replaced, not mutated), so its
+// time and local day are worked out once.
+const whenOf = new WeakMap<Message, When>();
+
+function when(m: Message): When {
+  let w = whenOf.get(m);
+  if (w === undefined) {
+    const time = Date.parse(m.created_at);
+    w = { time, day: localDay(new Date(time)) };
+    whenOf.set(m, w);
+  }
+  return w;
+}
+
+/**
+ * Where the messages after the last read one start in a channel's ordered
+ * messages: after the last read message, or failing that after its time;
+ * -1 when that is not among them.
+ */
+export function readBoundary(messages: readonly Message[], lastRead: LastRead): number {
   if (lastRead.id !== undefined) {
     const read = messages.findIndex((m) => m.id === lastRead.id);
-    if (read >= 0) start = read + 1;
+    if (read >= 0) return read + 1;
   }
-  if (start < 0 && lastRead.at !== undefined) {
-    const at = Date.parse(lastRead.at);
-    start = messages.findIndex((m) => Date.parse(m.created_at) > at);
-  }
-  if (start < 0) return -1;
+  if (lastRead.at === undefined) return -1;
+  const at = Date.parse(lastRead.at);
+  return messages.findIndex((m) => when(m).time > at);
+}
+
+/**
+ * The index of the first unread message in a channel's ordered messages,
+ * or -1: the first after the read boundary not written by the local user.
+ */
+export function firstUnread(messages: readonly Message[], lastRead: LastRead | null | undefined, self?: Key, hasOlder = false): number {
+  if (!lastRead) return -1;
+  const start = readBoundary(messages, lastRead);
+  // 0 means everything given is newer than the last read time: with older
+  // messages not loaded, the boundary may lie among them.
+  if (start < 0 || (start === 0 && hasOlder)) return -1;
   for (let i = start; i < messages.length; i++) {
     if ((messages[i] as Message).author !== self) return i;
   }
   return -1;
 }
 
-/** The rows for a channel's messages, which must be in channel order. */
-export function messageRows(messages: readonly Message[], options: RowOptions = {}): Row[] {
+/**
+ * The rows for a channel's messages, which must be in channel order.
+ * Given the rows built before, a row that shows the same thing is that
+ * very object, so a memoized row component skips it.
+ */
+export function messageRows(messages: readonly Message[], options: RowOptions = {}, previous: readonly Row[] = []): Row[] {
   const rows: Row[] = [];
-  const unread = firstUnread(messages, options.lastRead, options.self);
+  const unread = firstUnread(messages, options.lastRead, options.self, options.hasOlder);
+  const before = new Map<string, Row>();
+  for (const r of previous) if (r.kind === "message") before.set(r.key, r);
   let prev: { author: Key; time: number; day: string } | null = null;
   messages.forEach((message, i) => {
-    const time = Date.parse(message.created_at);
-    const day = localDay(new Date(time));
+    const { time, day } = when(message);
     let first = true;
     if (prev === null || prev.day !== day) {
       rows.push({ kind: "day", key: `day:${day}`, day });
@@ -75,7 +116,8 @@ export function messageRows(messages: readonly Message[], options: RowOptions = 
       rows.push({ kind: "unread", key: "unread" });
       first = true;
     }
-    rows.push({ kind: "message", key: message.id, message, first });
+    const old = before.get(message.id);
+    rows.push(old?.kind === "message" && old.message === message && old.first === first ? old : { kind: "message", key: message.id, message, first });
     prev = { author: message.author, time, day };
   });
   return rows;

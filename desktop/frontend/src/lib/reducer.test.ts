@@ -24,8 +24,13 @@ function msg(id: string, created_at: string, extra: Partial<Message> = {}): Mess
 let seq = 0;
 type Unsequenced = ApiEvent extends infer E ? (E extends ApiEvent ? Omit<E, "seq"> : never) : never;
 const ev = (e: Unsequenced): ApiEvent => ({ ...e, seq: ++seq });
-const run = (actions: ChatAction[], from: ChatState = initialChatState) => actions.reduce(chatReducer, from);
-const ids = (s: ChatState, channel = "c1") => s.messages[channel]?.map((m) => m.id);
+/** The channel's window opened on an empty channel, so live messages join it. */
+const open = (channel: string): ChatAction => ({ type: "page", channel, page: {}, messages: [] });
+const opened = [open("c1"), open("c2")].reduce(chatReducer, initialChatState);
+const run = (actions: ChatAction[], from: ChatState = opened) => actions.reduce(chatReducer, from);
+const list = (s: ChatState, channel = "c1") => s.windows[channel]?.messages;
+const ids = (s: ChatState, channel = "c1") => list(s, channel)?.map((m) => m.id);
+const page = (messages: Message[], channel = "c1"): ChatAction => ({ type: "page", channel, page: {}, messages });
 
 const m1 = msg("b1", "2024-05-01T10:00:00Z");
 const m2 = msg("b2", "2024-05-01T10:00:01Z");
@@ -67,13 +72,13 @@ describe("chatReducer: messages", () => {
       ev({ type: "message:new", data: { ...m1, state: "pending" } }),
       ev({ type: "message:new", data: m1 }),
     ]);
-    expect(s.messages.c1).toEqual([m1]);
+    expect(list(s)).toEqual([m1]);
   });
 
   it("applies edits to loaded messages only", () => {
     const edited = { ...m1, text: "edited", edited_at: "2024-05-01T11:00:00Z" };
     const s = run([ev({ type: "message:new", data: m1 }), ev({ type: "message:update", data: edited })]);
-    expect(s.messages.c1).toEqual([edited]);
+    expect(list(s)).toEqual([edited]);
     expect(chatReducer(s, ev({ type: "message:update", data: edited }))).toBe(s);
     expect(chatReducer(s, ev({ type: "message:update", data: { ...m2, text: "x" } }))).toBe(s);
     expect(chatReducer(initialChatState, ev({ type: "message:update", data: m1 }))).toBe(initialChatState);
@@ -95,7 +100,7 @@ describe("chatReducer: messages", () => {
       ev({ type: "message:new", data: m1 }),
       ev({ type: "message:delete", data: { id: "b1", channel: "c1" } }),
       ev({ type: "message:delete", data: { id: "b2", channel: "c1" } }),
-      { type: "page", channel: "c1", messages: [m1, m2, m3] },
+      page([m1, m2, m3]),
       ev({ type: "message:new", data: m2 }),
     ]);
     expect(ids(s)).toEqual(["b3"]);
@@ -110,33 +115,34 @@ describe("chatReducer: messages", () => {
       ev({ type: "message:new", data: { ...m2, state: "pending" } }),
       ev({ type: "message:update", data: m2 }),
     ]);
-    const stale = chatReducer(s, { type: "page", channel: "c1", messages: [m1, { ...m2, state: "pending" }] });
-    expect(stale.messages.c1).toEqual([edited, m2]);
+    const stale = chatReducer(s, page([m1, { ...m2, state: "pending" }]));
+    expect(list(stale)).toEqual([edited, m2]);
     const later = { ...edited, text: "again", edited_at: "2024-05-01T12:00:00Z" };
-    expect(chatReducer(s, { type: "page", channel: "c1", messages: [later] }).messages.c1?.[0]).toEqual(later);
+    expect(list(chatReducer(s, page([later])))?.[0]).toEqual(later);
   });
 
   it("merges fetched pages without duplicates", () => {
     const s = run([
       ev({ type: "message:new", data: m3 }),
-      { type: "page", channel: "c1", messages: [m1, m2, { ...m3 }] },
+      page([m1, m2, { ...m3 }]),
     ]);
     expect(ids(s)).toEqual(["b1", "b2", "b3"]);
-    expect(chatReducer(s, { type: "page", channel: "c1", messages: [{ ...m1 }, { ...m2 }] })).toBe(s);
+    expect(chatReducer(s, page([{ ...m1 }, { ...m2 }]))).toBe(s);
     const older = msg("b0", "2024-05-01T09:00:00Z");
-    expect(ids(chatReducer(s, { type: "page", channel: "c1", messages: [older] }))).toEqual(["b0", "b1", "b2", "b3"]);
+    const before: ChatAction = { type: "page", channel: "c1", page: { before: "b1" }, messages: [older] };
+    expect(ids(chatReducer(s, before))).toEqual(["b0", "b1", "b2", "b3"]);
   });
 
   it("marks a channel loaded by an empty page", () => {
-    const s = chatReducer(initialChatState, { type: "page", channel: "c9", messages: [] });
-    expect(s.messages.c9).toEqual([]);
-    expect(chatReducer(s, { type: "page", channel: "c9", messages: [] })).toBe(s);
+    const s = chatReducer(initialChatState, open("c9"));
+    expect(s.windows.c9).toEqual({ messages: [], atOldest: true, atNewest: true });
+    expect(chatReducer(s, open("c9"))).toBe(s);
   });
 
   it("never changes the state it is given", () => {
-    const s = run([ev({ type: "message:new", data: m1 }), { type: "page", channel: "c1", messages: [m2] }]);
+    const s = run([ev({ type: "message:new", data: m1 }), page([m1, m2])]);
     const frozen = JSON.stringify(s);
-    const list = s.messages.c1;
+    const before = list(s);
     run(
       [
         ev({ type: "message:new", data: m3 }),
@@ -149,12 +155,13 @@ describe("chatReducer: messages", () => {
       s,
     );
     expect(JSON.stringify(s)).toBe(frozen);
-    expect(s.messages.c1).toBe(list);
+    expect(list(s)).toBe(before);
   });
 
   it("forgets everything on resync", () => {
     const s = run([ev({ type: "message:new", data: m1 })]);
     expect(chatReducer(s, { type: "resync", seq: 4 })).toEqual(initialChatState);
+    expect(chatReducer(s, { type: "resync", seq: 4 }).windows).toEqual({});
     expect(chatReducer(s, { type: "resync" })).toBe(initialChatState);
   });
 
@@ -163,7 +170,7 @@ describe("chatReducer: messages", () => {
       ev({ type: "message:new", data: m1 }),
       ev({ type: "channel:delete", data: { id: "c1", community: "k" } }),
     ]);
-    expect(s.messages.c1).toBeUndefined();
+    expect(list(s)).toBeUndefined();
     expect(chatReducer(s, ev({ type: "channel:delete", data: { id: "c1", community: "k" } }))).toBe(s);
   });
 });
@@ -175,7 +182,7 @@ describe("chatReducer: reactions", () => {
 
   it("adds by user and emoji, idempotently", () => {
     const s = run([react("reaction:add", "👍", A), react("reaction:add", "👍", B), react("reaction:add", "🎉", A)], base);
-    expect(s.messages.c1?.[0]?.reactions).toEqual([
+    expect(list(s)?.[0]?.reactions).toEqual([
       { emoji: "👍", users: [A, B] },
       { emoji: "🎉", users: [A] },
     ]);
@@ -184,11 +191,11 @@ describe("chatReducer: reactions", () => {
 
   it("removes by user and emoji, idempotently, dropping emptied emoji", () => {
     const s = run([react("reaction:add", "👍", A), react("reaction:add", "👍", B), react("reaction:remove", "👍", A)], base);
-    expect(s.messages.c1?.[0]?.reactions).toEqual([{ emoji: "👍", users: [B] }]);
+    expect(list(s)?.[0]?.reactions).toEqual([{ emoji: "👍", users: [B] }]);
     expect(chatReducer(s, react("reaction:remove", "👍", A))).toBe(s);
     expect(chatReducer(s, react("reaction:remove", "🎉", A))).toBe(s);
     const t = chatReducer(s, react("reaction:remove", "👍", B));
-    expect(t.messages.c1?.[0]?.reactions).toEqual([]);
+    expect(list(t)?.[0]?.reactions).toEqual([]);
   });
 
   it("ignores reactions to messages not loaded", () => {

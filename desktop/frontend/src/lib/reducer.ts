@@ -1,15 +1,19 @@
-// Client state kept from the event stream and fetched pages: the loaded
-// messages of each channel, who is typing and who is present. A pure
-// reducer: state is never changed in place, and an action that changes
-// nothing returns the very same state (so React skips the render).
+// Client state kept from the event stream and fetched pages: a window of
+// each channel's messages (src/lib/window.ts), who is typing and who is
+// present. A pure reducer: state is never changed in place, and an action
+// that changes nothing returns the very same state (so React skips the
+// render).
 // Communities, channels, members and roles are server state for TanStack
 // Query; their events invalidate its queries instead.
 
-import type { ApiEvent, ID, Key, Message, PresenceStatus, Reaction, Timestamp } from "./api";
+import type { ApiEvent, ID, Key, Message, MessagePage, PresenceStatus, Reaction } from "./api";
+import { sameMessage, withChange, withLive, withoutMessage, withPage, windowOf, type MessageWindow } from "./window";
+
+export { compareMessages } from "./window";
 
 export interface ChatState {
-  /** Per channel, its loaded messages ordered by created_at, then id. */
-  readonly messages: Readonly<Record<ID, readonly Message[]>>;
+  /** Per channel, the window of its messages the client holds; absent until a page was fetched. */
+  readonly windows: Readonly<Record<ID, MessageWindow>>;
   /** Per channel, per user typing there: until when (ms since the epoch). */
   readonly typing: Readonly<Record<ID, Readonly<Record<Key, number>>>>;
   /** Per community, per user: their status there. */
@@ -23,32 +27,22 @@ export interface ChatState {
 
 export type ChatAction =
   | ApiEvent
-  /** A page of a channel's history was fetched. */
-  | { type: "page"; channel: ID; messages: readonly Message[] }
+  /** A page of a channel's history was fetched, as `page` asked; it joins the channel's window. */
+  | { type: "page"; channel: ID; page: MessagePage; messages: readonly Message[] }
+  /** The channel's window becomes just this page: a jump to the present or to a message. */
+  | { type: "jump"; channel: ID; page: MessagePage; messages: readonly Message[] }
   /** Forget everything (the resync event does the same). */
   | { type: "resync" }
   /** Drop typing indications that lapsed by `now` (ms since the epoch). */
   | { type: "typing:expire"; now: number };
 
-export const initialChatState: ChatState = { messages: {}, typing: {}, presence: {}, deleted: {} };
+export const initialChatState: ChatState = { windows: {}, typing: {}, presence: {}, deleted: {} };
 
-/** [whole milliseconds, the nanoseconds past them]: RFC 3339 times in order, sub-millisecond digits included. */
-function timeKey(t: Timestamp): [number, number] {
-  const ms = Date.parse(t);
-  const frac = /\.(\d+)/.exec(t)?.[1] ?? "";
-  const subMs = Number((frac.slice(3) + "000000").slice(0, 6));
-  return [Number.isNaN(ms) ? 0 : ms, subMs];
-}
+const noMessages: readonly Message[] = [];
 
-function compareTimes(a: Timestamp, b: Timestamp): number {
-  const [am, an] = timeKey(a);
-  const [bm, bn] = timeKey(b);
-  return am !== bm ? am - bm : an - bn;
-}
-
-/** The order of messages in a channel: by created_at, then id. */
-export function compareMessages(a: Message, b: Message): number {
-  return compareTimes(a.created_at, b.created_at) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+/** A channel's loaded messages in channel order; empty when none are. */
+export function messagesIn(state: ChatState, channel: ID): readonly Message[] {
+  return state.windows[channel]?.messages ?? noMessages;
 }
 
 function withKey<T>(record: Readonly<Record<string, T>>, key: string, value: T): Record<string, T> {
@@ -62,59 +56,9 @@ function withoutKey<T>(record: Readonly<Record<string, T>>, key: string): Readon
   return next;
 }
 
-/** The list with message put in its place, replacing one with the same id. */
-function upsert(list: readonly Message[], message: Message): readonly Message[] {
-  const without = list.filter((m) => m.id !== message.id);
-  let i = without.length;
-  while (i > 0 && compareMessages(without[i - 1] as Message, message) > 0) i--;
-  return [...without.slice(0, i), message, ...without.slice(i)];
-}
-
-/**
- * Which copy of a message a fetched page leaves: the page may have been
- * fetched before an edit, or the send of a pending message, that the
- * events already brought.
- */
-function fresher(loaded: Message, fetched: Message): Message {
-  if (sameMessage(loaded, fetched)) return loaded;
-  if (loaded.edited_at !== null && (fetched.edited_at === null || compareTimes(fetched.edited_at, loaded.edited_at) < 0)) {
-    return loaded;
-  }
-  if (loaded.state === "sent" && fetched.state === "pending") return { ...fetched, state: "sent" };
-  return fetched;
-}
-
-/** The list with a page's messages added, deleted ones left out. */
-function merge(list: readonly Message[], page: readonly Message[], deleted: ChatState["deleted"]): readonly Message[] {
-  const byId = new Map<ID, Message>();
-  for (const m of list) byId.set(m.id, m);
-  let changed = false;
-  for (const m of page) {
-    if (deleted[m.id]) continue;
-    const loaded = byId.get(m.id);
-    const keep = loaded ? fresher(loaded, m) : m;
-    if (keep === loaded) continue;
-    byId.set(m.id, keep);
-    changed = true;
-  }
-  return changed ? [...byId.values()].sort(compareMessages) : list;
-}
-
-function setMessages(state: ChatState, channel: ID, list: readonly Message[]): ChatState {
-  if (state.messages[channel] === list) return state;
-  return { ...state, messages: withKey(state.messages, channel, list) };
-}
-
-function updateMessage(state: ChatState, channel: ID, id: ID, change: (m: Message) => Message): ChatState {
-  const list = state.messages[channel];
-  const i = list?.findIndex((m) => m.id === id) ?? -1;
-  if (!list || i < 0) return state;
-  const before = list[i] as Message;
-  const after = change(before);
-  if (after === before) return state;
-  const next = [...list];
-  next[i] = after;
-  return setMessages(state, channel, next);
+function setWindow(state: ChatState, channel: ID, w: MessageWindow | undefined): ChatState {
+  if (w === undefined || state.windows[channel] === w) return state;
+  return { ...state, windows: withKey(state.windows, channel, w) };
 }
 
 function addReaction(m: Message, emoji: string, user: Key): Message {
@@ -164,37 +108,33 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return initialChatState;
     case "page":
       // A fetched page, even an empty one, marks the channel as loaded.
-      return setMessages(state, action.channel, merge(state.messages[action.channel] ?? [], action.messages, state.deleted));
+      return setWindow(state, action.channel, withPage(state.windows[action.channel], action.page, action.messages, state.deleted));
+    case "jump":
+      return setWindow(state, action.channel, windowOf(action.page, action.messages, state.deleted));
     case "message:new": {
       const m = action.data;
       if (state.deleted[m.id]) return state;
-      const list = state.messages[m.channel] ?? [];
-      const existing = list.find((x) => x.id === m.id);
-      const next = existing && sameMessage(existing, m) ? state : setMessages(state, m.channel, upsert(list, m));
+      const next = setWindow(state, m.channel, withLive(state.windows[m.channel], m));
       // A message from a user ends their typing indication there.
       return setTyping(next, m.channel, m.author, null);
     }
     case "message:update":
-      // Only messages already loaded: an edit of one outside the loaded pages changes nothing shown.
-      return updateMessage(state, action.data.channel, action.data.id, (m) =>
-        sameMessage(m, action.data) ? m : action.data,
+      // Only messages in the window: an edit of one outside it changes nothing shown.
+      return setWindow(
+        state,
+        action.data.channel,
+        withChange(state.windows[action.data.channel], action.data.id, (m) => (sameMessage(m, action.data) ? m : action.data)),
       );
     case "message:delete": {
       const { id, channel } = action.data;
       const marked = state.deleted[id] ? state : { ...state, deleted: withKey(state.deleted, id, true as const) };
-      const list = marked.messages[channel];
-      if (!list?.some((m) => m.id === id)) return marked;
-      return setMessages(
-        marked,
-        channel,
-        list.filter((m) => m.id !== id),
-      );
+      return setWindow(marked, channel, withoutMessage(marked.windows[channel], id));
     }
     case "reaction:add":
     case "reaction:remove": {
       const { channel, message, emoji, user } = action.data;
       const change = action.type === "reaction:add" ? addReaction : removeReaction;
-      return updateMessage(state, channel, message, (m) => change(m, emoji, user));
+      return setWindow(state, channel, withChange(state.windows[channel], message, (m) => change(m, emoji, user)));
     }
     case "user:typing": {
       const until = Date.parse(action.data.until);
@@ -211,17 +151,12 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     }
     case "channel:delete": {
       const { id } = action.data;
-      if (!(id in state.messages) && !(id in state.typing)) return state;
-      return { ...state, messages: withoutKey(state.messages, id), typing: withoutKey(state.typing, id) };
+      if (!(id in state.windows) && !(id in state.typing)) return state;
+      return { ...state, windows: withoutKey(state.windows, id), typing: withoutKey(state.typing, id) };
     }
     default:
       return state;
   }
-}
-
-/** Whether two copies of a message show the same thing (a replayed event). */
-function sameMessage(a: Message, b: Message): boolean {
-  return a === b || JSON.stringify(a) === JSON.stringify(b);
 }
 
 /** The users typing in a channel at `now`, the local user left out. */

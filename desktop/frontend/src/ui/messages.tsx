@@ -1,29 +1,32 @@
-// The message pane: the channel header, the virtualized message list
-// (grouped by author and day, older pages loaded on scrolling up), hover
-// actions, and the composer with its typing indicator.
+// The message pane: the channel header, the virtualized message list and
+// the composer. The list shows a bounded window of the channel's history
+// (src/lib/window.ts): pages come in at either end as the reader scrolls
+// and the far end is dropped, so the work per page stays the same however
+// long the channel; what the reader sees stays put when rows come or go
+// above it. Rows are grouped by author and day, with hover actions.
 
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { useMutation, useQuery } from "@tanstack/react-query";
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { useVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
-import type { Channel, Community, Member, Message } from "../lib/api";
-import { messageRows, type LastRead, type Row } from "../lib/group";
+import type { Channel, Client, Community, Key, Member, Message, MessagePage } from "../lib/api";
+import { messageRows, type Row } from "../lib/group";
 import { Markdown } from "../lib/markdown";
-import { typingIn } from "../lib/reducer";
+import type { MessageWindow } from "../lib/window";
+import { Composer, EditBox } from "./composer";
 import { useSession } from "./context";
 import { Modal, buttonClass, errorText, quietButtonClass } from "./modal";
+import type { ReadMarks } from "./unread";
 
 const pageSize = 50;
 const emojis = ["👍", "❤️", "😂", "🎉", "😮", "😢", "🔥", "👀"];
+const noMessages: readonly Message[] = [];
 
-function lastReadKey(channel: string) {
-  return `ancore.read.${channel}`;
-}
-
-export function MessagePane({ community, channel }: { community: Community; channel: Channel }) {
+export function MessagePane({ community, channel, marks }: { community: Community; channel: Channel; marks: ReadMarks }) {
   const { client, chat, dispatch, self } = useSession();
   const members = useQuery({ queryKey: ["members", community.id], queryFn: ({ signal }) => client.members(community.id, { signal }) });
   const names = useMemo(() => new Map((members.data ?? []).map((m: Member) => [m.user, m.name])), [members.data]);
   const nameOf = useCallback((u: string) => names.get(u), [names]);
+  const mentionable = useMemo(() => (members.data ?? []).filter((m) => m.state === "joined"), [members.data]);
 
   // The latest page; refetched when a bulk sync says the channel changed.
   const latest = useQuery({
@@ -31,21 +34,23 @@ export function MessagePane({ community, channel }: { community: Community; chan
     queryFn: ({ signal }) => client.messages(channel.id, { limit: pageSize }, { signal }),
   });
   useEffect(() => {
-    if (latest.data) dispatch({ type: "page", channel: channel.id, messages: latest.data });
+    if (latest.data) dispatch({ type: "page", channel: channel.id, page: { limit: pageSize }, messages: latest.data });
   }, [latest.data, channel.id, dispatch]);
 
-  const messages = chat.messages[channel.id] ?? [];
-  const [lastRead] = useState<LastRead | null>(() => {
-    const v = window.localStorage.getItem(lastReadKey(channel.id));
-    return v ? (JSON.parse(v) as LastRead) : null;
-  });
-  useEffect(() => {
-    const last = messages[messages.length - 1];
-    if (last) window.localStorage.setItem(lastReadKey(channel.id), JSON.stringify({ id: last.id, at: last.created_at }));
-  }, [messages, channel.id]);
-  const rows = useMemo(() => messageRows(messages, { lastRead, self }), [messages, lastRead, self]);
+  const win = chat.windows[channel.id];
+  const messages = win?.messages ?? noMessages;
+  const hasOlder = win !== undefined && !win.atOldest;
+  // Where the divider goes: the mark as it was when the channel was opened.
+  const [lastRead] = useState(() => marks.get(channel.id));
+  const built = useRef<Row[]>([]);
+  const rows = useMemo(() => (built.current = messageRows(messages, { lastRead, self, hasOlder }, built.current)), [messages, lastRead, self, hasOlder]);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
   const byId = useMemo(() => new Map(messages.map((m) => [m.id, m])), [messages]);
+  const lastOwn = useMemo(() => {
+    for (let i = messages.length - 1; i >= 0; i--) if ((messages[i] as Message).author === self) return messages[i] as Message;
+    return null;
+  }, [messages, self]);
+  const onRead = useCallback((m: Message) => marks.markRead(channel.id, m), [marks, channel.id]);
 
   return (
     <>
@@ -54,24 +59,38 @@ export function MessagePane({ community, channel }: { community: Community; chan
         <h1 className="font-semibold">{channel.name}</h1>
         {channel.topic && <p className="truncate border-l border-zinc-300 pl-2 text-zinc-500 dark:border-zinc-600">{channel.topic}</p>}
       </header>
-      <MessageList channel={channel} rows={rows} nameOf={nameOf} hasMore={(latest.data?.length ?? 0) >= pageSize} onReply={setReplyTo} byId={byId} />
-      <Composer channel={channel} nameOf={nameOf} lastOwn={[...messages].reverse().find((m) => m.author === self) ?? null} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} />
+      <MessageList channel={channel} win={win} rows={rows} nameOf={nameOf} members={mentionable} onReply={setReplyTo} byId={byId} onRead={onRead} />
+      <Composer channel={channel} members={mentionable} nameOf={nameOf} lastOwn={lastOwn} replyTo={replyTo} onReplyDone={() => setReplyTo(null)} />
     </>
   );
 }
 
-function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
+/** The first row at or below offset `top`, by binary search over the rows' measured starts. */
+function firstRowBelow(items: readonly VirtualItem[], top: number): number {
+  let lo = 0;
+  let hi = items.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if ((items[mid] as VirtualItem).end > top) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function MessageList({ channel, win, rows, nameOf, members, onReply, byId, onRead }: {
   channel: Channel;
+  win: MessageWindow | undefined;
   rows: Row[];
   nameOf: (u: string) => string | undefined;
-  hasMore: boolean;
+  members: readonly Member[];
   onReply: (m: Message) => void;
   byId: Map<string, Message>;
+  onRead: (m: Message) => void;
 }) {
-  const { client, dispatch } = useSession();
+  const { client, dispatch, self } = useSession();
+  const queries = useQueryClient();
   const parent = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
-  const [older, setOlder] = useState(hasMore);
   const [editing, setEditing] = useState<string | null>(null);
   const virtual = useVirtualizer({
     count: rows.length,
@@ -80,44 +99,86 @@ function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
     overscan: 12,
     getItemKey: (i) => rows[i]?.key ?? i,
   });
-  useEffect(() => setOlder(hasMore), [hasMore]);
+  // Following the newest message: at the bottom of a window that reaches the present.
+  const following = atBottom && (win?.atNewest ?? true);
 
-  // Where the reader was when an older page arrived: the first message row
-  // on screen and how far the view's top is below its start. The prepended
-  // rows would otherwise push the view to the oldest rows: scrollTop stays
-  // where it was (near 0), so the reader loses their place and no further
-  // scroll event asks for the next page.
-  const anchor = useRef<{ key: VirtualItem["key"]; offset: number } | null>(null);
-  useLayoutEffect(() => {
-    const a = anchor.current;
-    if (!a) return;
-    anchor.current = null;
-    const i = rows.findIndex((r) => r.key === a.key);
-    const item = i < 0 ? undefined : virtual.measurementsCache[i];
-    if (item) virtual.scrollToOffset(item.start + a.offset);
-  }, [rows, virtual]);
-
-  // Stick to the newest message while the user is at the bottom.
-  useLayoutEffect(() => {
-    if (atBottom && rows.length > 0) virtual.scrollToIndex(rows.length - 1, { align: "end" });
-  }, [rows.length, atBottom, virtual]);
-
-  const loadOlder = useMutation({
-    mutationFn: async () => {
-      const first = rows.find((r): r is Extract<Row, { kind: "message" }> => r.kind === "message");
-      if (!first) return [];
-      return client.messages(channel.id, { before: first.message.id, limit: pageSize });
+  // One page request at a time; a page that no longer borders the window
+  // when it arrives is dropped by the reducer.
+  const busy = useRef(false);
+  const pager = useMutation({
+    mutationFn: ({ page }: { page: MessagePage; jump: boolean }) => client.messages(channel.id, page),
+    onSuccess: (messages, { page, jump }) => {
+      dispatch({ type: jump ? "jump" : "page", channel: channel.id, page, messages });
+      // Back at the present from below: messages that came live while the
+      // window was away from it are in the latest page.
+      if (page.after !== undefined && messages.length < pageSize) void queries.invalidateQueries({ queryKey: ["page", channel.id] });
     },
-    onSuccess: (page) => {
-      if (page.length < pageSize) setOlder(false);
-      if (page.length > 0) {
-        const top = virtual.scrollOffset ?? parent.current?.scrollTop ?? 0;
-        const item = virtual.getVirtualItems().find((it) => it.end > top && rows[it.index]?.kind === "message");
-        anchor.current = item ? { key: item.key, offset: top - item.start } : null;
-        dispatch({ type: "page", channel: channel.id, messages: page });
-      }
+    onSettled: () => {
+      busy.current = false;
     },
   });
+  const load = useCallback((page: MessagePage, jump = false) => {
+    if (busy.current) return;
+    busy.current = true;
+    pager.mutate({ page: { ...page, limit: pageSize }, jump });
+  }, [pager]);
+
+  // A window left behind earlier (the reader had scrolled far up) opens at the present again.
+  const opened = useRef(false);
+  useEffect(() => {
+    if (opened.current) return;
+    opened.current = true;
+    if (win && !win.atNewest) load({}, true);
+  }, [win, load]);
+
+  // Near an end of the window that is not an end of the channel: fetch the next page there.
+  const loadNear = (el: HTMLElement) => {
+    const first = win?.messages[0];
+    const last = win?.messages[win.messages.length - 1];
+    const margin = el.clientHeight;
+    if (first && !win?.atOldest && el.scrollTop < margin) load({ before: first.id });
+    else if (last && !win?.atNewest && el.scrollHeight - el.scrollTop - el.clientHeight < margin) load({ after: last.id });
+  };
+
+  // What the reader sees: the first message row on screen and how far the
+  // view's top is below its start, kept on every scroll. When rows come or
+  // go above it (an older page, a dropped one) the view follows it, so
+  // what the reader sees does not move; otherwise scrollTop would stay
+  // where it was and show other rows.
+  const anchor = useRef<{ key: VirtualItem["key"]; offset: number } | null>(null);
+  const keepAnchor = () => {
+    const top = parent.current?.scrollTop ?? 0;
+    const items = virtual.measurementsCache;
+    for (let i = firstRowBelow(items, top); i < items.length; i++) {
+      const item = items[i] as VirtualItem;
+      if (rows[i]?.kind === "message") {
+        anchor.current = { key: item.key, offset: top - item.start };
+        return;
+      }
+    }
+    anchor.current = null;
+  };
+  useLayoutEffect(() => {
+    const el = parent.current;
+    if (!el) return;
+    const a = anchor.current;
+    if (following) {
+      if (rows.length > 0) virtual.scrollToIndex(rows.length - 1, { align: "end" });
+    } else if (a) {
+      const i = rows.findIndex((r) => r.key === a.key);
+      const item = i < 0 ? undefined : virtual.measurementsCache[i];
+      if (item && Math.abs(item.start + a.offset - el.scrollTop) >= 1) virtual.scrollToOffset(item.start + a.offset);
+    }
+    keepAnchor();
+    loadNear(el);
+    // Only a change of rows moves them; scrolling keeps the anchor itself.
+  }, [rows]);
+
+  // The channel is read while its newest message is on screen.
+  useEffect(() => {
+    const last = win?.messages[win.messages.length - 1];
+    if (following && last) onRead(last);
+  }, [following, win, onRead]);
 
   return (
     <div className="relative min-h-0 flex-1">
@@ -128,7 +189,8 @@ function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
         onScroll={(e) => {
           const el = e.currentTarget;
           setAtBottom(el.scrollHeight - el.scrollTop - el.clientHeight < 40);
-          if (el.scrollTop < 200 && older && !loadOlder.isPending) loadOlder.mutate();
+          keepAnchor();
+          loadNear(el);
         }}
       >
         <div style={{ height: virtual.getTotalSize(), position: "relative" }}>
@@ -139,26 +201,29 @@ function MessageList({ channel, rows, nameOf, hasMore, onReply, byId }: {
               <div key={item.key} data-index={item.index} ref={virtual.measureElement} className="absolute left-0 right-0 hover:z-10 focus-within:z-10" style={{ transform: `translateY(${item.start}px)` }}>
                 {row.kind === "day" && <DaySeparator day={row.day} />}
                 {row.kind === "unread" && (
-                  <div className="mx-4 my-1 flex items-center gap-2 text-xs font-semibold text-red-500">
+                  <div data-testid="unread-divider" className="mx-4 my-1 flex items-center gap-2 text-xs font-semibold text-red-500">
                     <span className="h-px flex-1 bg-red-500" /> New
                   </div>
                 )}
                 {row.kind === "message" && (
-                  <MessageRow message={row.message} first={row.first} nameOf={nameOf} editing={editing === row.message.id} setEditing={setEditing}
-                    onReply={onReply} replied={row.message.reply_to ? byId.get(row.message.reply_to) : undefined} />
+                  <MessageRow client={client} self={self} message={row.message} first={row.first} nameOf={nameOf} members={members}
+                    editing={editing === row.message.id} setEditing={setEditing} onReply={onReply}
+                    replied={row.message.reply_to ? byId.get(row.message.reply_to) : undefined} />
                 )}
               </div>
             );
           })}
         </div>
-        {rows.length === 0 && <p className="p-4 text-zinc-500">This is the beginning of #{channel.name}.</p>}
+        {win?.atOldest && rows.length === 0 && <p className="p-4 text-zinc-500">This is the beginning of #{channel.name}.</p>}
       </div>
-      {!atBottom && (
+      {!following && (
         <button
+          data-testid="jump-present"
           className="absolute bottom-3 left-1/2 -translate-x-1/2 rounded-full bg-indigo-600 px-4 py-1 text-xs text-white shadow"
           onClick={() => {
             setAtBottom(true);
-            virtual.scrollToIndex(rows.length - 1, { align: "end" });
+            if (win && !win.atNewest) load({}, true);
+            else virtual.scrollToIndex(rows.length - 1, { align: "end" });
           }}
         >
           Jump to present
@@ -177,16 +242,18 @@ function DaySeparator({ day }: { day: string }) {
   );
 }
 
-function MessageRow({ message, first, nameOf, editing, setEditing, onReply, replied }: {
+const MessageRow = memo(function MessageRow({ client, self, message, first, nameOf, members, editing, setEditing, onReply, replied }: {
+  client: Client;
+  self: Key;
   message: Message;
   first: boolean;
   nameOf: (u: string) => string | undefined;
+  members: readonly Member[];
   editing: boolean;
   setEditing: (id: string | null) => void;
   onReply: (m: Message) => void;
   replied: Message | undefined;
 }) {
-  const { client, self } = useSession();
   const [picker, setPicker] = useState(false);
   const [confirm, setConfirm] = useState(false);
   const mine = message.author === self;
@@ -210,7 +277,7 @@ function MessageRow({ message, first, nameOf, editing, setEditing, onReply, repl
         </p>
       )}
       {editing ? (
-        <EditBox message={message} onDone={() => setEditing(null)} />
+        <EditBox message={message} members={members} nameOf={nameOf} onDone={() => setEditing(null)} />
       ) : (
         <div className={`whitespace-pre-wrap break-words ${message.state === "pending" ? "opacity-60" : ""}`}>
           <span data-testid="message-text">
@@ -264,119 +331,4 @@ function MessageRow({ message, first, nameOf, editing, setEditing, onReply, repl
       )}
     </div>
   );
-}
-
-function EditBox({ message, onDone }: { message: Message; onDone: () => void }) {
-  const { client } = useSession();
-  const [text, setText] = useState(message.text);
-  const save = useMutation({ mutationFn: () => client.editMessage(message.id, { text: text.trim() }), onSuccess: onDone });
-  return (
-    <div>
-      <textarea
-        data-testid="edit-input"
-        autoFocus
-        className="w-full resize-none rounded bg-zinc-100 p-2 outline-none dark:bg-zinc-800"
-        rows={Math.min(8, text.split("\n").length)}
-        value={text}
-        onChange={(e) => setText(e.target.value)}
-        onKeyDown={(e) => {
-          if (e.key === "Escape") onDone();
-          if (e.key === "Enter" && !e.shiftKey) {
-            e.preventDefault();
-            if (text.trim() && text.trim() !== message.text) save.mutate();
-            else onDone();
-          }
-        }}
-      />
-      <p className="text-xs text-zinc-500">Esc to cancel · Enter to save{save.isError && ` · ${errorText(save.error)}`}</p>
-    </div>
-  );
-}
-
-function Composer({ channel, nameOf, lastOwn, replyTo, onReplyDone }: {
-  channel: Channel;
-  nameOf: (u: string) => string | undefined;
-  lastOwn: Message | null;
-  replyTo: Message | null;
-  onReplyDone: () => void;
-}) {
-  const { client, chat, self } = useSession();
-  const [text, setText] = useState("");
-  const [editing, setEditing] = useState<Message | null>(null);
-  const lastTyping = useRef(0);
-  const send = useMutation({
-    mutationFn: (body: string) =>
-      editing
-        ? client.editMessage(editing.id, { text: body })
-        : client.sendMessage(channel.id, replyTo ? { text: body, reply_to: replyTo.id } : { text: body }),
-    onSuccess: () => {
-      setText("");
-      setEditing(null);
-      onReplyDone();
-      lastTyping.current = 0; // the next keystroke starts a new typing spell
-    },
-  });
-  const [now, setNow] = useState(Date.now());
-  useEffect(() => {
-    const t = window.setInterval(() => setNow(Date.now()), 1000);
-    return () => window.clearInterval(t);
-  }, []);
-  const typing = typingIn(chat, channel.id, now, self).map((u) => nameOf(u) ?? u.slice(0, 8));
-  return (
-    <div className="shrink-0 px-4 pb-4">
-      {replyTo && !editing && (
-        <p data-testid="replying" className="mb-1 text-xs text-zinc-500">
-          Replying to <span className="font-medium">{nameOf(replyTo.author) ?? replyTo.author.slice(0, 8)}</span> ·{" "}
-          <button className="underline" onClick={onReplyDone}>cancel</button>
-        </p>
-      )}
-      {editing && (
-        <p className="mb-1 text-xs text-zinc-500">
-          Editing your message · <button className="underline" onClick={() => { setEditing(null); setText(""); }}>cancel</button>
-        </p>
-      )}
-      <textarea
-        data-testid="composer"
-        className="w-full resize-none rounded-lg bg-zinc-100 px-4 py-3 outline-none dark:bg-zinc-800"
-        rows={Math.min(8, Math.max(1, text.split("\n").length))}
-        placeholder={`Message #${channel.name}`}
-        value={text}
-        maxLength={4000}
-        onChange={(e) => {
-          setText(e.target.value);
-          if (e.target.value && Date.now() - lastTyping.current > 3000) {
-            lastTyping.current = Date.now();
-            client.typing(channel.id).catch(() => undefined);
-          }
-        }}
-        onKeyDown={(e) => {
-          if (e.key === "Enter" && !e.shiftKey) {
-            e.preventDefault();
-            const body = text.trim();
-            if (body && !send.isPending) send.mutate(body);
-          } else if (e.key === "ArrowUp" && text === "" && lastOwn) {
-            e.preventDefault();
-            setEditing(lastOwn);
-            setText(lastOwn.text);
-          } else if (e.key === "Escape" && editing) {
-            setEditing(null);
-            setText("");
-          } else if (e.key === "Escape" && replyTo) {
-            onReplyDone();
-          }
-        }}
-      />
-      <p data-testid={typing.length > 0 ? "typing" : undefined} className="h-4 text-xs text-zinc-500">
-        {typing.length === 1 && `${typing[0]} is typing…`}
-        {typing.length === 2 && `${typing[0]} and ${typing[1]} are typing…`}
-        {typing.length > 2 && "Several people are typing…"}
-        {send.isError && (
-          <span className="text-red-500">
-            Not sent: {errorText(send.error)} ·{" "}
-            <button data-testid="send-retry" className="underline" onClick={() => { const body = text.trim(); if (body) send.mutate(body); }}>retry</button>
-          </span>
-        )}
-      </p>
-    </div>
-  );
-}
+});
