@@ -1,7 +1,7 @@
 // The chat layout, Discord's: the community rail, the channel sidebar with
 // the user panel, the message pane and the member list.
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Channel, Community, Me, Member, MyStatus, PresenceStatus } from "../lib/api";
 import { useSession } from "./context";
@@ -9,10 +9,11 @@ import { MessagePane } from "./messages";
 import { CommunitySettings } from "./settings";
 import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
 import { applyTheme, savedTheme, type Theme } from "./theme";
-import { noUnread, unreadReducer, type Unread } from "./unread";
+import { UnreadCounter, useReadState } from "./readstate";
+import type { Unread } from "./unread";
 
 export function Layout({ me }: { me: Me }) {
-  const { client, subscribe } = useSession();
+  const { client } = useSession();
   const communities = useQuery({ queryKey: ["communities"], queryFn: ({ signal }) => client.communities({ signal }) });
   const [selected, setSelected] = useState<string | null>(null);
   // Communities left, or kicked or banned from, leave the rail.
@@ -21,24 +22,19 @@ export function Layout({ me }: { me: Me }) {
   const [channel, setChannel] = useState<string | null>(null);
   const currentChannel = current?.channels.find((c) => c.id === channel) ?? current?.channels.find((c) => c.type === "text") ?? null;
 
-  // Unread counts from live events; the channel on screen is read.
-  const [unread, setUnread] = useState<Unread>(noUnread);
-  const open = useRef<string | null>(null);
-  open.current = currentChannel?.id ?? null;
-  useEffect(() => subscribe((ev) => setUnread((u) => unreadReducer(u, ev, me.user, open.current))), [subscribe, me.user]);
-  useEffect(() => {
-    if (currentChannel) setUnread((u) => unreadReducer(u, { type: "read", channel: currentChannel.id }, me.user, open.current));
-  }, [currentChannel, me.user]);
+  const reads = useReadState(me.user, currentChannel?.id ?? null);
+  const unread = reads.unread;
 
   return (
     <div className="flex h-full text-sm">
+      {list.flatMap((c) => c.channels).filter((c) => c.type === "text").map((c) => <UnreadCounter key={c.id} channel={c} count={reads.count} />)}
       <Rail communities={list} current={current} unread={unread} onSelect={(id) => { setSelected(id); setChannel(null); }} />
       {current ? (
         <>
           <Sidebar community={current} channel={currentChannel?.id ?? null} onChannel={setChannel} me={me} unread={unread} />
           <section className="flex min-w-0 flex-1 flex-col bg-white dark:bg-zinc-700">
             {currentChannel ? (
-              <MessagePane key={currentChannel.id} community={current} channel={currentChannel} />
+              <MessagePane key={currentChannel.id} community={current} channel={currentChannel} marks={reads.marks} />
             ) : (
               <p className="m-auto text-zinc-500">No text channel yet.</p>
             )}

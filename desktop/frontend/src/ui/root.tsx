@@ -65,7 +65,10 @@ function Connected({ client, token }: { client: Client; token: string }) {
           void queries.invalidateQueries({ queryKey: ["community", ev.data.community] });
           break;
         case "sync:progress":
-          if (ev.data.ops !== undefined) void queries.invalidateQueries({ queryKey: ["page", ev.data.channel] });
+          if (ev.data.ops !== undefined) {
+            void queries.invalidateQueries({ queryKey: ["page", ev.data.channel] });
+            void queries.invalidateQueries({ queryKey: ["unread", ev.data.channel] });
+          }
           break;
         case "network:update":
           void queries.invalidateQueries({ queryKey: ["network"] });
