@@ -338,17 +338,33 @@ export function parseMarkdown(text: string): MdNode[] {
   return out;
 }
 
-/** The users a text mentions (outside code), in order of first mention. */
-export function mentionedUsers(text: string): Key[] {
-  const users = new Set<Key>();
+/** Calls visit on every node of a text's tree outside code. */
+function walkText(text: string, visit: (n: MdNode) => void): void {
   const walk = (nodes: MdNode[]) => {
     for (const n of nodes) {
-      if (n.kind === "mention") users.add(n.user);
-      else if (n.kind === "strong" || n.kind === "em" || n.kind === "link") walk(n.children);
+      visit(n);
+      if (n.kind === "strong" || n.kind === "em" || n.kind === "link") walk(n.children);
     }
   };
   walk(parseMarkdown(text));
+}
+
+/** The users a text mentions (outside code), in order of first mention. */
+export function mentionedUsers(text: string): Key[] {
+  const users = new Set<Key>();
+  walkText(text, (n) => {
+    if (n.kind === "mention") users.add(n.user);
+  });
   return [...users];
+}
+
+/** Whether a text mentions @everyone (outside code). */
+export function mentionsEveryone(text: string): boolean {
+  let found = false;
+  walkText(text, (n) => {
+    if (n.kind === "everyone") found = true;
+  });
+  return found;
 }
 
 export interface MarkdownOptions {
