@@ -35,11 +35,20 @@ var encryptedKinds, stateKinds = func() (enc, state []int16) {
 	return enc, state
 }()
 
+// The purge rule's lookups name the kinds as constants, which the partial
+// index ops_target requires (see the migration).
+var (
+	sqlDeletesOf = fmt.Sprintf(`SELECT raw FROM ops WHERE target = ANY($1) AND kind = %d`, crdt.KindDelete)
+	// Messages of $1 and their edits that still have their bodies.
+	sqlMessagesAndEdits = fmt.Sprintf(`SELECT raw FROM ops WHERE (id = ANY($1) OR kind = %d AND target = ANY($1)) AND NOT purged`, crdt.KindEdit)
+)
+
 // opLockClass is the first key of the advisory locks PutOps takes per log,
 // so that they cannot clash with other users of advisory locks.
 const opLockClass = 0x6f707300 // "ops\0"
 
-var stagedColumns = []string{"id", "community", "log", "hlc", "kind", "target", "raw", "purged"}
+// opColumns are the columns PutOps fills, in the order of opRow's values.
+var opColumns = []string{"id", "community", "log", "hlc", "kind", "target", "raw", "purged"}
 
 // PutOps stores ops in one transaction and returns how many were new. The
 // ops must be verified (crdt.Verifier.Decode) and belong to carried
@@ -51,98 +60,145 @@ var stagedColumns = []string{"id", "community", "log", "hlc", "kind", "target", 
 // A delete purges the message it targets and every edit of it (in the
 // delete's log) when mayPurge(del, target) allows, whichever of them
 // arrives first: the purged ops keep only their skeleton
-// (crdt.Op.Purge). mayPurge runs inside the transaction, without I/O on
+// (crdt.Op.Purge). mayPurge runs inside the transaction and must not use
 // this store; nil purges nothing.
+//
+// The new ops go into the table by COPY, PostgreSQL's fastest way in,
+// rather than through a staging table and INSERT … ON CONFLICT DO NOTHING,
+// which took more than twice as long (docs/benchmarks.md, "Relay
+// ingest"). COPY cannot skip what is held, so PutOps first locks the
+// batch's logs and reads which of its ops are held: an op's ID covers its
+// log, so two batches holding the same op lock the same log, and the
+// second reads after the first committed.
 func (s *Store) PutOps(ctx context.Context, ops []*crdt.Op, mayPurge func(del, target *crdt.Op) bool) (int, error) {
-	if len(ops) == 0 {
-		return 0, nil
+	in, err := newIngest(ops, mayPurge != nil)
+	if err != nil || len(in.ops) == 0 {
+		return 0, err
 	}
-	rows := make([][]any, len(ops))
-	var communities, logs, candidates [][]byte
-	for i, op := range ops {
-		if op == nil {
-			return 0, fmt.Errorf("put ops: op %d is nil", i)
-		}
-		if uint64(op.HLC) > math.MaxInt64 {
-			return 0, fmt.Errorf("put ops: op %s: clock %d out of range", op.ID, uint64(op.HLC))
-		}
-		log := op.Log()
-		var target []byte
-		if !op.Target.IsZero() {
-			target = op.Target[:]
-		}
-		rows[i] = []any{op.ID[:], op.Community[:], log[:], int64(op.HLC), int16(op.Kind), target, op.Encoded(), op.Purged()}
-		communities = appendUnique(communities, op.Community[:])
-		logs = appendUnique(logs, log[:])
-		if op.Kind.Encrypted() {
-			candidates = append(candidates, op.ID[:])
-		}
-		if op.Kind == crdt.KindDelete || op.Kind == crdt.KindEdit {
-			candidates = append(candidates, op.Target[:])
-		}
-	}
-
 	tx, err := s.pool.Begin(ctx)
 	if err != nil {
 		return 0, fmt.Errorf("put ops: %w", err)
 	}
 	defer tx.Rollback(ctx)
-	if err := prepareIngest(ctx, tx, communities, logs); err != nil {
+	st, err := in.read(ctx, tx)
+	if err != nil {
 		return 0, fmt.Errorf("put ops: %w", err)
 	}
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops_staged"}, stagedColumns, pgx.CopyFromRows(rows)); err != nil {
-		return 0, fmt.Errorf("put ops: stage: %w", err)
-	}
-	// In log order, so that a batch lands in neighbouring pages of the
-	// (log, hlc, id) index and of the table.
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO ops (id, community, log, hlc, kind, target, raw, purged)
-		SELECT id, community, log, hlc, kind, target, raw, purged FROM ops_staged ORDER BY log, hlc, id
-		ON CONFLICT (id) DO NOTHING`)
-	if err != nil {
-		var pgErr *pgconn.PgError
-		if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-			// A community deleted since prepareIngest checked.
-			return 0, fmt.Errorf("put ops: community: %w", ErrNotFound)
+	deleted := st.judge(in, mayPurge)
+	rows := make([][]any, 0, len(in.ops))
+	for _, op := range in.ops {
+		if st.held[op.ID] {
+			continue
 		}
-		return 0, fmt.Errorf("put ops: insert: %w", err)
+		if deleted.covers(op) {
+			op = op.Purge()
+		}
+		rows = append(rows, opRow(op))
 	}
-	if mayPurge != nil && len(candidates) > 0 {
-		if err := purgeDeleted(ctx, tx, candidates, mayPurge); err != nil {
+	if len(rows) > 0 {
+		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, opColumns, pgx.CopyFromRows(rows)); err != nil {
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "23503" {
+				// A community deleted since read checked.
+				return 0, fmt.Errorf("put ops: community: %w", ErrNotFound)
+			}
+			return 0, fmt.Errorf("put ops: copy: %w", err)
+		}
+	}
+	if len(deleted) > 0 {
+		if err := purgeStored(ctx, tx, deleted); err != nil {
 			return 0, fmt.Errorf("put ops: %w", err)
 		}
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("put ops: commit: %w", err)
 	}
-	return int(tag.RowsAffected()), nil
+	return len(rows), nil
 }
 
-// prepareIngest makes sure the session's staging table exists, checks
-// that the communities are carried and locks the logs, in one round trip.
+// ingest is a batch of ops on its way in.
+type ingest struct {
+	ops         []*crdt.Op // distinct: the first of an op's copies
+	ids         [][]byte   // of ops
+	communities [][]byte
+	logs        [][]byte
+	// What the purge rule needs from the store: the messages the batch's
+	// deletes and edits target, and the deletes of the batch's encrypted
+	// ops or of those targets.
+	targets, deletable [][]byte
+}
+
+func newIngest(ops []*crdt.Op, purging bool) (*ingest, error) {
+	in := &ingest{ops: make([]*crdt.Op, 0, len(ops)), ids: make([][]byte, 0, len(ops))}
+	seen := make(map[crdt.ID]bool, len(ops))
+	for i, op := range ops {
+		switch {
+		case op == nil:
+			return nil, fmt.Errorf("put ops: op %d is nil", i)
+		case uint64(op.HLC) > math.MaxInt64:
+			return nil, fmt.Errorf("put ops: op %s: clock %d out of range", op.ID, uint64(op.HLC))
+		case seen[op.ID]:
+			continue
+		}
+		seen[op.ID] = true
+		in.ops = append(in.ops, op)
+		in.ids = append(in.ids, op.ID[:])
+		log := op.Log()
+		in.communities = appendUnique(in.communities, op.Community[:])
+		in.logs = appendUnique(in.logs, log[:])
+		if !purging {
+			continue
+		}
+		if op.Kind.Encrypted() {
+			in.deletable = append(in.deletable, op.ID[:])
+		}
+		if op.Kind == crdt.KindDelete || op.Kind == crdt.KindEdit {
+			in.targets = append(in.targets, op.Target[:])
+			in.deletable = append(in.deletable, op.Target[:])
+		}
+	}
+	return in, nil
+}
+
+// opRow returns the values of op's row, in the order of opColumns.
+func opRow(op *crdt.Op) []any {
+	log := op.Log()
+	var target []byte
+	if !op.Target.IsZero() {
+		target = op.Target[:]
+	}
+	return []any{op.ID[:], op.Community[:], log[:], int64(op.HLC), int16(op.Kind), target, op.Encoded(), op.Purged()}
+}
+
+// storedState is what the store holds that a batch's ingest depends on.
+type storedState struct {
+	held     map[crdt.ID]bool
+	messages []*crdt.Op // stored messages of in.targets
+	deletes  []*crdt.Op // stored deletes of in.deletable
+}
+
+// read checks that the batch's communities are carried, locks its logs
+// and reads what the store holds of the batch and of the messages and
+// deletes the purge rule needs, in one round trip.
 //
-// The per-log locks make the purge rule hold under concurrent batches: a
-// delete and its target arriving in two transactions at once would each
-// miss the other, uncommitted; with the lock the second to commit looks
+// The per-log locks serialize the batches of a log. Besides keeping COPY
+// from meeting a duplicate, they make the purge rule hold under concurrent
+// batches: a delete and its target arriving in two transactions at once
+// would each miss the other, uncommitted; with the lock the second reads
 // after the first committed. Logs are locked in a fixed order, so batches
 // spanning several logs cannot deadlock.
-func prepareIngest(ctx context.Context, tx pgx.Tx, communities, logs [][]byte) error {
+func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
+	st := &storedState{held: map[crdt.ID]bool{}}
 	var b pgx.Batch
-	// The staging table lives as long as the connection and empties at
-	// every commit: no catalog churn per batch, as ON COMMIT DROP would
-	// cause.
-	b.Queue(`CREATE TEMP TABLE IF NOT EXISTS ops_staged (
-		id bytea, community bytea, log bytea, hlc bigint, kind smallint, target bytea, raw bytea, purged boolean
-	) ON COMMIT DELETE ROWS`)
 	var missing [][]byte
-	b.Queue(`SELECT c FROM unnest($1::bytea[]) AS c WHERE NOT EXISTS (SELECT 1 FROM communities WHERE id = c)`, communities).
+	b.Queue(`SELECT c FROM unnest($1::bytea[]) AS c WHERE NOT EXISTS (SELECT 1 FROM communities WHERE id = c)`, in.communities).
 		Query(func(rows pgx.Rows) error {
 			var err error
 			missing, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
 			return err
 		})
-	keys := make([]int32, len(logs))
-	for i, l := range logs {
+	keys := make([]int32, len(in.logs))
+	for i, l := range in.logs {
 		// An ID's bytes after its fixed CID prefix are a SHA-256 digest.
 		keys[i] = int32(binary.BigEndian.Uint32(l[4:]))
 	}
@@ -150,78 +206,138 @@ func prepareIngest(ctx context.Context, tx pgx.Tx, communities, logs [][]byte) e
 	for _, k := range slices.Compact(keys) {
 		b.Queue(`SELECT pg_advisory_xact_lock($1, $2)`, int32(opLockClass), k)
 	}
-	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+	// The reads are queued after the locks: they see what the batches
+	// before committed.
+	b.Queue(`SELECT id FROM ops WHERE id = ANY($1)`, in.ids).Query(func(rows pgx.Rows) error {
+		var id []byte
+		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
+			parsed, err := crdt.IDFromBytes(id)
+			st.held[parsed] = true
+			return err
+		})
 		return err
+	})
+	if len(in.targets) > 0 {
+		b.Queue(`SELECT raw FROM ops WHERE id = ANY($1) AND kind = ANY($2)`, in.targets, encryptedKinds).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				st.messages, err = collectOps(rows)
+				return err
+			})
+	}
+	if len(in.deletable) > 0 {
+		b.Queue(sqlDeletesOf, in.deletable).
+			Query(func(rows pgx.Rows) error {
+				var err error
+				st.deletes, err = collectOps(rows)
+				return err
+			})
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
 	}
 	if len(missing) > 0 {
 		id, err := crdt.IDFromBytes(missing[0])
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return fmt.Errorf("community %s: %w", id, ErrNotFound)
+		return nil, fmt.Errorf("community %s: %w", id, ErrNotFound)
 	}
-	return nil
+	return st, nil
 }
 
-// purgeDeleted applies the purge rule to the stored deletes and messages
-// among candidates: the ids of the batch's encrypted ops, and the targets
-// of its deletes and edits. It reads what is stored, so the order in which
-// deletes, messages and edits arrived does not matter.
-func purgeDeleted(ctx context.Context, tx pgx.Tx, candidates [][]byte, mayPurge func(del, target *crdt.Op) bool) error {
-	rows, _ := tx.Query(ctx, `
-		SELECT d.raw, t.raw FROM ops d JOIN ops t ON t.id = d.target AND t.log = d.log
-		WHERE d.target = ANY($1) AND d.kind = $2 AND t.kind = ANY($3)`,
-		candidates, int16(crdt.KindDelete), encryptedKinds)
-	pairs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[struct{ Del, Target []byte }])
-	if err != nil {
-		return fmt.Errorf("find deletes: %w", err)
+// deletedMessages are the messages a delete purges, by ID.
+type deletedMessages map[crdt.ID]*crdt.Op
+
+// covers reports whether op is a deleted message or an edit of one.
+func (d deletedMessages) covers(op *crdt.Op) bool {
+	if d[op.ID] != nil {
+		return true
 	}
-	var messages [][]byte
-	for _, p := range pairs {
-		del, err := crdt.DecodeStored(p.Del)
-		if err != nil {
-			return fmt.Errorf("stored delete: %w", err)
-		}
-		target, err := crdt.DecodeStored(p.Target)
-		if err != nil {
-			return fmt.Errorf("stored op: %w", err)
-		}
-		if mayPurge(del, target) {
-			messages = appendUnique(messages, target.ID[:])
-		}
-	}
-	if len(messages) == 0 {
+	m := d[op.Target]
+	return op.Kind == crdt.KindEdit && m != nil && m.Log() == op.Log()
+}
+
+// judge applies mayPurge to every delete of the batch or the store whose
+// message is in the batch or the store and that the batch concerns: the
+// delete, the message or an edit of it is in the batch.
+func (st *storedState) judge(in *ingest, mayPurge func(del, target *crdt.Op) bool) deletedMessages {
+	if mayPurge == nil {
 		return nil
 	}
-	rows, _ = tx.Query(ctx, `
-		SELECT raw FROM ops WHERE id = ANY($1) AND NOT purged
-		UNION ALL
-		SELECT e.raw FROM ops t JOIN ops e ON e.target = t.id AND e.log = t.log AND e.kind = $2
-		WHERE t.id = ANY($1) AND NOT e.purged`,
-		messages, int16(crdt.KindEdit))
-	raws, err := pgx.CollectRows(rows, pgx.RowTo[[]byte])
+	messages := map[crdt.ID]*crdt.Op{}
+	deletes := map[crdt.ID][]*crdt.Op{}
+	seen := map[crdt.ID]bool{}
+	for _, op := range slices.Concat(st.messages, st.deletes, in.ops) {
+		switch {
+		case seen[op.ID]:
+		case op.Kind == crdt.KindDelete:
+			deletes[op.Target] = append(deletes[op.Target], op)
+		case op.Kind.Encrypted():
+			messages[op.ID] = op
+		}
+		seen[op.ID] = true
+	}
+	deleted := deletedMessages{}
+	for target, dels := range deletes {
+		m := messages[target]
+		if m == nil {
+			continue
+		}
+		for _, del := range dels {
+			if del.Log() == m.Log() && mayPurge(del, m) {
+				deleted[target] = m
+				break
+			}
+		}
+	}
+	return deleted
+}
+
+// purgeStored purges what the store holds of deleted messages: the
+// messages and their edits that arrived before.
+func purgeStored(ctx context.Context, tx pgx.Tx, deleted deletedMessages) error {
+	ids := make([][]byte, 0, len(deleted))
+	for id := range deleted {
+		ids = append(ids, id[:])
+	}
+	rows, _ := tx.Query(ctx, sqlMessagesAndEdits, ids)
+	ops, err := collectOps(rows)
 	if err != nil {
 		return fmt.Errorf("find deleted messages: %w", err)
 	}
-	ids := make([][]byte, 0, len(raws))
-	skeletons := make([][]byte, 0, len(raws))
-	for _, raw := range raws {
-		op, err := crdt.DecodeStored(raw)
-		if err != nil {
-			return fmt.Errorf("stored op: %w", err)
+	var purged, skeletons [][]byte
+	for _, op := range ops {
+		if deleted.covers(op) {
+			purged = append(purged, op.ID[:])
+			skeletons = append(skeletons, op.Purge().Encoded())
 		}
-		if p := op.Purge(); p.Purged() {
-			ids = append(ids, op.ID[:])
-			skeletons = append(skeletons, p.Encoded())
-		}
+	}
+	if len(purged) == 0 {
+		return nil
 	}
 	if _, err := tx.Exec(ctx, `
 		UPDATE ops SET raw = p.raw, purged = true
 		FROM unnest($1::bytea[], $2::bytea[]) AS p (id, raw) WHERE ops.id = p.id`,
-		ids, skeletons); err != nil {
+		purged, skeletons); err != nil {
 		return fmt.Errorf("purge: %w", err)
 	}
 	return nil
+}
+
+// collectOps decodes stored ops.
+func collectOps(rows pgx.Rows) ([]*crdt.Op, error) {
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (*crdt.Op, error) {
+		var raw []byte
+		if err := row.Scan(&raw); err != nil {
+			return nil, err
+		}
+		op, err := crdt.DecodeStored(raw)
+		if err != nil {
+			return nil, fmt.Errorf("stored op: %w", err)
+		}
+		return op, nil
+	})
 }
 
 // Items returns the (HLC, ID) of every op of a log, in (HLC, ID) order: the

@@ -58,7 +58,7 @@ func never(del, target *crdt.Op) bool { return false }
 var accounts atomic.Int64
 
 // newAccount inserts an account as the accounts code would.
-func newAccount(t *testing.T, s *Store) int64 {
+func newAccount(t testing.TB, s *Store) int64 {
 	t.Helper()
 	var id int64
 	err := s.pool.QueryRow(ctx, `INSERT INTO accounts (email, password_hash) VALUES ($1, 'x') RETURNING id`,
@@ -70,7 +70,7 @@ func newAccount(t *testing.T, s *Store) int64 {
 }
 
 // carry registers community id for a new account.
-func carry(t *testing.T, s *Store, id crdt.ID) {
+func carry(t testing.TB, s *Store, id crdt.ID) {
 	t.Helper()
 	if err := s.PutCommunity(ctx, Community{ID: id, TopicSecret: []byte("secret"), AccountID: newAccount(t, s)}); err != nil {
 		t.Fatal(err)
@@ -600,5 +600,13 @@ func testBadOpsStoreNothing(t *testing.T, s *Store) {
 	}
 	if _, err := s.Op(ctx, good.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("op of a refused batch stored: %v", err)
+	}
+}
+
+// TestSchemaKinds: the partial index ops_target names edits and deletes
+// by number.
+func TestSchemaKinds(t *testing.T) {
+	if crdt.KindEdit != 2 || crdt.KindDelete != 3 {
+		t.Fatal("the kinds changed: update the ops_target index")
 	}
 }
