@@ -26,9 +26,18 @@ type apiNode struct {
 
 func startAPINode(t *testing.T) *apiNode {
 	t.Helper()
-	dir := t.TempDir()
+	return startAPINodeIn(t, t.TempDir(), nil)
+}
+
+// startAPINodeIn starts a node with an API on data folder dir, its
+// config changed by mod (if not nil).
+func startAPINodeIn(t *testing.T, dir string, mod func(*Config)) *apiNode {
+	t.Helper()
 	cfg := testConfig(dir)
 	cfg.API = "127.0.0.1:0"
+	if mod != nil {
+		mod(&cfg)
+	}
 	l := startConfig(t, cfg)
 	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -84,9 +85,11 @@ func TestNoDataDir(t *testing.T) {
 }
 
 // testConfig is a node on loopback without LAN discovery, so that tests
-// running side by side do not find each other.
+// running side by side do not find each other, keeping relay secrets in
+// DATA/relay.json (never in the keyring of the machine running the tests).
 func testConfig(dir string) Config {
-	return Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
+	return Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true,
+		Secrets: secretstore.File(filepath.Join(dir, RelaySecretsFile))}
 }
 
 // stop runs n with a finished context, which closes it.

@@ -396,7 +396,8 @@ func TestOpenAPIEventPayloads(t *testing.T) {
 	}
 	const id = "bafireiglnrqnntofx34uhrfj5jhzymknoepm27clpimen5mugsik2gxrfu"
 	for typ, data := range map[string]any{
-		"sync:progress": SyncEvent{Channel: id, Ops: bulkEvents + 1},
+		"sync:progress":  SyncEvent{Channel: id, Ops: bulkEvents + 1},
+		"network:update": RelayUpdate{Relay: NetworkRelayJSON{}},
 	} {
 		raw, err := json.Marshal(data)
 		if err != nil {
