@@ -114,7 +114,7 @@ func BenchmarkAPIPage(b *testing.B) {
 	done := make(chan error, 1)
 	go func() { done <- nd.Run(ctx) }()
 	defer func() { cancel(); <-done }()
-	for !nd.running() {
+	for !nd.Running() {
 		time.Sleep(time.Millisecond)
 	}
 	info, _ := nd.API()
@@ -179,7 +179,7 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)
 		go func() { done <- nd.Run(ctx) }()
-		for !nd.running() {
+		for !nd.Running() {
 			time.Sleep(time.Millisecond)
 		}
 		return nd, func() { cancel(); <-done }

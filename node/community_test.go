@@ -37,7 +37,7 @@ func startConfig(t *testing.T, cfg Config) *live {
 	ctx, cancel := context.WithCancel(context.Background())
 	l := &live{Node: n, cancel: cancel, done: make(chan error, 1)}
 	go func() { l.done <- n.Run(ctx) }()
-	waitFor(t, "node running", n.running)
+	waitFor(t, "node running", n.Running)
 	t.Cleanup(func() { l.stop(t) })
 	return l
 }

@@ -135,7 +135,7 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 			return inv.Community, nil
 		}
 	}
-	if !n.running() {
+	if !n.Running() {
 		return crdt.ID{}, ErrNotRunning
 	}
 	me := n.identity.User.ID()

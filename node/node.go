@@ -164,8 +164,9 @@ func New(cfg Config) (*Node, error) {
 	return n, nil
 }
 
-// running reports whether Run has started the node's networking.
-func (n *Node) running() bool {
+// Running reports whether Run has started the node's networking (and has
+// not stopped): embedders wait for it before they use the network.
+func (n *Node) Running() bool {
 	n.comms.mu.Lock()
 	defer n.comms.mu.Unlock()
 	return n.runCtx != nil && n.runCtx.Err() == nil

@@ -667,7 +667,7 @@ func (n *Node) startSession(ctx context.Context, client *relayclient.Client, ema
 // also stops the node, and Run then deletes the store and the relay
 // secrets and returns ErrWiped, so that the next start is a new identity.
 func (n *Node) LogoutRelay(ctx context.Context, wipe bool) error {
-	if wipe && !n.running() {
+	if wipe && !n.Running() {
 		return ErrNotRunning
 	}
 	n.relay.op.Lock()

@@ -56,6 +56,7 @@ func startNode(t *testing.T, dir, relayURL string, bootstrap ...string) *liveNod
 		}
 	}
 	t.Cleanup(l.stop)
+	waitUntil(t, "the node to run", n.Running)
 	return l
 }
 
