@@ -230,20 +230,25 @@ func (r *Relay) close() {
 	r.store.Close()
 }
 
-// expire drops message ops older than the retention period, hourly.
+// expire deletes, hourly, sessions that ended and, with a retention
+// period, message ops older than it.
 func (r *Relay) expire(ctx context.Context) {
-	if r.cfg.Retention <= 0 {
-		return
-	}
 	tick := time.NewTicker(time.Hour)
 	defer tick.Stop()
 	for {
-		n, err := r.store.Expire(ctx, crdt.MakeHLC(time.Now().Add(-r.cfg.Retention), 0))
-		if err != nil && ctx.Err() == nil {
-			r.log.Error("retention", "err", err)
+		if n, err := r.store.DeleteEndedSessions(ctx, time.Now()); err != nil && ctx.Err() == nil {
+			r.log.Error("session cleanup", "err", err)
 		} else if n > 0 {
-			r.log.Info("retention expired ops", "ops", n)
-			r.forgetItems()
+			r.log.Info("deleted ended sessions", "sessions", n)
+		}
+		if r.cfg.Retention > 0 {
+			n, err := r.store.Expire(ctx, crdt.MakeHLC(time.Now().Add(-r.cfg.Retention), 0))
+			if err != nil && ctx.Err() == nil {
+				r.log.Error("retention", "err", err)
+			} else if n > 0 {
+				r.log.Info("retention expired ops", "ops", n)
+				r.forgetItems()
+			}
 		}
 		select {
 		case <-ctx.Done():

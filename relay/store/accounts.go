@@ -128,3 +128,13 @@ func (s *Store) RevokeSession(ctx context.Context, tokenHash []byte, now time.Ti
 	}
 	return nil
 }
+
+// DeleteEndedSessions removes sessions that expired or were revoked before
+// now, which authenticate nobody any more; it returns how many.
+func (s *Store) DeleteEndedSessions(ctx context.Context, now time.Time) (int64, error) {
+	tag, err := s.pool.Exec(ctx, "DELETE FROM sessions WHERE expires_at <= $1 OR revoked_at <= $1", now)
+	if err != nil {
+		return 0, fmt.Errorf("delete ended sessions: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}

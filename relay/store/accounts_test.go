@@ -94,3 +94,33 @@ func TestSessions(t *testing.T) {
 		t.Fatalf("revoking an unknown session: %v", err)
 	}
 }
+
+func TestDeleteEndedSessions(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	a, err := s.CreateAccount(ctx, "ada@example.org", "h", nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	live, expired, revoked := sha256.Sum256([]byte("live")), sha256.Sum256([]byte("expired")), sha256.Sum256([]byte("revoked"))
+	for _, h := range [][32]byte{live, expired, revoked} {
+		exp := now.Add(time.Hour)
+		if h == expired {
+			exp = now.Add(-time.Minute)
+		}
+		if err := s.CreateSession(ctx, h[:], a.ID, exp); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.RevokeSession(ctx, revoked[:], now.Add(-time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.DeleteEndedSessions(ctx, now)
+	if err != nil || n != 2 {
+		t.Fatalf("deleted %d (%v), want the expired and the revoked session", n, err)
+	}
+	if got, err := s.SessionAccount(ctx, live[:], now); err != nil || got.ID != a.ID {
+		t.Fatalf("the live session went too: %v", err)
+	}
+}
