@@ -260,7 +260,9 @@ func (d deletedMessages) covers(op *crdt.Op) bool {
 
 // judge applies mayPurge to every delete of the batch or the store whose
 // message is in the batch or the store and that the batch concerns: the
-// delete, the message or an edit of it is in the batch.
+// delete, the message or an edit of it is in the batch. A message held
+// purged needs no judging: a delete purged it before, and its edits
+// follow.
 func (st *storedState) judge(in *ingest, mayPurge func(del, target *crdt.Op) bool) deletedMessages {
 	if mayPurge == nil {
 		return nil
@@ -285,7 +287,7 @@ func (st *storedState) judge(in *ingest, mayPurge func(del, target *crdt.Op) boo
 			continue
 		}
 		for _, del := range dels {
-			if del.Log() == m.Log() && mayPurge(del, m) {
+			if del.Log() == m.Log() && (m.Purged() || mayPurge(del, m)) {
 				deleted[target] = m
 				break
 			}

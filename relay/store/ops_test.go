@@ -34,6 +34,7 @@ func TestStore(t *testing.T) {
 		{"PurgeSameBatch", testPurgeSameBatch},
 		{"PurgeDeleteLater", testPurgeDeleteLater},
 		{"PurgeEditAfterDelete", testPurgeEditAfterDelete},
+		{"PurgeEditOfPurgedMessage", testPurgeEditOfPurgedMessage},
 		{"PurgeRefused", testPurgeRefused},
 		{"PurgeOnlyInDeleteLog", testPurgeOnlyInDeleteLog},
 		{"PurgedOpStoredAsIs", testPurgedOpStoredAsIs},
@@ -365,6 +366,16 @@ func testPurgeEditAfterDelete(t *testing.T, s *Store) {
 	post, edit, _, del := message(t, a)
 	put(t, s, authorOnly, post, del)
 	put(t, s, authorOnly, edit)
+	mustBePurged(t, s, post, edit)
+}
+
+// An edit of a message purged earlier carries text nobody may read,
+// whatever the policy says now.
+func testPurgeEditOfPurgedMessage(t *testing.T, s *Store) {
+	a := newCarried(t, s)
+	post, edit, _, del := message(t, a)
+	put(t, s, authorOnly, post, del)
+	put(t, s, never, edit)
 	mustBePurged(t, s, post, edit)
 }
 
