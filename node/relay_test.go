@@ -1,6 +1,7 @@
 package node
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
@@ -21,7 +22,12 @@ import (
 	"github.com/ancore/ancore/p2p"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/libp2p/go-libp2p"
+	"github.com/libp2p/go-libp2p/core/event"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/p2p/host/eventbus"
+	ma "github.com/multiformats/go-multiaddr"
 )
 
 // fakeRelay is the relay's HTTP API (docs/api/relay.yaml) in memory, in
@@ -745,4 +751,42 @@ func mustID(t *testing.T, s string) crdt.ID {
 		t.Fatal(err)
 	}
 	return id
+}
+
+// TestRelayCircuit: a node that finds itself unreachable takes a
+// reservation on its relay (AutoRelay with the relay as its candidate),
+// through which another peer reaches it. (AutoRelay advertises circuit
+// addresses only through relays with public addresses, so on loopback the
+// test builds the circuit address itself.)
+func TestRelayCircuit(t *testing.T) {
+	f := startFakeRelay(t)
+	a := startAPINodeIn(t, t.TempDir(), func(c *Config) { c.Relay = f.url() })
+	waitFor(t, "a connected to the relay", a.relayConnected)
+	seed := make([]byte, 32)
+	rand.Read(seed)
+	b, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	circuit := ma.StringCast(f.host.Addrs()[0].String() + "/p2p/" + f.host.ID().String() + "/p2p-circuit")
+	viaRelay := func() error {
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		return b.Connect(ctx, peer.AddrInfo{ID: a.host.ID(), Addrs: []ma.Multiaddr{circuit}})
+	}
+	if err := viaRelay(); err == nil {
+		t.Fatal("a was reachable through the relay before it took a reservation")
+	}
+	// AutoNAT cannot judge loopback addresses; tell the host what it
+	// would conclude behind a NAT.
+	em, err := a.host.EventBus().Emitter(new(event.EvtLocalReachabilityChanged), eventbus.Stateful)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer em.Close()
+	if err := em.Emit(event.EvtLocalReachabilityChanged{Reachability: network.ReachabilityPrivate}); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "b reaches a through the relay", func() bool { return viaRelay() == nil })
 }
