@@ -160,6 +160,43 @@ describe("createClient", () => {
     expect(f.calls.every((c) => c.headers.Authorization === "Bearer t")).toBe(true);
   });
 
+  it("maps the relay routes", async () => {
+    const status = { url: "https://relay.example.org", account: null, connected: false, peer: null, error: null };
+    const f = fakeFetch([json(200, status), json(200, status), noContent, json(200, status), json(200, status), noContent, noContent, noContent]);
+    const api = createClient({ baseUrl: "", token: "t", fetch: f.fetch });
+    await expect(api.relay()).resolves.toEqual(status);
+    await api.setRelay("https://relay.example.org");
+    await expect(api.forgetRelay()).resolves.toBeUndefined();
+    await api.registerRelay({ email: "a@example.org", password: "secret123" });
+    await api.loginRelay({ email: "a@example.org", password: "secret123" });
+    await api.logoutRelay(false);
+    await api.logoutRelay(true);
+    await api.carryCommunity("c/1");
+    expect(f.calls.map((c) => `${c.method} ${c.url} ${c.body ?? ""}`.trim())).toEqual([
+      "GET /api/v1/relay",
+      'PUT /api/v1/relay {"url":"https://relay.example.org"}',
+      "DELETE /api/v1/relay",
+      'POST /api/v1/relay/register {"email":"a@example.org","password":"secret123"}',
+      'POST /api/v1/relay/login {"email":"a@example.org","password":"secret123"}',
+      'POST /api/v1/relay/logout {"wipe":false}',
+      'POST /api/v1/relay/logout {"wipe":true}',
+      "POST /api/v1/communities/c%2F1/relay",
+    ]);
+  });
+
+  it("passes the relay's error codes through", async () => {
+    const f = fakeFetch([
+      json(409, { error: { code: "identity_conflict", message: "belongs to communities" } }),
+      json(429, { error: { code: "rate_limited", message: "relay: slow down (retry in 30s)" } }),
+      () => new Response("404 page not found", { status: 404, statusText: "Not Found" }),
+    ]);
+    const api = createClient({ baseUrl: "", token: "t", fetch: f.fetch });
+    await expect(api.loginRelay({ email: "a@b.c", password: "x" })).rejects.toMatchObject({ status: 409, code: "identity_conflict" });
+    await expect(api.registerRelay({ email: "a@b.c", password: "x" })).rejects.toMatchObject({ status: 429, code: "rate_limited" });
+    // A node without the relay routes answers with Go's plain 404.
+    await expect(api.relay()).rejects.toMatchObject({ status: 404, code: "bad_response" });
+  });
+
   it("turns the node's error body into an ApiError", async () => {
     const f = fakeFetch([json(403, { error: { code: "forbidden", message: "needs kick" } })]);
     const api = createClient({ baseUrl: "", token: "t", fetch: f.fetch });

@@ -44,7 +44,21 @@ export type ErrorCode =
   | "not_ready"
   | "too_large"
   | "invalid"
-  | "internal";
+  | "internal"
+  | "no_relay"
+  | "bad_url"
+  | "relay_unreachable"
+  | "relay_error"
+  | "bad_credentials"
+  | "bad_backup"
+  | "identity_conflict"
+  | "email_taken"
+  | "invalid_email"
+  | "weak_password"
+  | "rate_limited"
+  | "invite_expired"
+  | "invite_revoked"
+  | "invite_exhausted";
 
 // --- resources ---
 
@@ -114,6 +128,11 @@ export interface Invite {
   revoked: boolean;
   /** The invite link (ancore://invite/…); only in the answer to its creation. */
   link?: string;
+  /**
+   * The relay's short code for the link; only in the answer to its
+   * creation, null without a relay session (absent from nodes without relay support).
+   */
+  code?: string | null;
 }
 
 export interface Reaction {
@@ -156,12 +175,32 @@ export interface SyncEvent {
   ops?: number;
 }
 
+/** The home relay's part of the node's connectivity. */
+export interface NetworkRelay {
+  /** The relay's base URL; null when none is set. */
+  url: string | null;
+  /** Whether the node is connected to the relay's libp2p peer. */
+  connected: boolean;
+  /** The relay's libp2p peer ID; null until the relay answered. */
+  peer: string | null;
+}
+
 export interface Network {
   peer_id: string;
   /** Each ends in /p2p/<peer_id>. */
   addrs: string[];
   peers: Peer[];
   sync: SyncEvent[];
+  /** Absent from nodes without relay support. */
+  relay?: NetworkRelay;
+}
+
+/** The node's home relay and relay account (GET /relay). */
+export interface Relay extends NetworkRelay {
+  /** The account logged in; null when none. */
+  account: { email: string } | null;
+  /** The last failure to reach the relay; null after it answered. */
+  error: string | null;
 }
 
 // --- event payloads ---
@@ -204,10 +243,8 @@ export interface TypingEvent {
   until: Timestamp;
 }
 
-export interface NetworkUpdate {
-  peer: string;
-  connected: boolean;
-}
+/** A peer connected or disconnected, or the relay's status changed. */
+export type NetworkUpdate = { peer: string; connected: boolean } | { relay: NetworkRelay };
 
 /** One envelope on the event stream, discriminated by `type`. */
 export type ApiEvent =
@@ -264,7 +301,7 @@ export interface CommunityCreate {
 }
 
 export interface JoinRequest {
-  /** An invite link, ancore://invite/… */
+  /** An invite link, ancore://invite/…, or a relay's short invite code. */
   invite: string;
 }
 
@@ -312,6 +349,12 @@ export interface MessageCreate {
   reply_to?: ID;
   mentions?: Key[];
   everyone?: boolean;
+}
+
+export interface RelayCredentials {
+  email: string;
+  /** Never leaves the node: it derives the relay login and the identity backup's key from it. */
+  password: string;
 }
 
 export interface MessageUpdate {
@@ -504,6 +547,19 @@ export function createClient(options: ClientOptions) {
       request<void>("POST", apiPath`/channels/${channel}/typing`, undefined, call),
 
     network: (call?: CallOptions) => get<Network>(apiPath`/network`, call),
+
+    relay: (call?: CallOptions) => get<Relay>(apiPath`/relay`, call),
+    setRelay: (url: string, call?: CallOptions) => request<Relay>("PUT", apiPath`/relay`, { url }, call),
+    forgetRelay: (call?: CallOptions) => request<void>("DELETE", apiPath`/relay`, undefined, call),
+    registerRelay: (body: RelayCredentials, call?: CallOptions) =>
+      request<Relay>("POST", apiPath`/relay/register`, body, call),
+    loginRelay: (body: RelayCredentials, call?: CallOptions) => request<Relay>("POST", apiPath`/relay/login`, body, call),
+    /** With wipe the node deletes this device's identity and data, and exits. */
+    logoutRelay: (wipe: boolean, call?: CallOptions) =>
+      request<void>("POST", apiPath`/relay/logout`, { wipe }, call),
+    /** Asks the relay to carry the community (owner only) for offline delivery. */
+    carryCommunity: (id: ID, call?: CallOptions) =>
+      request<void>("POST", apiPath`/communities/${id}/relay`, undefined, call),
   };
 }
 

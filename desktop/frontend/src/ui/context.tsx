@@ -14,6 +14,8 @@ export interface Session {
   stream: StreamState;
   /** Hears every event of the stream; returns the unsubscribe function. */
   subscribe: (listener: (ev: ApiEvent) => void) => () => void;
+  /** The node wiped this device's data and exits: nothing more to show. */
+  onWiped: () => void;
 }
 
 export const SessionContext = createContext<Session | null>(null);

@@ -10,6 +10,9 @@ import { CommunitySettings } from "./settings";
 import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
 import { applyTheme, savedTheme, type Theme } from "./theme";
 import { UnreadCounter, useReadState } from "./readstate";
+import { RelaySettings, RelayStatus } from "./relay";
+import { CopyField, Tabs } from "./controls";
+import { joinError } from "../lib/relay";
 import type { Unread } from "./unread";
 
 export function Layout({ me }: { me: Me }) {
@@ -140,9 +143,12 @@ function JoinCommunity({ onClose, onDone }: { onClose: () => void; onDone: (id: 
   return (
     <Modal title="Join a community" onClose={onClose}>
       <form onSubmit={(e) => { e.preventDefault(); if (link.trim()) join.mutate(); }}>
-        <input data-testid="join-link" className={inputClass} autoFocus placeholder="ancore://invite/…" value={link} onChange={(e) => setLink(e.target.value)} />
+        <label className="block">
+          <span className="text-xs text-zinc-500">An invite link, or a short code from a relay</span>
+          <input data-testid="join-link" className={inputClass} autoFocus placeholder="ancore://invite/… or a code" value={link} onChange={(e) => setLink(e.target.value)} />
+        </label>
         {join.isPending && <p className="mt-2 text-zinc-500">Asking a member to let you in…</p>}
-        {join.isError && <p className="mt-2 text-red-500">{errorText(join.error)}</p>}
+        {join.isError && <p data-testid="join-error" className="mt-2 text-red-500">{joinError(join.error)}</p>}
         <div className="mt-4 flex justify-end gap-2">
           <button type="button" className={quietButtonClass} onClick={onClose}>Cancel</button>
           <button data-testid="join-submit" className={buttonClass} disabled={!link.trim() || join.isPending}>Join</button>
@@ -314,7 +320,10 @@ function InviteModal({ community, onClose }: { community: Community; onClose: ()
         </label>
       </div>
       {create.data && (
-        <input data-testid="invite-link" readOnly className={`${inputClass} mt-4 font-mono text-xs`} value={create.data.link ?? ""} onFocus={(e) => e.currentTarget.select()} />
+        <div className="mt-4 space-y-3">
+          <CopyField testId="invite-link" label="Invite link" value={create.data.link ?? ""} />
+          {create.data.code && <CopyField testId="invite-code" label="Short code (through your relay)" value={create.data.code} />}
+        </div>
       )}
       {create.isError && <p className="mt-2 text-red-500">{errorText(create.error)}</p>}
       <div className="mt-4 flex justify-end gap-2">
@@ -384,6 +393,7 @@ function UserPanel({ me }: { me: Me }) {
       <p data-testid="connection" className="mb-1 px-1 text-xs text-zinc-500">
         {stream === "open" ? `${peers} peer${peers === 1 ? "" : "s"} connected` : "Reconnecting to the node…"}
         {syncing > 0 && ` · syncing ${network.data?.sync.map((s) => `${s.done ?? 0}/${s.total ?? 0}`).join(", ")}`}
+        {stream === "open" && <RelayStatus network={network.data} />}
       </p>
       <div className="flex items-center gap-2">
         <div className="relative h-8 w-8 shrink-0 rounded-full bg-indigo-600 text-center leading-8 text-white">
@@ -407,6 +417,25 @@ function UserPanel({ me }: { me: Me }) {
 }
 
 function UserSettings({ me, onClose }: { me: Me; onClose: () => void }) {
+  const [tab, setTab] = useState<"profile" | "relay">("profile");
+  return (
+    <Modal title="Settings" onClose={onClose}>
+      <Tabs tabs={[["profile", "Profile"], ["relay", "Relay"]]} current={tab} onSelect={setTab} testIdPrefix="user-settings" />
+      {tab === "profile" ? (
+        <ProfileSettings me={me} onClose={onClose} />
+      ) : (
+        <>
+          <RelaySettings />
+          <div className="mt-4 flex justify-end">
+            <button className={quietButtonClass} onClick={onClose}>Close</button>
+          </div>
+        </>
+      )}
+    </Modal>
+  );
+}
+
+function ProfileSettings({ me, onClose }: { me: Me; onClose: () => void }) {
   const { client } = useSession();
   const queries = useQueryClient();
   const [name, setName] = useState(me.name);
@@ -420,7 +449,7 @@ function UserSettings({ me, onClose }: { me: Me; onClose: () => void }) {
     },
   });
   return (
-    <Modal title="Settings" onClose={onClose}>
+    <>
       <label className="mb-3 block">
         <span className="text-xs text-zinc-500">Display name</span>
         <input className={inputClass} maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
@@ -440,7 +469,7 @@ function UserSettings({ me, onClose }: { me: Me; onClose: () => void }) {
         <button className={quietButtonClass} onClick={onClose}>Close</button>
         <button className={buttonClass} disabled={!name.trim() || save.isPending} onClick={() => save.mutate()}>Save</button>
       </div>
-    </Modal>
+    </>
   );
 }
 

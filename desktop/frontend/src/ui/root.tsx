@@ -10,6 +10,7 @@ import { chatReducer, initialChatState } from "../lib/reducer";
 import { SessionContext, type Session } from "./context";
 import { FirstRun } from "./firstrun";
 import { Layout } from "./layout";
+import { Wiped } from "./relay";
 import { applyTheme, savedTheme } from "./theme";
 
 export function Root() {
@@ -41,6 +42,7 @@ function Connected({ client, token }: { client: Client; token: string }) {
   const [stream, setStream] = useState<StreamState>("idle");
   const [es] = useState(() => new EventStream({ url: eventsEndpoint(""), token }));
   const me = useQuery({ queryKey: ["me"], queryFn: ({ signal }) => client.me({ signal }) });
+  const [wiped, setWiped] = useState(false);
 
   useEffect(() => {
     const offState = es.onState(setStream);
@@ -72,6 +74,7 @@ function Connected({ client, token }: { client: Client; token: string }) {
           break;
         case "network:update":
           void queries.invalidateQueries({ queryKey: ["network"] });
+          if ("relay" in ev.data) void queries.invalidateQueries({ queryKey: ["relay"] });
           break;
       }
     });
@@ -86,10 +89,25 @@ function Connected({ client, token }: { client: Client; token: string }) {
   }, [es, queries]);
 
   const session: Session | null = useMemo(
-    () => (me.data ? { client, self: me.data.user, chat, dispatch, stream, subscribe: (l) => es.subscribe(l) } : null),
+    () =>
+      me.data
+        ? {
+            client,
+            self: me.data.user,
+            chat,
+            dispatch,
+            stream,
+            subscribe: (l) => es.subscribe(l),
+            onWiped: () => {
+              es.close();
+              setWiped(true);
+            },
+          }
+        : null,
     [client, me.data, chat, stream, es],
   );
 
+  if (wiped) return <Wiped />;
   if (me.isError) {
     return <p className="p-8 text-red-500">The node did not answer: {String(me.error)}</p>;
   }

@@ -6,7 +6,9 @@ import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import type { Community, Member, Permission, Role } from "../lib/api";
 import { useSession } from "./context";
+import { Tabs } from "./controls";
 import { Modal, buttonClass, errorText, inputClass, quietButtonClass } from "./modal";
+import { OfflineDelivery } from "./relay";
 
 const allPermissions: Permission[] = [
   "manage-community", "manage-channels", "manage-roles", "kick", "ban", "create-invites",
@@ -26,13 +28,7 @@ export function CommunitySettings({ community, onClose }: { community: Community
   ];
   return (
     <Modal title={`${community.name} — settings`} onClose={onClose}>
-      <div className="mb-4 flex gap-1 border-b border-zinc-200 dark:border-zinc-700">
-        {tabs.filter(([, , shown]) => shown).map(([t, label]) => (
-          <button key={t} data-testid={`settings-${t}`} onClick={() => setTab(t)} className={`px-3 py-1.5 ${tab === t ? "border-b-2 border-indigo-500 font-medium" : "text-zinc-500"}`}>
-            {label}
-          </button>
-        ))}
-      </div>
+      <Tabs tabs={tabs.filter(([, , shown]) => shown).map(([t, label]) => [t, label] as const)} current={tab} onSelect={setTab} testIdPrefix="settings" />
       <div className="max-h-[60vh] overflow-y-auto">
         {tab === "overview" && <Overview community={community} />}
         {tab === "roles" && <Roles community={community} />}
@@ -69,6 +65,7 @@ function Overview({ community }: { community: Community }) {
       {save.isError && <p className="mt-2 text-red-500">{errorText(save.error)}</p>}
       <button className={`${buttonClass} mt-3`} disabled={!name.trim() || name === community.name || save.isPending}>Save</button>
       <IconPicker community={community} />
+      <OfflineDelivery community={community} />
     </form>
   );
 }
