@@ -82,9 +82,10 @@ type Node struct {
 		sessions map[string]SyncEvent // channel/peer → progress
 	}
 	relay relay
-	// identityMu is held for reading by every API request and for
-	// writing while a relay login swaps the identity, so that no request
-	// sees half of each.
+	// identityMu is held for reading by every API request but the relay
+	// login, which holds it for writing while it swaps the identity
+	// (swapIdentity), so that no request sees half of each. It is taken
+	// before relay.op.
 	identityMu sync.RWMutex
 
 	// Set by Run.

@@ -536,7 +536,7 @@ func (n *Node) RegisterRelay(ctx context.Context, email, password string) error 
 	}
 	email = relayclient.NormalizeEmail(email)
 	keys := relayclient.DeriveKeys(email, password)
-	id := n.identity // changes only under relay.op
+	id := n.identity // see swapIdentity
 	sealed, err := keys.SealIdentity(id.User.ID(), id.User.Seed())
 	if err != nil {
 		return err
@@ -546,7 +546,13 @@ func (n *Node) RegisterRelay(ctx context.Context, email, password string) error 
 	if err != nil {
 		return relayErr(err)
 	}
-	return n.startSession(ctx, client, email, s)
+	prev, err := n.saveSession(client, email, s)
+	if err != nil {
+		n.logoutQuietly(ctx, relayRecord{URL: client.URL(), Token: s.Token})
+		return err
+	}
+	n.logoutQuietly(ctx, prev)
+	return nil
 }
 
 // LoginRelay logs in to the relay. If the account holds an identity
@@ -554,6 +560,9 @@ func (n *Node) RegisterRelay(ctx context.Context, email, password string) error 
 // (keeping this device's key, certified anew) — unless this node's user
 // belongs to communities (ErrIdentityConflict). An account without a
 // backup gets this node's.
+//
+// The identity is swapped while no API request runs (identityMu); Go
+// callers must not use the node's other methods concurrently.
 func (n *Node) LoginRelay(ctx context.Context, email, password string) error {
 	if err := checkEmail(email); err != nil {
 		return err
@@ -561,65 +570,100 @@ func (n *Node) LoginRelay(ctx context.Context, email, password string) error {
 	if relayclient.CheckPassword(password) != nil {
 		return ErrBadCredentials // no account has such a password
 	}
-	n.relay.op.Lock()
-	defer n.relay.op.Unlock()
-	client, err := n.relayClient()
+	email = relayclient.NormalizeEmail(email)
+	client, s, seed, err := n.openSession(ctx, email, password)
 	if err != nil {
 		return err
 	}
-	email = relayclient.NormalizeEmail(email)
-	keys := relayclient.DeriveKeys(email, password)
-	s, err := client.Login(ctx, email, keys.Login)
-	if relayclient.Status(err) == http.StatusUnauthorized {
-		return ErrBadCredentials
-	}
+	prev, err := n.finishLogin(client, email, s, seed)
 	if err != nil {
-		return relayErr(err)
-	}
-	if err := n.adoptIdentity(ctx, client, &keys, s); err != nil {
 		n.logoutQuietly(ctx, relayRecord{URL: client.URL(), Token: s.Token})
 		return err
 	}
-	return n.startSession(ctx, client, email, s)
+	n.logoutQuietly(ctx, prev)
+	return nil
 }
 
-// adoptIdentity restores the identity the account s holds, or gives the
-// account this node's.
-func (n *Node) adoptIdentity(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayclient.Session) error {
+// openSession logs in and returns the session with the seed of the
+// identity backup it holds (nil if it held none and now holds this
+// node's). Only relay.op is held: the network round trips do not hold up
+// the API.
+func (n *Node) openSession(ctx context.Context, email, password string) (*relayclient.Client, relayclient.Session, []byte, error) {
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	var s relayclient.Session
+	client, err := n.relayClient()
+	if err != nil {
+		return nil, s, nil, err
+	}
+	keys := relayclient.DeriveKeys(email, password)
+	s, err = client.Login(ctx, email, keys.Login)
+	if relayclient.Status(err) == http.StatusUnauthorized {
+		return nil, s, nil, ErrBadCredentials
+	}
+	if err != nil {
+		return nil, s, nil, relayErr(err)
+	}
+	seed, err := n.backupSeed(ctx, client, &keys, s)
+	if err != nil {
+		n.logoutQuietly(ctx, relayRecord{URL: client.URL(), Token: s.Token})
+		return nil, s, nil, err
+	}
+	return client, s, seed, nil
+}
+
+// backupSeed opens the identity backup of the account of s, or gives the
+// account this node's and returns nil. relay.op is held.
+func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayclient.Session) ([]byte, error) {
 	if s.Account.Identity == "" {
-		id := n.identity // changes only under relay.op
+		id := n.identity
 		u := id.User.ID()
 		sealed, err := keys.SealIdentity(u, id.User.Seed())
 		if err != nil {
-			return err
+			return nil, err
 		}
-		return relayErr(client.PutIdentity(ctx, s.Token, KeyText(u[:]), sealed))
+		return nil, relayErr(client.PutIdentity(ctx, s.Token, KeyText(u[:]), sealed))
 	}
 	var user crdt.UserID
 	b, err := ParseKeyText(s.Account.User)
 	if err != nil || len(b) != len(user) {
-		return fmt.Errorf("%w: the account's user %q is not a key", relayclient.ErrBadAnswer, s.Account.User)
+		return nil, fmt.Errorf("%w: the account's user %q is not a key", relayclient.ErrBadAnswer, s.Account.User)
 	}
 	copy(user[:], b)
-	seed, err := keys.OpenIdentity(user, s.Account.Identity)
-	if err != nil {
-		return err
-	}
-	return n.restoreIdentity(seed)
+	return keys.OpenIdentity(user, s.Account.Identity)
 }
 
-// restoreIdentity makes the user of seed this node's user, keeping the
-// device key (and so the peer ID) and certifying it by that user. The new
-// identity is written in one transaction, and swapped while no API
-// request runs; a node whose user belongs to communities refuses, since
-// its store holds that user's memberships and keys.
-func (n *Node) restoreIdentity(seed []byte) error {
+// finishLogin restores the identity of seed (if not nil) and keeps the
+// session s, atomically for API requests: it holds identityMu for writing
+// (no request runs) and relay.op. It returns the session s replaced, for
+// the caller to log out once the locks are released.
+func (n *Node) finishLogin(client *relayclient.Client, email string, s relayclient.Session, seed []byte) (relayRecord, error) {
+	n.identityMu.Lock()
+	defer n.identityMu.Unlock()
+	n.relay.op.Lock()
+	defer n.relay.op.Unlock()
+	if c, _ := n.relayClient(); c == nil || c.URL() != client.URL() {
+		return relayRecord{}, fmt.Errorf("%w: the relay changed during the login", ErrNoRelay)
+	}
+	if seed != nil {
+		if err := n.swapIdentity(seed); err != nil {
+			return relayRecord{}, err
+		}
+	}
+	return n.saveSession(client, email, s)
+}
+
+// swapIdentity makes the user of seed this node's user, keeping the
+// device key (and so the peer ID) and certifying it by that user; the new
+// identity is written in one transaction. A node whose user belongs to
+// communities refuses, since its store holds that user's memberships and
+// keys. n.identity changes only here, with identityMu held for writing
+// and relay.op held, so holding either is enough to read it.
+func (n *Node) swapIdentity(seed []byte) error {
 	u, err := crdt.UserFromSeed(seed)
 	if err != nil {
 		return err
 	}
-	n.identityMu.Lock()
-	defer n.identityMu.Unlock()
 	cur := n.identity
 	if cur.User.ID() == u.ID() {
 		return nil
@@ -640,27 +684,22 @@ func (n *Node) restoreIdentity(seed []byte) error {
 	return nil
 }
 
-// startSession keeps the session s of email at client's relay. relay.op
-// is held.
-func (n *Node) startSession(ctx context.Context, client *relayclient.Client, email string, s relayclient.Session) error {
+// saveSession keeps the session s of email at client's relay and returns
+// the session it replaces, which the caller logs out. relay.op is held.
+func (n *Node) saveSession(client *relayclient.Client, email string, s relayclient.Session) (relayRecord, error) {
 	n.relay.mu.Lock()
-	cur := n.relay.rec
-	same := n.relay.client == client
+	prev := n.relay.rec
 	n.relay.mu.Unlock()
-	if !same { // forgotten or replaced meanwhile (cannot happen under relay.op)
-		return fmt.Errorf("%w: the relay changed", ErrNoRelay)
-	}
-	if cur.Token != "" && cur.Token != s.Token {
-		n.logoutQuietly(ctx, cur)
-	}
 	rec := relayRecord{URL: client.URL(), Email: email, Token: s.Token, ExpiresAt: s.ExpiresAt}
 	if err := n.putRelayRecord(rec); err != nil {
-		n.logoutQuietly(ctx, rec)
-		return err
+		return relayRecord{}, err
 	}
 	n.log.Info("logged in to the relay", "url", rec.URL, "email", email)
 	n.relayChanged()
-	return nil
+	if prev.Token == s.Token {
+		return relayRecord{}, nil
+	}
+	return prev, nil
 }
 
 // LogoutRelay ends the relay session and forgets its token. With wipe it

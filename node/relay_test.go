@@ -790,3 +790,47 @@ func TestRelayCircuit(t *testing.T) {
 	}
 	waitFor(t, "b reaches a through the relay", func() bool { return viaRelay() == nil })
 }
+
+// TestRelayLoginWhileBusy: a login that swaps the identity while other
+// requests (some taking the relay's lock) keep coming neither deadlocks
+// nor races with them.
+func TestRelayLoginWhileBusy(t *testing.T) {
+	f := startFakeRelay(t)
+	relayOn := func(c *Config) { c.Relay = f.url() }
+	a := startAPINodeIn(t, t.TempDir(), relayOn)
+	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
+	b := startAPINodeIn(t, t.TempDir(), relayOn)
+	stop := make(chan struct{})
+	var busy sync.WaitGroup
+	for _, req := range []struct{ method, path string }{{"GET", "/me"}, {"GET", "/relay"}, {"GET", "/network"}, {"PUT", "/relay"}} {
+		busy.Go(func() {
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var body any
+				if req.method == "PUT" {
+					body = map[string]any{"url": f.url()}
+				}
+				b.call(req.method, req.path, body, nil)
+			}
+		})
+	}
+	done := make(chan int, 1)
+	go func() { done <- b.call("POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, nil) }()
+	select {
+	case status := <-done:
+		if status != 200 {
+			t.Errorf("login: %d", status)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the login did not finish while other requests ran")
+	}
+	close(stop)
+	busy.Wait()
+	if b.Identity().User.ID() != a.Identity().User.ID() {
+		t.Fatal("the identity was not restored")
+	}
+}
