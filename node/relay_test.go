@@ -819,7 +819,9 @@ func TestRelayLoginWhileBusy(t *testing.T) {
 		})
 	}
 	done := make(chan int, 1)
-	go func() { done <- b.call("POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, nil) }()
+	go func() {
+		done <- b.call("POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, nil)
+	}()
 	select {
 	case status := <-done:
 		if status != 200 {
