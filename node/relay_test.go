@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -61,7 +62,10 @@ type fakeCode struct {
 	created         time.Time
 }
 
-func startFakeRelay(t *testing.T) *fakeRelay {
+func startFakeRelay(t *testing.T) *fakeRelay { return startFakeRelayAt(t, "127.0.0.1:0") }
+
+// startFakeRelayAt starts a fake relay with its HTTP API on addr.
+func startFakeRelayAt(t *testing.T, addr string) *fakeRelay {
 	t.Helper()
 	seed := make([]byte, 32)
 	rand.Read(seed)
@@ -84,7 +88,14 @@ func startFakeRelay(t *testing.T) *fakeRelay {
 	mux.HandleFunc("DELETE /invites/{code}", f.authed(f.revokeCode))
 	mux.HandleFunc("POST /communities", f.authed(f.carry))
 	mux.HandleFunc("DELETE /communities/{id}", f.authed(f.drop))
-	f.srv = httptest.NewServer(mux)
+	l, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.srv = httptest.NewUnstartedServer(mux)
+	f.srv.Listener.Close()
+	f.srv.Listener = l
+	f.srv.Start()
 	t.Cleanup(func() {
 		f.srv.Close()
 		h.Close()
@@ -834,5 +845,26 @@ func TestRelayLoginWhileBusy(t *testing.T) {
 	busy.Wait()
 	if b.Identity().User.ID() != a.Identity().User.ID() {
 		t.Fatal("the identity was not restored")
+	}
+}
+
+// TestRelayDownAtStart: a node whose relay does not answer says so, and
+// connects once the relay is up.
+func TestRelayDownAtStart(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	a := startAPINodeIn(t, t.TempDir(), func(c *Config) { c.Relay = "http://" + addr })
+	waitFor(t, "the relay's failure in the status", func() bool { return a.relay().Error != nil })
+	if s := a.relay(); s.URL == nil || s.Connected || s.Peer != nil {
+		t.Fatalf("status of a relay that is down: %+v", s)
+	}
+	f := startFakeRelayAt(t, addr)
+	waitFor(t, "a connected to the relay once it is up", a.relayConnected)
+	if s := a.relay(); s.Error != nil || s.Peer == nil || *s.Peer != f.host.ID().String() {
+		t.Fatalf("status once the relay is up: %+v", s)
 	}
 }
