@@ -17,6 +17,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/account"
+	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store"
 	"github.com/ancore/ancore/relay/store/pgtest"
 	"github.com/prometheus/client_golang/prometheus"
@@ -42,17 +43,14 @@ func (c *clock) Add(d time.Duration) {
 }
 
 // testRelay is the account and invite code routes on an httptest server
-// over a database of their own. Its client checks every response against
-// docs/api/relay.yaml.
+// over a database of their own. Every response it gets is checked against
+// docs/api/relay.yaml by api, which records the operations exercised.
 type testRelay struct {
-	t      *testing.T
-	url    string
-	clock  *clock
-	svc    *Service
-	client *http.Client
-
-	mu         sync.Mutex
-	operations map[string]bool // validated, as "METHOD /path/{param}"
+	t     *testing.T
+	url   string
+	clock *clock
+	svc   *Service
+	api   relaytest.OpenAPI
 }
 
 // roomy rate limits that tests not about limits never reach.
@@ -87,9 +85,7 @@ func startRelay(t *testing.T, cfg account.Config) *testRelay {
 	svc.Routes(mux)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
-	tr := &testRelay{t: t, url: srv.URL, clock: c, svc: svc, operations: map[string]bool{}}
-	tr.client = &http.Client{Transport: validating{tr}}
-	return tr
+	return &testRelay{t: t, url: srv.URL, clock: c, svc: svc}
 }
 
 // reply is a response with its body read.
@@ -131,7 +127,7 @@ func (tr *testRelay) do(method, path, token string, body any) reply {
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := tr.client.Do(req)
+	resp, err := tr.api.Client(tr.t).Do(req)
 	if err != nil {
 		tr.t.Fatal(err)
 	}
@@ -347,11 +343,12 @@ func TestExhaustedExactly(t *testing.T) {
 	statuses := make(chan reply, clients)
 	var wg sync.WaitGroup
 	start := make(chan struct{})
+	client := tr.api.Client(t)
 	for range clients {
 		wg.Go(func() {
 			<-start
 			req, _ := http.NewRequest("GET", tr.url+"/invites/"+c.Code, nil)
-			resp, err := tr.client.Do(req)
+			resp, err := client.Do(req)
 			if err != nil {
 				t.Error(err)
 				return

@@ -1,139 +1,21 @@
 package invitecode
 
 import (
-	"bytes"
-	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/ancore/ancore/relay/account"
-	"github.com/getkin/kin-openapi/openapi3"
-	"github.com/getkin/kin-openapi/openapi3filter"
-	"github.com/getkin/kin-openapi/routers"
-	"github.com/getkin/kin-openapi/routers/gorillamux"
+	"github.com/ancore/ancore/relay/relaytest"
 )
-
-// The relay's OpenAPI document. Every response the tests of this package
-// receive — from the account routes and the invite code routes — is
-// validated against it (testRelay's client), and TestOpenAPI drives each
-// operation the two packages serve through its answers.
-
-const openAPIFile = "../../docs/api/relay.yaml"
-
-var openAPI struct {
-	once   sync.Once
-	doc    *openapi3.T
-	router routers.Router
-	err    error
-}
-
-// openAPIRouter loads and validates the document once, and routes over it
-// with its servers replaced by the root, so that it matches requests to
-// any test server.
-func openAPIRouter() (*openapi3.T, routers.Router, error) {
-	openAPI.once.Do(func() {
-		doc, err := openapi3.NewLoader().LoadFromFile(openAPIFile)
-		if err != nil {
-			openAPI.err = fmt.Errorf("load %s: %w", openAPIFile, err)
-			return
-		}
-		if err := doc.Validate(context.Background()); err != nil {
-			openAPI.err = fmt.Errorf("%s is not a valid OpenAPI document: %w", openAPIFile, err)
-			return
-		}
-		doc.Servers = openapi3.Servers{{URL: "/"}}
-		router, err := gorillamux.NewRouter(doc)
-		if err != nil {
-			openAPI.err = fmt.Errorf("router over %s: %w", openAPIFile, err)
-			return
-		}
-		openAPI.doc, openAPI.router = doc, router
-	})
-	return openAPI.doc, openAPI.router, openAPI.err
-}
-
-// validating is a transport that checks each response against the
-// document: its status must be one the operation lists and its body and
-// headers must match that status's schema. A request the relay accepted
-// must match the operation's parameters and body too.
-type validating struct{ tr *testRelay }
-
-func (v validating) RoundTrip(req *http.Request) (*http.Response, error) {
-	resp, err := http.DefaultTransport.RoundTrip(req)
-	if err != nil {
-		return nil, err
-	}
-	raw, err := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = io.NopCloser(bytes.NewReader(raw))
-	if err := v.tr.validate(req, resp, raw); err != nil {
-		v.tr.t.Errorf("OpenAPI: %s %s: status %d: %v\nbody: %s", req.Method, req.URL.RequestURI(), resp.StatusCode, err, raw)
-	}
-	return resp, nil
-}
-
-func (tr *testRelay) validate(req *http.Request, resp *http.Response, raw []byte) error {
-	_, router, err := openAPIRouter()
-	if err != nil {
-		return err
-	}
-	route, params, err := router.FindRoute(req)
-	if err != nil {
-		return fmt.Errorf("no operation in %s: %w", openAPIFile, err)
-	}
-	tr.mu.Lock()
-	tr.operations[route.Method+" "+route.Path] = true
-	tr.mu.Unlock()
-	reqIn := &openapi3filter.RequestValidationInput{
-		Request:    req,
-		PathParams: params,
-		Route:      route,
-		Options:    &openapi3filter.Options{MultiError: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-	}
-	if err := openapi3filter.ValidateResponse(context.Background(), &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: reqIn,
-		Status:                 resp.StatusCode,
-		Header:                 resp.Header,
-		Body:                   io.NopCloser(bytes.NewReader(raw)),
-		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
-	}); err != nil {
-		return err
-	}
-	for name, h := range route.Operation.Responses.Status(resp.StatusCode).Value.Headers {
-		if h.Value.Required && resp.Header.Get(name) == "" {
-			return fmt.Errorf("no %s header", name)
-		}
-	}
-	if resp.StatusCode >= 300 {
-		return nil
-	}
-	r := req.Clone(context.Background())
-	r.Body = http.NoBody
-	if req.GetBody != nil {
-		if r.Body, err = req.GetBody(); err != nil {
-			return err
-		}
-	}
-	reqIn.Request = r
-	if err := openapi3filter.ValidateRequest(context.Background(), reqIn); err != nil {
-		return fmt.Errorf("the relay accepted (%d) a request the document refuses: %w", resp.StatusCode, err)
-	}
-	return nil
-}
 
 // TestOpenAPIDocument: the document describes its operations completely
 // enough, and each is a route the two packages serve.
 func TestOpenAPIDocument(t *testing.T) {
-	doc, _, err := openAPIRouter()
+	doc, err := relaytest.Document()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +35,7 @@ func TestOpenAPIDocument(t *testing.T) {
 			name := method + " " + path
 			req, _ := http.NewRequest(method, "http://relay"+strings.ReplaceAll(path, "{code}", "ABCDEFGHJK"), nil)
 			if _, pattern := mux.Handler(req); pattern != name {
-				t.Errorf("%s documents %s, served as %q", openAPIFile, name, pattern)
+				t.Errorf("the document has %s, served as %q", name, pattern)
 			}
 			if op.Summary == "" {
 				t.Errorf("%s: no summary", name)
@@ -242,16 +124,5 @@ func TestOpenAPI(t *testing.T) {
 	tight.mustFail(404, "not_found", "GET", "/invites/0000000000", "", nil)
 	tight.mustFail(429, "rate_limited", "GET", "/invites/0000000000", "", nil)
 
-	doc, _, err := openAPIRouter()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for path, item := range doc.Paths.Map() {
-		for method := range item.Operations() {
-			name := method + " " + path
-			if (strings.HasPrefix(path, "/auth/") || strings.HasPrefix(path, "/invites")) && !tr.operations[name] {
-				t.Errorf("%s was not exercised", name)
-			}
-		}
-	}
+	tr.api.Covered(t, "/auth/", "/invites")
 }

@@ -1,6 +1,6 @@
 // Package relaytest holds what tests of the relay, in-process or as a
 // binary, share: a member's log in memory that syncs with the relay, and
-// calls to the relay's HTTP API.
+// calls to the relay's HTTP API, checked against its OpenAPI document.
 package relaytest
 
 import (
@@ -13,6 +13,7 @@ import (
 	"io"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -26,8 +27,17 @@ import (
 )
 
 // Call makes a JSON request to the relay at base (http://host:port) and
-// decodes the answer into out; it returns the status.
+// decodes the answer into out; it returns the status. The answer is
+// checked against the relay's OpenAPI document, as by OpenAPI.Call,
+// except where path is under NodeAPIPrefix: that is a node's API, which
+// end-to-end tests call too.
 func Call(t testing.TB, base, method, path, token string, in, out any) int {
+	t.Helper()
+	return new(OpenAPI).Call(t, base, method, path, token, in, out)
+}
+
+// Call is the package's Call, recording the operation in o.
+func (o *OpenAPI) Call(t testing.TB, base, method, path, token string, in, out any) int {
 	t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -41,10 +51,17 @@ func Call(t testing.TB, base, method, path, token string, in, out any) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	client := o.Client(t)
+	if strings.HasPrefix(path, NodeAPIPrefix) {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,112 @@
+package relay
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/crdt/crdttest"
+	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/relay/relaytest"
+)
+
+// relayPaths are the paths of the document that the relay serves
+// itself; the account and invite code paths are checked by their
+// packages' tests.
+var relayPaths = []string{"/communities", "/info", "/healthz", "/metrics"}
+
+// apiClient calls a relay's API through api, which checks each answer
+// against docs/api/relay.yaml and records its operation.
+type apiClient struct {
+	t    *testing.T
+	base string
+	api  *relaytest.OpenAPI
+}
+
+func (c apiClient) must(status int, method, path, token string, in, out any) {
+	c.t.Helper()
+	var raw json.RawMessage
+	if got := c.api.Call(c.t, c.base, method, path, token, in, &raw); got != status {
+		c.t.Fatalf("%s %s: %d %s, want %d", method, path, got, raw, status)
+	}
+	if out != nil {
+		if err := json.Unmarshal(raw, out); err != nil {
+			c.t.Fatalf("%s %s: %v in %s", method, path, err, raw)
+		}
+	}
+}
+
+func (c apiClient) mustFail(status int, code, method, path, token string, in any) {
+	c.t.Helper()
+	var e httpjson.ErrorBody
+	if got := c.api.Call(c.t, c.base, method, path, token, in, &e); got != status || e.Error.Code != code {
+		c.t.Fatalf("%s %s: %d %+v, want %d %s", method, path, got, e, status, code)
+	}
+}
+
+// TestOpenAPI drives each operation the relay serves itself through its
+// answers, every one checked against the document.
+func TestOpenAPI(t *testing.T) {
+	r := startRelay(t)
+	c := apiClient{t: t, base: base(r), api: new(relaytest.OpenAPI)}
+	ada := relaytest.Register(t, c.base, "ada@example.org")
+	bea := relaytest.Register(t, c.base, "bea@example.org")
+	comm := crdttest.NewCommunity(t, 2)
+	owner, member := comm.Members[0].User, comm.Members[1].User
+	secret := []byte("a topic secret of 32 bytes......")
+	carry := relaytest.CarryRequest(comm, secret, owner)
+	with := func(field, value string) map[string]string {
+		req := relaytest.CarryRequest(comm, secret, owner)
+		req[field] = value
+		return req
+	}
+	b64 := base64.StdEncoding.EncodeToString
+
+	c.mustFail(401, "unauthorized", "POST", "/communities", "", carry)
+	c.mustFail(403, "not_owner", "POST", "/communities", ada, relaytest.CarryRequest(comm, secret, member))
+	c.mustFail(422, "bad_base64", "POST", "/communities", ada, with("proof", "not base64!"))
+	c.mustFail(422, "bad_secret", "POST", "/communities", ada, relaytest.CarryRequest(comm, secret[:15], owner))
+	c.mustFail(422, "bad_genesis", "POST", "/communities", ada, with("genesis", b64(comm.State[1].Encoded())))
+	c.mustFail(400, "bad_json", "POST", "/communities", ada, with("name", "Ada's"))
+	c.mustFail(413, "too_large", "POST", "/communities", ada, with("genesis", strings.Repeat("A", maxBody)))
+	var carried CarriedCommunity
+	c.must(201, "POST", "/communities", ada, carry, &carried)
+	if carried.ID != comm.ID.String() {
+		t.Fatalf("carried %q, want %s", carried.ID, comm.ID)
+	}
+	c.mustFail(409, "carried_elsewhere", "POST", "/communities", bea, carry)
+
+	var list struct{ Communities []CarriedCommunity }
+	c.must(200, "GET", "/communities", ada, nil, &list)
+	if len(list.Communities) != 1 || list.Communities[0].ID != carried.ID {
+		t.Fatalf("ada's communities: %+v", list)
+	}
+	c.must(200, "GET", "/communities", bea, nil, &list)
+	if len(list.Communities) != 0 {
+		t.Fatalf("bea's communities: %+v", list)
+	}
+	c.mustFail(401, "unauthorized", "GET", "/communities", "", nil)
+
+	c.mustFail(401, "unauthorized", "DELETE", "/communities/"+comm.ID.String(), "", nil)
+	c.mustFail(404, "not_found", "DELETE", "/communities/"+comm.ID.String(), bea, nil)
+	c.mustFail(404, "not_found", "DELETE", "/communities/"+crdt.IDOf([]byte("unknown")).String(), ada, nil)
+	c.mustFail(404, "not_found", "DELETE", "/communities/not-an-id", ada, nil)
+	c.must(204, "DELETE", "/communities/"+comm.ID.String(), ada, nil, nil)
+	c.mustFail(404, "not_found", "DELETE", "/communities/"+comm.ID.String(), ada, nil)
+
+	var info Info
+	c.must(200, "GET", "/info", "", nil, &info)
+	if info.Peer != r.host.ID().String() || len(info.Addrs) == 0 {
+		t.Fatalf("info %+v", info)
+	}
+	c.must(200, "GET", "/healthz", "", nil, nil)
+	if code := c.api.Call(t, c.base, "GET", "/metrics", "", nil, nil); code != 200 {
+		t.Fatalf("GET /metrics: %d", code)
+	}
+	r.store.Close()
+	c.mustFail(503, "database_unavailable", "GET", "/healthz", "", nil)
+
+	c.api.Covered(t, relayPaths...)
+}
