@@ -2,6 +2,7 @@ package crdt
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
 	"reflect"
 	"testing"
@@ -33,6 +34,7 @@ func FuzzDecode(f *testing.F) {
 	v := NewVerifier()
 	keys := fx.keyring()
 	f.Fuzz(func(t *testing.T, b []byte) {
+		checkWireID(t, b)
 		op, err := v.Decode(b, testNow)
 		if err != nil {
 			if op != nil {
@@ -61,6 +63,31 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("accepted an op from %s", op.HLC)
 		}
 	})
+}
+
+// checkWireID: WireID gives the ID of every full op that parses, and
+// takes nothing else that shares an ID: the bytes it accepts are the
+// library's canonical encoding of a five-element op array.
+func checkWireID(t *testing.T, b []byte) {
+	t.Helper()
+	id, ok := WireID(b)
+	if op, err := parse(b, false); err == nil && !op.purged && (!ok || id != op.ID) {
+		t.Fatalf("WireID = %v, %v; the op parses with ID %v", id, ok, op.ID)
+	}
+	if !ok {
+		return
+	}
+	var w wireOp
+	if err := decMode.Unmarshal(b, &w); err != nil {
+		t.Fatalf("WireID accepted bytes that do not decode: %v", err)
+	}
+	again, err := encMode.Marshal(w)
+	if err != nil || !bytes.Equal(again, b) || w.Version != Version || len(w.Digest) != 0 {
+		t.Fatalf("WireID accepted a non-canonical or purged op % x", b)
+	}
+	if id != IDOf(skeleton(w.Header, sha256.Sum256(w.Body), w.Sig)) {
+		t.Fatalf("WireID = %v, not the ID of the op's skeleton", id)
+	}
 }
 
 func FuzzDecodeBody(f *testing.F) {

@@ -174,12 +174,66 @@ func (o *Op) Purge() *Op {
 // Skeleton returns the op's canonical encoding with the body replaced by its
 // digest — a purged op's bytes. The op's ID is the CID of these bytes, so
 // purging does not change it.
-func (o *Op) Skeleton() []byte {
-	b, err := encMode.Marshal(wireOp{Version: Version, Header: o.header, Digest: o.Digest[:], Sig: o.Sig[:]})
-	if err != nil {
-		panic(err) // byte strings in a fixed array always encode
+func (o *Op) Skeleton() []byte { return skeleton(o.header, o.Digest, o.Sig[:]) }
+
+// skeleton encodes [Version, header, empty body, digest, sig] in canonical
+// CBOR, written out by hand rather than through the CBOR library because
+// gossip computes it for every copy of every op it hears (WireID); a test
+// holds it to the library's encoding.
+func skeleton(header []byte, digest [sha256.Size]byte, sig []byte) []byte {
+	b := make([]byte, 0, 2+5+len(header)+1+2+len(digest)+2+len(sig))
+	b = append(b, cborArray5, Version)
+	b = append(appendBytesHead(b, len(header)), header...)
+	b = appendBytesHead(b, 0)
+	b = append(appendBytesHead(b, len(digest)), digest[:]...)
+	return append(appendBytesHead(b, len(sig)), sig...)
+}
+
+// cborArray5 is the head of a five-element array: every op's encoding
+// starts with it.
+const cborArray5 = 0x85
+
+// appendBytesHead appends the shortest CBOR head of a byte string of n
+// bytes (major type 2); ops are far below the 4 GiB that 4 bytes cover.
+func appendBytesHead(b []byte, n int) []byte {
+	const major = 2 << 5
+	switch {
+	case n < 24:
+		return append(b, major|byte(n))
+	case n <= 0xff:
+		return append(b, major|24, byte(n))
+	case n <= 0xffff:
+		return binary.BigEndian.AppendUint16(append(b, major|25), uint16(n))
+	default:
+		return binary.BigEndian.AppendUint32(append(b, major|26), uint32(n))
 	}
-	return b
+}
+
+// cutBytes splits the byte string at the start of b, encoded with the
+// shortest head, from what follows it.
+func cutBytes(b []byte) (item, rest []byte, ok bool) {
+	if len(b) == 0 || b[0]>>5 != 2 {
+		return nil, nil, false
+	}
+	var n uint64
+	k := 1
+	switch ai := b[0] & 0x1f; {
+	case ai < 24:
+		n = uint64(ai)
+	case ai == 24 && len(b) >= 2:
+		n, k = uint64(b[1]), 2
+	case ai == 25 && len(b) >= 3:
+		n, k = uint64(binary.BigEndian.Uint16(b[1:])), 3
+	case ai == 26 && len(b) >= 5:
+		n, k = uint64(binary.BigEndian.Uint32(b[1:])), 5
+	default: // 8-byte lengths, indefinite lengths, truncated heads
+		return nil, nil, false
+	}
+	var head [5]byte
+	if n > uint64(len(b)-k) || len(appendBytesHead(head[:0], int(n))) != k {
+		return nil, nil, false
+	}
+	return b[k : k+int(n)], b[k+int(n):], true
 }
 
 // SigningInput returns the bytes the author signed.
@@ -443,17 +497,38 @@ func (v *Verifier) Decode(b []byte, now time.Time) (*Op, error) {
 	return op, nil
 }
 
-// WireID returns the ID of b if b is a full op in canonical form, without
-// checking signatures. Gossip uses it as the message ID: purged and
+// WireID returns the ID of b if b has the canonical outer form of a full
+// op — [1, header, body, empty digest, 64-byte sig] with the shortest
+// heads and nothing after — without decoding the header or checking signatures. Gossip uses
+// it as the message ID, for every copy of every message: purged and
 // non-canonical variants of an op share its ID but not its bytes, so they
 // must not be able to claim that message ID first and have the real op
-// dropped as a duplicate.
+// dropped as a duplicate. Bytes of this form are the only ones that give
+// their ID (the skeleton fixes header, body digest and signature, and the
+// form fixes the rest), so the header need not be decoded here; bytes
+// whose header is invalid get an ID no valid op has, and the validator
+// rejects them.
 func WireID(b []byte) (ID, bool) {
-	op, err := parse(b, false)
-	if err != nil || op.purged {
+	if len(b) > MaxRekeySize || len(b) < 2 || b[0] != cborArray5 || b[1] != Version {
 		return ID{}, false
 	}
-	return op.ID, true
+	header, rest, ok := cutBytes(b[2:])
+	if !ok {
+		return ID{}, false
+	}
+	body, rest, ok := cutBytes(rest)
+	if !ok {
+		return ID{}, false
+	}
+	digest, rest, ok := cutBytes(rest)
+	if !ok || len(digest) != 0 {
+		return ID{}, false
+	}
+	sig, rest, ok := cutBytes(rest)
+	if !ok || len(sig) != ed25519.SignatureSize || len(rest) != 0 {
+		return ID{}, false
+	}
+	return IDOf(skeleton(header, sha256.Sum256(body), sig)), true
 }
 
 // DecodeStored parses an op without verifying its signatures, clock or

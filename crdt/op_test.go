@@ -683,14 +683,56 @@ func TestWireID(t *testing.T) {
 	if id, ok := WireID(post.Encoded()); !ok || id != post.ID {
 		t.Fatalf("WireID of a full op = %s, %v", id, ok)
 	}
-	nonCanonical := slices.Concat([]byte{0x85, 0x18, 0x01}, post.Encoded()[2:])
+	enc := post.Encoded()
+	nonCanonical := slices.Concat([]byte{0x85, 0x18, 0x01}, enc[2:])
+	// The header is 0x59 (2-byte length) or 0x58 (1-byte length) and its
+	// length: write the same length with one more byte.
+	var longHeadHeader []byte
+	switch enc[2] {
+	case 0x58:
+		longHeadHeader = slices.Concat(enc[:2], []byte{0x59, 0}, enc[3:])
+	case 0x59:
+		longHeadHeader = slices.Concat(enc[:2], []byte{0x5a, 0, 0}, enc[3:])
+	default:
+		t.Fatalf("unexpected header head %#x", enc[2])
+	}
 	for name, b := range map[string][]byte{
-		"purged":        post.Purge().Encoded(),
-		"non-canonical": nonCanonical,
-		"garbage":       []byte("x"),
+		"purged":                  post.Purge().Encoded(),
+		"non-canonical version":   nonCanonical,
+		"non-canonical header":    longHeadHeader,
+		"other version":           slices.Concat([]byte{0x85, 0x02}, enc[2:]),
+		"trailing byte":           slices.Concat(enc, []byte{0}),
+		"truncated":               enc[:len(enc)-1],
+		"four-element array":      slices.Concat([]byte{0x84}, enc[1:]),
+		"indefinite-length array": slices.Concat([]byte{0x9f}, enc[1:], []byte{0xff}),
+		"garbage":                 []byte("x"),
+		"empty":                   nil,
 	} {
 		if _, ok := WireID(b); ok {
 			t.Errorf("WireID accepted a %s op", name)
+		}
+	}
+}
+
+// TestSkeletonIsCanonicalCBOR: the hand-written skeleton encoder and
+// WireID's reading of an op agree with the CBOR library for every length
+// of head.
+func TestSkeletonIsCanonicalCBOR(t *testing.T) {
+	sig := bytes.Repeat([]byte{7}, ed25519.SignatureSize)
+	for _, n := range []int{0, 1, 23, 24, 255, 256, 65535, 65536, 70000} {
+		header := bytes.Repeat([]byte{1}, n)
+		body := bytes.Repeat([]byte{2}, n)
+		digest := sha256.Sum256(body)
+		want, err := encMode.Marshal(wireOp{Version: Version, Header: header, Digest: digest[:], Sig: sig})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := skeleton(header, digest, sig); !bytes.Equal(got, want) {
+			t.Fatalf("skeleton with a %d-byte header differs from the CBOR library's encoding", n)
+		}
+		full := mustMarshal(t, wireOp{Version: Version, Header: header, Body: body, Sig: sig})
+		if id, ok := WireID(full); !ok || id != IDOf(want) {
+			t.Fatalf("WireID of an op with %d-byte header and body = %s, %v", n, id, ok)
 		}
 	}
 }
