@@ -35,7 +35,7 @@ import (
 // identity key there sealed with a key derived from the password
 // (relayclient.Keys): logging in on a new device restores the user. The
 // session token, with the relay's URL and the account's email, lives in
-// the OS keyring or DATA/relay.json (node/secrets), never in the store.
+// the OS keyring or DATA/relay.json (node/secretstore), never in the store.
 
 // Errors of the relay operations.
 var (
@@ -258,30 +258,32 @@ func (n *Node) kickRelay() {
 	}
 }
 
-// runRelay keeps the relay's peer known until ctx ends: while the node is
-// not connected to it, it asks /info again (the relay may have moved),
-// with backoff, and hands what it learns to the dialer. A kick (a
-// disconnection, a new relay) asks at once. Once connected, it checks
-// the session with /auth/me and forgets one the relay ended.
+// runRelay keeps the node connected to its relay until ctx ends: while
+// it is not, it asks /info again (the relay may have moved) and dials
+// what it learns, waiting longer after each failure, from p2p.MinRedial to
+// p2p.MaxRedial; a kick (a disconnection, a new relay) tries at once.
+// After each reconnection it checks the session with /auth/me and
+// forgets one the relay ended.
 func (n *Node) runRelay(ctx context.Context) {
 	wait := p2p.MinRedial
 	for {
-		client, _ := n.relayClient()
-		pi, known := n.relayPeer()
-		connected := known && n.host.Network().Connectedness(pi.ID) == network.Connected
-		if client != nil && !connected {
-			if err := n.refreshRelay(ctx, client); err != nil {
-				if ctx.Err() != nil {
-					return
-				}
+		next := p2p.MaxRedial // connected or no relay: kicks wake us
+		if client, _ := n.relayClient(); client != nil && !n.relayConnected() {
+			err := n.refreshRelay(ctx, client)
+			if ctx.Err() != nil {
+				return
+			}
+			if err != nil {
 				n.log.Warn("relay", "url", client.URL(), "err", err)
-				wait = min(2*wait, p2p.MaxRedial)
-			} else {
+			}
+			if n.relayConnected() {
 				wait = p2p.MinRedial
 				n.checkSession(ctx, client)
+			} else {
+				next, wait = wait, min(2*wait, p2p.MaxRedial)
 			}
 		}
-		t := time.NewTimer(wait)
+		t := time.NewTimer(next)
 		select {
 		case <-ctx.Done():
 			t.Stop()
@@ -291,6 +293,12 @@ func (n *Node) runRelay(ctx context.Context) {
 		}
 		t.Stop()
 	}
+}
+
+// relayConnected reports whether the node is connected to its relay.
+func (n *Node) relayConnected() bool {
+	pi, ok := n.relayPeer()
+	return ok && n.host.Network().Connectedness(pi.ID) == network.Connected
 }
 
 // refreshRelay asks client's relay for its peer and dials it.

@@ -301,7 +301,8 @@ func (a *apiNode) relay() RelayJSON {
 	return s
 }
 
-func (a *apiNode) relayConnected() bool { return a.relay().Connected }
+// relayUp reports whether the API shows the node connected to its relay.
+func (a *apiNode) relayUp() bool { return a.relay().Connected }
 
 const (
 	testEmail    = "Ann@Example.org"
@@ -324,7 +325,7 @@ func TestRelayConnects(t *testing.T) {
 	if s.URL == nil || *s.URL != f.url() || s.Peer == nil || *s.Peer != f.host.ID().String() || s.Account != nil {
 		t.Fatalf("relay after PUT: %+v", s)
 	}
-	waitFor(t, "a connected to the relay", a.relayConnected)
+	waitFor(t, "a connected to the relay", a.relayUp)
 	var nw NetworkJSON
 	a.must(200, "GET", "/network", nil, &nw)
 	if nw.Relay.URL == nil || *nw.Relay.URL != f.url() || !nw.Relay.Connected || nw.Relay.Peer == nil {
@@ -338,7 +339,7 @@ func TestRelayConnects(t *testing.T) {
 
 	a.stop(t)
 	a = startAPINodeIn(t, dir, nil)
-	waitFor(t, "the restarted node reconnected to its relay", a.relayConnected)
+	waitFor(t, "the restarted node reconnected to its relay", a.relayUp)
 
 	a.must(204, "DELETE", "/relay", nil, nil)
 	if s := a.relay(); s.URL != nil || s.Peer != nil {
@@ -356,7 +357,7 @@ func TestRelayFlag(t *testing.T) {
 	f, g := startFakeRelay(t), startFakeRelay(t)
 	dir := t.TempDir()
 	a := startAPINodeIn(t, dir, func(c *Config) { c.Relay = f.url() })
-	waitFor(t, "a connected to the relay of its flag", a.relayConnected)
+	waitFor(t, "a connected to the relay of its flag", a.relayUp)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	a.stop(t)
 
@@ -367,7 +368,7 @@ func TestRelayFlag(t *testing.T) {
 	a.stop(t)
 
 	a = startAPINodeIn(t, dir, func(c *Config) { c.Relay = g.url() })
-	waitFor(t, "a connected to the new relay", a.relayConnected)
+	waitFor(t, "a connected to the new relay", a.relayUp)
 	if s := a.relay(); *s.URL != g.url() || s.Account != nil || *s.Peer != g.host.ID().String() {
 		t.Fatalf("another relay in the flag: %+v", s)
 	}
@@ -772,7 +773,7 @@ func mustID(t *testing.T, s string) crdt.ID {
 func TestRelayCircuit(t *testing.T) {
 	f := startFakeRelay(t)
 	a := startAPINodeIn(t, t.TempDir(), func(c *Config) { c.Relay = f.url() })
-	waitFor(t, "a connected to the relay", a.relayConnected)
+	waitFor(t, "a connected to the relay", a.relayUp)
 	seed := make([]byte, 32)
 	rand.Read(seed)
 	b, err := p2p.NewHost(p2p.HostConfig{DeviceSeed: seed})
@@ -863,7 +864,7 @@ func TestRelayDownAtStart(t *testing.T) {
 		t.Fatalf("status of a relay that is down: %+v", s)
 	}
 	f := startFakeRelayAt(t, addr)
-	waitFor(t, "a connected to the relay once it is up", a.relayConnected)
+	waitFor(t, "a connected to the relay once it is up", a.relayUp)
 	if s := a.relay(); s.Error != nil || s.Peer == nil || *s.Peer != f.host.ID().String() {
 		t.Fatalf("status once the relay is up: %+v", s)
 	}
