@@ -14,9 +14,9 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"syscall"
 
+	"github.com/ancore/ancore/cmd/internal/envflag"
 	"github.com/ancore/ancore/desktop"
 	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
@@ -31,14 +31,14 @@ func main() {
 
 func run() error {
 	fs := flag.NewFlagSet("ancore", flag.ContinueOnError)
-	data := fs.String("data", envOr("ANCORE_DATA", defaultDataDir()), "data folder (env ANCORE_DATA)")
-	listen := listFlag{values: envList("ANCORE_LISTEN")}
-	fs.Var(&listen, "listen", "libp2p multiaddr to listen on; repeatable (env ANCORE_LISTEN, comma-separated; default TCP and QUIC on all interfaces)")
-	bootstrap := listFlag{values: envList("ANCORE_BOOTSTRAP")}
-	fs.Var(&bootstrap, "bootstrap", "peer to connect to, a multiaddr ending in /p2p/ID; repeatable (env ANCORE_BOOTSTRAP, comma-separated)")
-	noMDNS := fs.Bool("no-mdns", os.Getenv("ANCORE_NO_MDNS") != "", "do not look for peers on the LAN (env ANCORE_NO_MDNS=1)")
-	headless := fs.Bool("headless", false, "run without a window even where one could open; open the printed address in a browser")
-	apiAddr := fs.String("api", envOr("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API and UI (env ANCORE_API)")
+	data := fs.String("data", envflag.String("ANCORE_DATA", defaultDataDir()), "data folder (env ANCORE_DATA)")
+	listen := envflag.NewList("ANCORE_LISTEN")
+	fs.Var(listen, "listen", "libp2p multiaddr to listen on; repeatable (env ANCORE_LISTEN, comma-separated; default TCP and QUIC on all interfaces)")
+	bootstrap := envflag.NewList("ANCORE_BOOTSTRAP")
+	fs.Var(bootstrap, "bootstrap", "peer to connect to, a multiaddr ending in /p2p/ID; repeatable (env ANCORE_BOOTSTRAP, comma-separated)")
+	noMDNS := fs.Bool("no-mdns", envflag.Bool("ANCORE_NO_MDNS"), "do not look for peers on the LAN (env ANCORE_NO_MDNS=1)")
+	headless := fs.Bool("headless", envflag.Bool("ANCORE_HEADLESS"), "run without a window even where one could open; open the printed address in a browser (env ANCORE_HEADLESS=1)")
+	apiAddr := fs.String("api", envflag.String("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API and UI (env ANCORE_API)")
 	relay := fs.String("relay", os.Getenv("ANCORE_RELAY"), "base URL of a home relay, e.g. https://relay.example.org; remembered for later starts (env ANCORE_RELAY)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns] [--relay URL]\n\nRuns an Ancore node until interrupted. Flags:")
@@ -56,7 +56,7 @@ func run() error {
 	defer stop()
 	cfg := node.Config{
 		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Listen: listen.values, Bootstrap: bootstrap.values, NoLAN: *noMDNS,
+		Listen: listen.Values, Bootstrap: bootstrap.Values, NoLAN: *noMDNS,
 		API: *apiAddr, UI: ui.Handler(), Relay: *relay,
 	}
 	if !*headless {
@@ -104,41 +104,6 @@ func printStatus(n *node.Node, lan bool) {
 		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())
 		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
 	}
-}
-
-// listFlag is a repeatable string flag whose default comes from the
-// environment; the first use of the flag replaces that default.
-type listFlag struct {
-	values []string
-	set    bool
-}
-
-func (l *listFlag) String() string { return strings.Join(l.values, ",") }
-
-func (l *listFlag) Set(v string) error {
-	if !l.set {
-		l.values, l.set = nil, true
-	}
-	l.values = append(l.values, v)
-	return nil
-}
-
-// envList splits a comma-separated environment variable.
-func envList(name string) []string {
-	var out []string
-	for _, v := range strings.Split(os.Getenv(name), ",") {
-		if v = strings.TrimSpace(v); v != "" {
-			out = append(out, v)
-		}
-	}
-	return out
-}
-
-func envOr(name, def string) string {
-	if v := os.Getenv(name); v != "" {
-		return v
-	}
-	return def
 }
 
 // defaultDataDir follows the XDG base directory spec.

@@ -116,16 +116,3 @@ func TestLockedDataFolder(t *testing.T) {
 		t.Fatalf("second node on one data folder: %v\n%s", err, got)
 	}
 }
-
-func TestListFlagReplacesTheEnvironmentDefault(t *testing.T) {
-	t.Setenv("ANCORE_BOOTSTRAP", " /ip4/1.2.3.4/tcp/1 , /ip4/5.6.7.8/tcp/2 ")
-	l := listFlag{values: envList("ANCORE_BOOTSTRAP")}
-	if got := l.String(); got != "/ip4/1.2.3.4/tcp/1,/ip4/5.6.7.8/tcp/2" {
-		t.Fatalf("from the environment: %q", got)
-	}
-	l.Set("a")
-	l.Set("b")
-	if got := l.String(); got != "a,b" {
-		t.Fatalf("after two flags: %q", got)
-	}
-}
