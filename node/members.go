@@ -35,8 +35,11 @@ func (n *Node) CreateInvite(ctx context.Context, id crdt.ID, ttl time.Duration, 
 
 // RevokeInvite revokes invite inv of community id.
 func (n *Node) RevokeInvite(ctx context.Context, id, inv crdt.ID) error {
-	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindInviteRevoke, Target: inv, State: &crdt.StateBody{}})
-	return err
+	if _, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindInviteRevoke, Target: inv, State: &crdt.StateBody{}}); err != nil {
+		return err
+	}
+	n.revokeInviteCode(ctx, inv)
+	return nil
 }
 
 // Kick removes user from community id and rotates the keys, so the

@@ -817,7 +817,37 @@ func (n *Node) relayInviteCode(ctx context.Context, link string, ttl time.Durati
 		n.log.Warn("no invite code from the relay", "err", n.sessionErr(token, err))
 		return nil
 	}
+	if parsed, err := crdt.ParseInvite(link); err == nil {
+		// Remembered so that revoking the invite revokes its code too.
+		if err := n.store.PutSetting(settingInviteCode(parsed.Invite), []byte(inv.Code)); err != nil {
+			n.log.Warn("invite code not remembered", "err", err)
+		}
+	}
 	return &inv.Code
+}
+
+// settingInviteCode names the relay code made for an invite.
+func settingInviteCode(invite crdt.ID) string { return "relay-code/" + invite.String() }
+
+// revokeInviteCode revokes the relay's code for an invite this node
+// revoked, if it made one; the invite's revocation stands either way, and
+// a code left at the relay only leads to a refused join.
+func (n *Node) revokeInviteCode(ctx context.Context, invite crdt.ID) {
+	code, err := n.store.Setting(settingInviteCode(invite))
+	if err != nil || code == nil {
+		return
+	}
+	client, token, err := n.relaySession()
+	if err == nil {
+		err = client.RevokeInvite(ctx, token, string(code))
+	}
+	if err != nil {
+		n.log.Warn("invite code not revoked at the relay", "code", string(code), "err", err)
+		return
+	}
+	if err := n.store.DeleteSetting(settingInviteCode(invite)); err != nil {
+		n.log.Warn("forget invite code", "err", err)
+	}
 }
 
 // ResolveInviteCode asks the relay for the invite link a short code

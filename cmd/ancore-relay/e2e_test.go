@@ -224,4 +224,21 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitUntil(t, "C to read the history", func() bool { return len(texts(t, c, channel)) == posts })
+
+	// Revoking an invite revokes its code at the relay too.
+	var revocable struct {
+		ID   string
+		Code *string
+	}
+	invites := "/api/v1/communities/" + community.String() + "/invites"
+	if status := relaytest.Call(t, api.URL, "POST", invites, api.Token, map[string]any{}, &revocable); status != 201 || revocable.Code == nil {
+		t.Fatalf("create invite with a code: status %d", status)
+	}
+	if status := relaytest.Call(t, api.URL, "DELETE", invites+"/"+revocable.ID, api.Token, nil, nil); status != 204 {
+		t.Fatalf("revoke invite: status %d", status)
+	}
+	var gone struct{ Error struct{ Code string } }
+	if status := relaytest.Call(t, url, "GET", "/invites/"+*revocable.Code, "", nil, &gone); status != 410 || gone.Error.Code != "revoked" {
+		t.Fatalf("the revoked invite's code: status %d, %+v", status, gone)
+	}
 }

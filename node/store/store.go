@@ -308,6 +308,14 @@ func (s *Store) PutSetting(name string, value []byte) error {
 	})
 }
 
+// DeleteSetting removes a local setting; removing a missing one is no
+// error.
+func (s *Store) DeleteSetting(name string) error {
+	return s.update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketSettings).Delete([]byte(name))
+	})
+}
+
 func clone(b []byte) []byte {
 	if b == nil {
 		return nil
