@@ -16,6 +16,8 @@
 //      any scroll step, and no long task over 100 ms. By default the
 //      scroll-up stops once 5,000 messages are loaded (100 pages); --full
 //      goes to the oldest of the 100,000 (2000 pages, about 10 minutes);
+//      Beside the long tasks (wall time) it reports the main thread's CPU
+//      time per scroll step, which a busy machine does not inflate;
 //   3. the gzip size of the built JS (target <= 350 KiB) and CSS;
 //   4. screenshots of the channel in the dark and the light theme
 //      (build/perf/channel-{dark,light}.png).
@@ -457,6 +459,39 @@ async function openChannel(page, node, newestId) {
   return { readyMs, wallMs, pageMs: inPage.firstAt - inPage.clickAt, sample: s };
 }
 
+// mainThreadMeter measures the page's main thread step by step (CDP
+// Performance metrics): ThreadTime is the CPU time the thread got,
+// TaskDuration the wall time of its tasks. On a machine shared with other
+// work the two part: a task's wall time, which long tasks count, then
+// includes time spent waiting for a CPU. The CPU per step bounds the CPU
+// of every task in it, whatever else the machine runs.
+async function mainThreadMeter(page) {
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  const read = async () => {
+    const { metrics } = await cdp.send('Performance.getMetrics');
+    const m = Object.fromEntries(metrics.map((x) => [x.name, x.value]));
+    return { cpu: m.ThreadTime * 1000, wall: m.TaskDuration * 1000 };
+  };
+  let last = await read();
+  const steps = [];
+  return {
+    async step() {
+      const now = await read();
+      steps.push({ cpu: now.cpu - last.cpu, wall: now.wall - last.wall });
+      last = now;
+    },
+    summary() {
+      const cpu = stats(steps.map((x) => x.cpu));
+      const at = (q) => [...steps.map((x) => x.cpu)].sort((a, b) => a - b)[Math.min(steps.length - 1, Math.floor(q * steps.length))] ?? 0;
+      const total = steps.reduce((a, x) => ({ cpu: a.cpu + x.cpu, wall: a.wall + x.wall }), { cpu: 0, wall: 0 });
+      return { steps: steps.length, max: cpu.max ?? 0, p99: at(0.99), median: cpu.median ?? 0, share: total.wall ? total.cpu / total.wall : 1 };
+    },
+  };
+}
+
+const fmtCpu = (m) => `max ${fmtMs(m.max)}, p99 ${fmtMs(m.p99)}, median ${fmtMs(m.median)} over ${m.steps} steps; its tasks got ${Math.round(100 * m.share)}% of a CPU while they ran`;
+
 async function longTasks(page) {
   const { observing, tasks } = await page.evaluate(() => ({ observing: window.__perf.observing, tasks: window.__perf.longtasks.splice(0) }));
   if (observing !== true) throw new StepError(`the page could not observe long tasks: ${observing}`);
@@ -591,6 +626,7 @@ async function main() {
       if (/\/messages\?.*before=/.test(r.url())) older.inFlight--;
     });
     await page.locator('[data-testid="message-list"]').hover();
+    const upCpu = await mainThreadMeter(page);
     let s = await page.evaluate(sampleList, { scrollBy: 0, newestId });
     const step = Math.round(s.client * 0.9);
     let maxDom = s.n;
@@ -618,6 +654,7 @@ async function main() {
         oldestSeen = s.oldest;
         lastProgress = Date.now();
       }
+      await upCpu.step();
       if (steps % 25 === 0) await collectLong();
       if (steps % 300 === 0) {
         const worst = Math.max(0, ...upLong.map((t) => t.duration));
@@ -641,7 +678,7 @@ async function main() {
     const upMs = Date.now() - upStart;
     await collectLong();
     const firstOver = upLong.find((t) => t.duration > targets.longTaskMs);
-    results.up = { steps, pages: older.requests, messages: loadedIds.size, ms: upMs, oldest: oldestSeen, reason: reason.done, long: upLong, atTop, firstOver };
+    results.up = { steps, pages: older.requests, messages: loadedIds.size, ms: upMs, oldest: oldestSeen, reason: reason.done, long: upLong, atTop, firstOver, cpu: upCpu.summary() };
     log(`scroll-up: ${reason.done}: ${steps} steps, ${older.requests} older pages, ${loadedIds.size} messages loaded, oldest msg ${oldestSeen}, in ${secs(upMs)}; ${atTop} steps ended at the top before the next page was asked for; long tasks: ${upLong.length} (max ${fmtMs(Math.max(0, ...upLong.map((t) => t.duration)))})${firstOver ? `; the first over ${targets.longTaskMs} ms (${fmtMs(firstOver.duration)}) by ${firstOver.loaded} messages loaded` : ''}`);
     // How the long tasks grow with what the UI holds.
     const bucket = loadedIds.size > 20_000 ? 10_000 : 1_000;
@@ -659,13 +696,16 @@ async function main() {
       results.up.buckets.push(`${range.padEnd(13)} ${String(b.n).padStart(5)} long tasks, ${String(b.over).padStart(5)} over ${targets.longTaskMs} ms, longest ${fmtMs(b.max)}`);
     }
     log(`scroll-up long tasks by messages loaded when they ran:\n             ${results.up.buckets.join('\n             ')}`);
+    log(`scroll-up main thread CPU per step: ${fmtCpu(results.up.cpu)}`);
     if (errors.length) throw new StepError(`the browser reported errors:\n${errors.join('\n')}`);
 
     current = 'scroll-down';
     const downStart = Date.now();
     let downSteps = 0;
+    const downCpu = await mainThreadMeter(page);
     for (;;) {
       s = await page.evaluate(sampleList, { scrollBy: step, newestId });
+      await downCpu.step();
       downSteps++;
       if (s.n > maxDom) [maxDom, maxDomAt] = [s.n, `scroll-down step ${downSteps}`];
       if (s.top + s.client >= s.height - 1 && s.newestVisible) break;
@@ -673,8 +713,8 @@ async function main() {
     }
     const downMs = Date.now() - downStart;
     const downLong = await longTasks(page);
-    results.down = { steps: downSteps, ms: downMs, long: downLong };
-    log(`scroll-down: back at the newest (msg ${newestIndex}) in ${downSteps} steps, ${secs(downMs)}; long tasks: ${downLong.length} (max ${fmtMs(Math.max(0, ...downLong.map((t) => t.duration)))})`);
+    results.down = { steps: downSteps, ms: downMs, long: downLong, cpu: downCpu.summary() };
+    log(`scroll-down: back at the newest (msg ${newestIndex}) in ${downSteps} steps, ${secs(downMs)}; long tasks: ${downLong.length} (max ${fmtMs(Math.max(0, ...downLong.map((t) => t.duration)))}); main thread CPU per step: ${fmtCpu(results.down.cpu)}`);
     if (errors.length) throw new StepError(`the browser reported errors:\n${errors.join('\n')}`);
 
     check('[data-testid=message] in the DOM, max over every scroll step', `${maxDom} (at ${maxDomAt}; ${steps + downSteps} steps)`, maxDom <= targets.domMessages, `≤ ${targets.domMessages}`);
@@ -712,7 +752,9 @@ fixture    ${fixture.messages} messages in #history, ${fixture.built ? 'built no
 open       page ready (median) ${fmtMs(results.open.ready.median)}; click → first message: wall ${fmtMs(openWall.min)}–${fmtMs(openWall.max)} (median ${fmtMs(openWall.median)}), in page ${fmtMs(openPage.min)}–${fmtMs(openPage.max)} (median ${fmtMs(openPage.median)}); longest task while opening ${fmtMs(results.open.longMax)}
 scroll up  ${up.reason}: ${up.pages} older pages, ${up.messages} of ${fixture.messages} messages loaded (oldest on screen msg ${up.oldest}), ${up.steps} steps in ${secs(up.ms)}${up.oldest === 1 ? '' : ` — NOT the full ${fixture.messages} traverse (--full does it)`}
            long tasks: ${up.long.length}, longest ${fmtMs(Math.max(0, ...up.long.map((t) => t.duration)))}${up.firstOver ? `, the first over ${targets.longTaskMs} ms once ${up.firstOver.loaded} messages were loaded` : ''}
+           main thread CPU per step: ${fmtCpu(up.cpu)}
 scroll down ${results.down.steps} steps in ${secs(results.down.ms)}; long tasks: ${results.down.long.length}, longest ${fmtMs(Math.max(0, ...results.down.long.map((t) => t.duration)))}
+           main thread CPU per step: ${fmtCpu(results.down.cpu)}
 screenshots build/perf/channel-dark.png, build/perf/channel-light.png
 `);
     let failed = 0;
