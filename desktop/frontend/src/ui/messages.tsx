@@ -116,6 +116,10 @@ function MessageList({ channel, win, rows, nameOf, members, onReply, byId, onRea
     onSettled: () => {
       busy.current = false;
     },
+    // A done page lives on in the reducer's window only: thousands of
+    // pages kept in the mutation cache would grow the heap, and with it
+    // the garbage collector's pauses, over a long scroll.
+    gcTime: 0,
   });
   const load = useCallback((page: MessagePage, jump = false) => {
     if (busy.current) return;
