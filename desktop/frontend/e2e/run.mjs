@@ -398,6 +398,23 @@ function fullFlow(A, B) {
       await gone(messageById(B.page, s.id), 'B: the deleted message', T.sync);
       await visible(messageRow(B.page, 'hi alice'), 'B: "hi alice" (still there)', T.short);
     }],
+    ['b-mentions-alice', [B], async () => {
+      const composer = tid(B.page, 'composer');
+      await composer.click();
+      await composer.pressSequentially('@Ali', { delay: 20 });
+      const option = B.page.locator('[data-testid="mention-option"]').filter({ hasText: '@Alice' });
+      await visible(option, 'B: "@Alice" offered in the mention list');
+      await composer.press('Tab');
+      await waitUntil('B: the composer to read "@Alice "', async () => (await composer.inputValue()) === '@Alice ', T.short);
+      await composer.pressSequentially('look', { delay: 20 });
+      await composer.press('Enter');
+      await visible(messageRow(B.page, 'look'), 'B: its own message "@Alice look"');
+    }],
+    ['a-sees-mention', [A], async () => {
+      const mention = messageRow(A.page, 'look').locator('[data-user]');
+      await visible(mention, 'A: the mention in "@Alice look"', T.sync);
+      if ((await textOf(mention.first())) !== '@Alice') throw new StepError(`A: the mention reads ${JSON.stringify(await textOf(mention.first()))}, want "@Alice"`);
+    }],
     ['b-types', [B], async () => {
       const composer = tid(B.page, 'composer');
       await composer.click();
