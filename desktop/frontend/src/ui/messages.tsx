@@ -121,19 +121,17 @@ function MessageList({ channel, win, rows, nameOf, members, onReply, byId, onRea
     // the garbage collector's pauses, over a long scroll.
     gcTime: 0,
   });
-  const load = useCallback((page: MessagePage, jump = false) => {
+  const load = (page: MessagePage, jump = false) => {
     if (busy.current) return;
     busy.current = true;
     pager.mutate({ page: { ...page, limit: pageSize }, jump });
-  }, [pager]);
+  };
 
-  // A window left behind earlier (the reader had scrolled far up) opens at the present again.
-  const opened = useRef(false);
+  // On opening: a window left behind earlier (the reader had scrolled far
+  // up in it) starts at the present again.
   useEffect(() => {
-    if (opened.current) return;
-    opened.current = true;
     if (win && !win.atNewest) load({}, true);
-  }, [win, load]);
+  }, []);
 
   // Near an end of the window that is not an end of the channel: fetch the next page there.
   const loadNear = (el: HTMLElement) => {
