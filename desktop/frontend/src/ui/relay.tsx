@@ -189,7 +189,7 @@ function Account({ relay }: { relay: Relay }) {
         Logged in as <span className="font-medium">{relay.account?.email}</span>
       </p>
       {!confirming ? (
-        <button data-testid="relay-logout" className={`${quietButtonClass} mt-2 px-0`} onClick={() => setConfirming(true)}>Log out…</button>
+        <button data-testid="relay-logout" className="mt-2 text-sm text-zinc-600 hover:underline dark:text-zinc-300" onClick={() => setConfirming(true)}>Log out…</button>
       ) : (
         <div data-testid="relay-logout-confirm" className="mt-3 rounded border border-zinc-200 p-3 dark:border-zinc-700">
           <p>Log out of {relay.account?.email}?</p>
