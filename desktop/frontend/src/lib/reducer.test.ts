@@ -139,6 +139,17 @@ describe("chatReducer: messages", () => {
     expect(chatReducer(s, open("c9"))).toBe(s);
   });
 
+  it("jumps: the window becomes the page, and live messages follow only a window at the present", () => {
+    const far: ChatAction = { type: "jump", channel: "c1", page: { around: "b2" }, messages: [m1, m2] };
+    const s = run([ev({ type: "message:new", data: m3 }), far]);
+    expect(s.windows.c1).toEqual({ messages: [m1, m2], atOldest: false, atNewest: false });
+    const later = msg("b4", "2024-05-01T10:00:03Z");
+    expect(chatReducer(s, ev({ type: "message:new", data: later }))).toBe(s);
+    const present = chatReducer(s, { type: "jump", channel: "c1", page: { limit: 50 }, messages: [m2, m3] });
+    expect(present.windows.c1).toEqual({ messages: [m2, m3], atOldest: true, atNewest: true });
+    expect(ids(chatReducer(present, ev({ type: "message:new", data: later })))).toEqual(["b2", "b3", "b4"]);
+  });
+
   it("never changes the state it is given", () => {
     const s = run([ev({ type: "message:new", data: m1 }), page([m1, m2])]);
     const frozen = JSON.stringify(s);
