@@ -26,6 +26,8 @@ var importRules = map[string][]string{
 	"relay":    {"crdt", "p2p", "httpjson", "relay"},
 	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop"},
 	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop", "cmd/internal"},
+	// Load runs and other benchmark programs measure the parts from outside.
+	"bench": {"crdt", "p2p", "relay", "bench"},
 }
 
 // importableOnlyFrom narrows importRules for single packages: the package may
