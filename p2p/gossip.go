@@ -64,9 +64,23 @@ type Gossip struct {
 // ops are flood-published to every topic peer, not only the mesh: a
 // message sent before the first heartbeat grafts a mesh would otherwise
 // reach nobody, and chat traffic is light enough to afford it.
-func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
+func NewGossip(ctx context.Context, h host.Host, admit Admit, opts ...GossipOption) (*Gossip, error) {
 	g := &Gossip{self: h.ID(), verifier: crdt.NewVerifier(), admit: admit, now: time.Now, mesh: newMeshTracer()}
+	var cfg gossipConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	params := pubsub.DefaultGossipSubParams()
+	if cfg.hub {
+		// Keep every peer that grafts in the mesh: members of a star
+		// forward nothing to each other, and outside the mesh they would
+		// learn of a message only by IHAVE at a heartbeat (≈ 58% of them
+		// within 3 s for 200 members, the rest at the next sync; see
+		// docs/benchmarks.md, "Relay load run").
+		params.Dhi = hubMeshLimit
+	}
 	ps, err := pubsub.NewGossipSub(ctx, h,
+		pubsub.WithGossipSubParams(params),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
 		pubsub.WithMessageIdFn(messageID),
@@ -86,6 +100,20 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit) (*Gossip, error) {
 	g.ps = ps
 	return g, nil
 }
+
+// GossipOption adjusts how a node takes part in gossip.
+type GossipOption func(*gossipConfig)
+
+type gossipConfig struct{ hub bool }
+
+// hubMeshLimit is how many peers a hub keeps in each topic's mesh.
+const hubMeshLimit = 4096
+
+// AsHub makes the host the hub of a star: the relay, whose members behind
+// NAT reach each other only through it. It keeps every topic peer that
+// grafts in its mesh, so it forwards each message to all of them at once
+// instead of to a dozen.
+func AsHub() GossipOption { return func(c *gossipConfig) { c.hub = true } }
 
 // PubSub returns the underlying router, for joining topics without
 // Ancore's validation: benchmarks measure gossipsub itself through it.

@@ -40,6 +40,11 @@ type HostConfig struct {
 	// LowConns and HighConns are the connection manager's water marks;
 	// zero means 32 and 96.
 	LowConns, HighConns int
+	// MaxConns, if set, caps connections (and inbound ones) at that many
+	// instead of what Memory scales to (128 inbound for 1 GiB), and lets
+	// one IP address hold up to a quarter of them instead of 8: a relay's
+	// members arrive by the hundred, many from behind one NAT.
+	MaxConns int
 	// Options add services to the host (the relay's circuit relay and
 	// AutoNAT service, a node's static relays and hole punching).
 	Options []libp2p.Option
@@ -71,7 +76,21 @@ func NewHost(cfg HostConfig) (host.Host, error) {
 	}
 	limits := rcmgr.DefaultLimits
 	libp2p.SetDefaultServiceLimits(&limits)
-	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(limits.Scale(memory, fds)))
+	scaled := limits.Scale(memory, fds)
+	var rmOpts []rcmgr.Option
+	if cfg.MaxConns > 0 {
+		p := scaled.ToPartialLimitConfig()
+		for _, l := range []*rcmgr.ResourceLimits{&p.System, &p.Transient} {
+			l.Conns, l.ConnsInbound, l.ConnsOutbound = rcmgr.LimitVal(cfg.MaxConns), rcmgr.LimitVal(cfg.MaxConns), rcmgr.LimitVal(cfg.MaxConns)
+			l.Streams, l.StreamsInbound = rcmgr.LimitVal(16*cfg.MaxConns), rcmgr.LimitVal(16*cfg.MaxConns)
+		}
+		scaled = p.Build(scaled)
+		perIP := max(cfg.MaxConns/4, 8)
+		rmOpts = append(rmOpts, rcmgr.WithLimitPerSubnet(
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 32, ConnCount: perIP}},
+			[]rcmgr.ConnLimitPerSubnet{{PrefixLength: 56, ConnCount: perIP}}))
+	}
+	rm, err := rcmgr.NewResourceManager(rcmgr.NewFixedLimiter(scaled), rmOpts...)
 	if err != nil {
 		return nil, fmt.Errorf("p2p host: resource manager: %w", err)
 	}

@@ -3,6 +3,7 @@ package p2p
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
@@ -29,7 +30,11 @@ type Replica struct {
 	topic  *Topic
 	log    ReplicaLog
 	handle string
-	due    chan peer.ID
+
+	mu      sync.Mutex
+	pending []peer.ID        // peers to sync with, in the order asked
+	queued  map[peer.ID]bool // the peers in pending
+	due     chan struct{}    // holds a token while pending is not empty
 
 	// Progress, if set before Run, hears of each session's op transfer.
 	Progress func(p peer.ID, done, total int)
@@ -48,16 +53,38 @@ type ReplicaLog interface {
 // NewReplica returns a replica of log, which sync peers know as handle (its
 // topic name), fed from topic and by sessions of s on h.
 func NewReplica(h host.Host, s *Sync, topic *Topic, log ReplicaLog, handle string) *Replica {
-	return &Replica{host: h, sync: s, topic: topic, log: log, handle: handle, due: make(chan peer.ID, 64)}
+	return &Replica{host: h, sync: s, topic: topic, log: log, handle: handle, queued: map[peer.ID]bool{}, due: make(chan struct{}, 1)}
 }
 
-// ask queues a sync with p; when the queue is full a sync with every peer
-// is pending anyway.
+// ask queues a sync with p, unless one is queued already. The queue has
+// no bound but the number of peers: a relay's minute tick asks hundreds.
 func (r *Replica) ask(p peer.ID) {
+	r.mu.Lock()
+	if !r.queued[p] {
+		r.queued[p] = true
+		r.pending = append(r.pending, p)
+	}
+	r.mu.Unlock()
+	r.signal()
+}
+
+func (r *Replica) signal() {
 	select {
-	case r.due <- p:
+	case r.due <- struct{}{}:
 	default:
 	}
+}
+
+// next takes the first queued peer; more reports whether others wait.
+func (r *Replica) next() (p peer.ID, ok, more bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.pending) == 0 {
+		return "", false, false
+	}
+	p, r.pending = r.pending[0], r.pending[1:]
+	delete(r.queued, p)
+	return p, true, len(r.pending) > 0
 }
 
 // Run replicates until ctx ends.
@@ -99,8 +126,15 @@ func (r *Replica) Run(ctx context.Context) error {
 				}
 			}
 			lastMissing = missing
-		case p := <-r.due:
-			r.syncWith(ctx, p)
+		case <-r.due:
+			// One session per turn of the loop, so that the topic and the
+			// tickers are served between sessions.
+			if p, ok, more := r.next(); ok {
+				if more {
+					r.signal()
+				}
+				r.syncWith(ctx, p)
+			}
 		}
 	}
 }

@@ -117,7 +117,7 @@ func New(ctx context.Context, cfg Config) (*Relay, error) {
 	}
 	r.host, err = p2p.NewHost(p2p.HostConfig{
 		DeviceSeed: seed, Listen: listen,
-		Memory: 1 << 30, FDs: 4096, LowConns: 512, HighConns: 2048,
+		Memory: 1 << 30, FDs: 8192, LowConns: 2048, HighConns: 3072, MaxConns: 4096,
 		Options: []libp2p.Option{
 			libp2p.EnableRelayService(circuit.WithResources(cfg.Circuit.resources())),
 			libp2p.EnableNATService(),
@@ -180,7 +180,7 @@ func (r *Relay) Addrs() []string {
 func (r *Relay) Run(ctx context.Context) error {
 	defer r.close()
 	var err error
-	if r.gossip, err = p2p.NewGossip(ctx, r.host, r.admit); err != nil {
+	if r.gossip, err = p2p.NewGossip(ctx, r.host, r.admit, p2p.AsHub()); err != nil {
 		return err
 	}
 	r.sync = p2p.NewSync(r.host, r.syncLogs)
