@@ -9,7 +9,6 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/p2p/recon"
@@ -97,11 +96,6 @@ func (s *Store) PutOps(ctx context.Context, ops []*crdt.Op, mayPurge func(del, t
 	}
 	if len(rows) > 0 {
 		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, opColumns, pgx.CopyFromRows(rows)); err != nil {
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "23503" {
-				// A community deleted since read checked.
-				return 0, fmt.Errorf("put ops: community: %w", ErrNotFound)
-			}
 			return 0, fmt.Errorf("put ops: copy: %w", err)
 		}
 	}
@@ -177,9 +171,9 @@ type storedState struct {
 	deletes  []*crdt.Op // stored deletes of in.deletable
 }
 
-// read checks that the batch's communities are carried, locks its logs
-// and reads what the store holds of the batch and of the messages and
-// deletes the purge rule needs, in one round trip.
+// read checks that the batch's communities are carried, locks them and
+// the batch's logs, and reads what the store holds of the batch and of the
+// messages and deletes the purge rule needs, in one round trip.
 //
 // The per-log locks serialize the batches of a log. Besides keeping COPY
 // from meeting a duplicate, they make the purge rule hold under concurrent
@@ -190,11 +184,13 @@ type storedState struct {
 func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
 	st := &storedState{held: map[crdt.ID]bool{}}
 	var b pgx.Batch
-	var missing [][]byte
-	b.Queue(`SELECT c FROM unnest($1::bytea[]) AS c WHERE NOT EXISTS (SELECT 1 FROM communities WHERE id = c)`, in.communities).
+	// Held until the commit: a community's delete waits, and then takes
+	// these ops with it (communities_drop_ops).
+	var carried [][]byte
+	b.Queue(`SELECT id FROM communities WHERE id = ANY($1) FOR KEY SHARE`, in.communities).
 		Query(func(rows pgx.Rows) error {
 			var err error
-			missing, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
+			carried, err = pgx.CollectRows(rows, pgx.RowTo[[]byte])
 			return err
 		})
 	keys := make([]int32, len(in.logs))
@@ -236,12 +232,14 @@ func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
-	if len(missing) > 0 {
-		id, err := crdt.IDFromBytes(missing[0])
-		if err != nil {
-			return nil, err
+	for _, c := range in.communities {
+		if !slices.ContainsFunc(carried, func(id []byte) bool { return string(id) == string(c) }) {
+			id, err := crdt.IDFromBytes(c)
+			if err != nil {
+				return nil, err
+			}
+			return nil, fmt.Errorf("community %s: %w", id, ErrNotFound)
 		}
-		return nil, fmt.Errorf("community %s: %w", id, ErrNotFound)
 	}
 	return st, nil
 }

@@ -42,6 +42,7 @@ func TestStore(t *testing.T) {
 		{"DeleteCommunityDropsOps", testDeleteCommunityDropsOps},
 		{"ConcurrentOverlappingBatches", testConcurrentOverlappingBatches},
 		{"ConcurrentDeleteAndTarget", testConcurrentDeleteAndTarget},
+		{"DeleteCommunityDuringIngest", testDeleteCommunityDuringIngest},
 		{"UnknownCommunityStoresNothing", testUnknownCommunityStoresNothing},
 		{"BadOpsStoreNothing", testBadOpsStoreNothing},
 	} {
@@ -583,6 +584,50 @@ func testConcurrentDeleteAndTarget(t *testing.T, s *Store) {
 		}
 	}
 	mustBePurged(t, s, posts...)
+}
+
+// testDeleteCommunityDuringIngest deletes a community while batches of it
+// are being stored: every batch is stored before the delete (and goes with
+// it) or refused after it, and no op outlives its community.
+func testDeleteCommunityDuringIngest(t *testing.T, s *Store) {
+	a := newCarried(t, s)
+	const workers, batches = 4, 20
+	ops := make([][]*crdt.Op, workers)
+	for w := range ops {
+		ops[w] = opsOf(a.Posts(t, batches*5, 16))
+	}
+	stored := make(chan struct{}, workers*batches)
+	errs := make(chan error, workers*batches)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for batch := range slices.Chunk(ops[w], 5) {
+				_, err := s.PutOps(ctx, batch, authorOnly)
+				switch {
+				case err == nil:
+					stored <- struct{}{}
+				case !errors.Is(err, ErrNotFound):
+					errs <- err
+				}
+			}
+		})
+	}
+	<-stored // delete while the others are under way
+	if err := s.DeleteCommunity(ctx, a.Community); err != nil {
+		t.Fatal(err)
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	var left int
+	if err := s.pool.QueryRow(ctx, `SELECT count(*) FROM ops WHERE community = $1`, a.Community[:]).Scan(&left); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 {
+		t.Fatalf("%d ops outlived their community", left)
+	}
 }
 
 func testUnknownCommunityStoresNothing(t *testing.T, s *Store) {

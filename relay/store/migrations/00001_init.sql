@@ -53,7 +53,7 @@ CREATE TABLE communities (
 -- post and edits keep only their skeleton (purged = true).
 CREATE TABLE ops (
     id           bytea PRIMARY KEY,      -- the op's CID bytes
-    community    bytea NOT NULL REFERENCES communities (id) ON DELETE CASCADE,
+    community    bytea NOT NULL,         -- a carried community (see communities_drop_ops)
     log          bytea NOT NULL,         -- channel id, or community id for state ops
     hlc          bigint NOT NULL,        -- the op's HLC; verified ops' fit (see ops.go)
     kind         smallint NOT NULL,
@@ -68,9 +68,27 @@ CREATE INDEX ops_log_hlc ON ops (log, hlc, id);
 -- the planner to use it.
 CREATE INDEX ops_target ON ops (target) WHERE kind IN (2, 3);
 
+-- A community's ops go with it. This is what a foreign key with ON DELETE
+-- CASCADE would do, but the key's check, a lookup of the community for
+-- every inserted op, cost a third of the ingest rate (docs/benchmarks.md,
+-- "Relay ingest"). PutOps, the only writer of ops, checks each batch's
+-- communities once instead and holds them (FOR KEY SHARE) until it
+-- commits, so no op lands after its community's delete.
+-- +goose StatementBegin
+CREATE FUNCTION communities_drop_ops() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM ops WHERE community = OLD.id;
+    RETURN NULL;
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER communities_drop_ops AFTER DELETE ON communities
+    FOR EACH ROW EXECUTE FUNCTION communities_drop_ops();
+
 -- +goose Down
 DROP TABLE ops;
 DROP TABLE communities;
+DROP FUNCTION communities_drop_ops;
 DROP TABLE invite_codes;
 DROP TABLE sessions;
 DROP TABLE accounts;
