@@ -43,6 +43,7 @@ func TestStore(t *testing.T) {
 		{"ConcurrentOverlappingBatches", testConcurrentOverlappingBatches},
 		{"ConcurrentDeleteAndTarget", testConcurrentDeleteAndTarget},
 		{"DeleteCommunityDuringIngest", testDeleteCommunityDuringIngest},
+		{"DeleteAccountDropsOps", testDeleteAccountDropsOps},
 		{"UnknownCommunityStoresNothing", testUnknownCommunityStoresNothing},
 		{"BadOpsStoreNothing", testBadOpsStoreNothing},
 	} {
@@ -627,6 +628,24 @@ func testDeleteCommunityDuringIngest(t *testing.T, s *Store) {
 	}
 	if left != 0 {
 		t.Fatalf("%d ops outlived their community", left)
+	}
+}
+
+// An account's delete (the accounts code's business) cascades to its
+// communities and on to their ops.
+func testDeleteAccountDropsOps(t *testing.T, s *Store) {
+	a := crdttest.NewAuthor(t, t.Name(), t.Name())
+	acc := newAccount(t, s)
+	if err := s.PutCommunity(ctx, Community{ID: a.Community, TopicSecret: []byte("secret"), AccountID: acc}); err != nil {
+		t.Fatal(err)
+	}
+	ops := opsOf(a.Posts(t, 3, 16))
+	put(t, s, authorOnly, ops...)
+	if _, err := s.pool.Exec(ctx, `DELETE FROM accounts WHERE id = $1`, acc); err != nil {
+		t.Fatal(err)
+	}
+	if raws, err := s.Ops(ctx, ids(ops)); err != nil || len(raws) != 0 {
+		t.Fatalf("%d ops left: %v", len(raws), err)
 	}
 }
 
