@@ -133,11 +133,15 @@ func (p *Pipeline) IngestLocal(ctx context.Context, op *crdt.Op) error {
 }
 
 // IngestVerified stores ops that were decoded and verified already (by a
-// gossip validator), opening their bodies on every core.
+// gossip validator). Their bodies are opened here, in the caller: that
+// takes a few microseconds an op, and a live op must not queue for a core
+// behind the verification of a large sync.
 func (p *Pipeline) IngestVerified(ctx context.Context, ops []*crdt.Op) error {
 	entries := make([]store.Entry, len(ops))
 	keys := p.keys()
-	p.onCores(len(ops), func(i int) { entries[i] = open(ops[i], keys) })
+	for i, op := range ops {
+		entries[i] = open(op, keys)
+	}
 	return p.save(ctx, entries)
 }
 

@@ -49,7 +49,9 @@ func (l syncLog) Ingest(ctx context.Context, raws [][]byte) error {
 }
 
 // Store keeps what the log's gossip topic delivered.
-func (l syncLog) Store(ctx context.Context, ops []*crdt.Op) error { return l.p.IngestVerified(ctx, ops) }
+func (l syncLog) Store(ctx context.Context, ops []*crdt.Op) error {
+	return l.p.IngestVerified(ctx, ops)
+}
 
 // Missing counts parents that stored ops of the log name but the store lacks.
 func (l syncLog) Missing() (int, error) {
