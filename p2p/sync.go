@@ -374,9 +374,9 @@ func (f *framer) writeOps(log SyncLog, ids []crdt.ID) (int, error) {
 // that waits in one transaction, so more frames in flight also make the
 // commits of a large catch-up fewer and larger; each commit rewrites the
 // pages of the store's ID index that its ops land on, which are nearly all
-// of them for a few thousand ops with random IDs. Sixteen (about 16k ops,
-// two full group commits) took the scattered 100k-op catch-up from 25 to
-// 17 commits.
+// of them for a few thousand ops with random IDs. Sixteen frames (about
+// two full group commits) took a scattered 100k-op catch-up from 26-41
+// commits to 15-20 (docs/benchmarks.md).
 const opsInFlight = 16
 
 // readOps ingests op frames up to the end frame, reporting the running
