@@ -73,9 +73,11 @@ test-ui: deps-ui
 	cd $(FRONTEND) && npm run typecheck && npm test
 
 # End to end in Chromium: two real headless nodes, two browser contexts
-# (desktop/frontend/e2e; screenshots in build/e2e).
-test-e2e: ui deps-e2e
-	cd $(FRONTEND) && node e2e/run.mjs
+# (desktop/frontend/e2e; screenshots in build/e2e): the chat (run.mjs), then
+# the relay's flows beside bin/ancore-relay on a fresh PostgreSQL database,
+# dropped at the end (relay.mjs; build/e2e/relay-*).
+test-e2e: ui relay deps-e2e deps-pg
+	cd $(FRONTEND) && node e2e/run.mjs && ANCORE_RELAY_BIN=$(CURDIR)/bin/ancore-relay node e2e/relay.mjs
 
 # Debian's Chromium for the end-to-end test (Playwright cannot download its own).
 deps-e2e:

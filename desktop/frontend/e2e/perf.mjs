@@ -31,22 +31,18 @@
 // folder is kept under $TMPDIR/ancore-bench/ui-100k-v1/ (os.tmpdir() when
 // TMPDIR is unset); ready.json there marks it complete and is reused.
 //
-// Helpers (the node process, the browser, cleanup) follow e2e/run.mjs.
+// The node process, the browser and cleanup come from e2e/lib.mjs.
 
-import { spawn } from 'node:child_process';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { chromium } from 'playwright-core';
+import {
+  StepError, api, appDir, builtUI, checkChromium, cleanup, goBuild, init, interrupted, launchChromium, log, newPage, onCleanup,
+  repoRoot, secs, startNode, waitUntil,
+} from './lib.mjs';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const frontendDir = path.resolve(here, '..');
-const repoRoot = path.resolve(frontendDir, '..', '..');
 const outDir = path.join(repoRoot, 'build', 'perf');
-const appDir = path.join(repoRoot, 'desktop', 'ui', 'static', 'app');
-const builtUI = path.join(appDir, 'index.html');
 
 // ---------------------------------------------------------------- flags
 
@@ -91,7 +87,6 @@ const opts = { rebuild: false, full: false, messages: 5000, opens: 5 };
   }
 }
 
-const chromiumPath = process.env.CHROMIUM || '/usr/bin/chromium';
 const fixtureMessages = Number(process.env.PERF_MESSAGES || '100000');
 const fixtureDir = path.join(
   process.env.TMPDIR || tmpdir(),
@@ -109,173 +104,18 @@ const targets = {
   jsGzipKiB: 350,
 };
 
-// ---------------------------------------------------------------- logging
+init('perf');
 
-const t0 = Date.now();
-const secs = (ms) => (ms / 1000).toFixed(1) + 's';
-const log = (...m) => console.log(`[${secs(Date.now() - t0).padStart(6)}]`, ...m);
+// ---------------------------------------------------------------- formatting
+
 const fmtMs = (ms) => `${Math.round(ms)} ms`;
 const kib = (bytes) => (bytes / 1024).toFixed(1) + ' KiB';
 
-// ---------------------------------------------------------------- cleanup (as in run.mjs)
+// ---------------------------------------------------------------- the node
 
-const cleanups = [];
-let cleaning = null;
-function cleanup() {
-  cleaning ??= (async () => {
-    for (const fn of cleanups.reverse()) {
-      try {
-        await fn();
-      } catch (err) {
-        console.error('perf: cleanup:', err?.message ?? err);
-      }
-    }
-  })();
-  return cleaning;
-}
-let interrupted = null;
-const children = new Set();
-process.on('exit', () => {
-  for (const c of children) {
-    if (c.exitCode === null && c.signalCode === null) {
-      try {
-        c.kill('SIGKILL');
-      } catch {}
-    }
-  }
-});
-for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  process.on(sig, async () => {
-    if (interrupted) return;
-    interrupted = sig;
-    console.error(`\nperf: ${sig}: stopping the browser and the node`);
-    await cleanup();
-    process.exit(130);
-  });
-}
-
-// ---------------------------------------------------------------- helpers (as in run.mjs)
-
-class StepError extends Error {}
-
-async function waitUntil(what, fn, timeout = 15_000, interval = 50) {
-  const deadline = Date.now() + timeout;
-  let last;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v;
-      last = v;
-    } catch (err) {
-      if (err instanceof StepError) throw err;
-      last = err;
-    }
-    if (Date.now() > deadline) {
-      const detail = last instanceof Error ? `: ${last.message.split('\n')[0]}` : last !== undefined ? ` (last: ${JSON.stringify(last)})` : '';
-      throw new StepError(`timed out after ${secs(timeout)} waiting for ${what}${detail}`);
-    }
-    await new Promise((r) => setTimeout(r, interval));
-  }
-}
-
-function run(cmd, argv, runOpts) {
-  return new Promise((resolve, reject) => {
-    const p = spawn(cmd, argv, { ...runOpts, stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(p);
-    p.on('exit', () => children.delete(p));
-    let out = '';
-    p.stdout.on('data', (d) => (out += d));
-    p.stderr.on('data', (d) => (out += d));
-    p.on('error', (err) => reject(new StepError(`${cmd}: ${err.message}`)));
-    p.on('close', (code, sig) =>
-      code === 0 ? resolve(out) : reject(new StepError(`${cmd} ${argv.join(' ')} failed (${sig ?? 'exit ' + code}):\n${out}`)),
-    );
-  });
-}
-
-// startNode starts a headless node on dataDir and resolves when it serves its API.
-async function startNode(bin, name, dataDir) {
-  const logPath = path.join(outDir, `node-${name}.log`);
-  const logFile = createWriteStream(logPath);
-  const argv = ['--headless', '--no-mdns', '--data', dataDir, '--listen', '/ip4/127.0.0.1/tcp/0', '--api', '127.0.0.1:0'];
-  const proc = spawn(bin, argv, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ANCORE_BOOTSTRAP: '' } });
-  children.add(proc);
-  let stdout = '';
-  let output = '';
-  proc.stdout.on('data', (d) => {
-    stdout += d;
-    output += d;
-    logFile.write(d);
-  });
-  proc.stderr.on('data', (d) => {
-    output += d;
-    logFile.write(d);
-  });
-  let exited = null;
-  const exitedP = new Promise((resolve) =>
-    proc.on('close', (code, sig) => {
-      exited = sig ?? `exit ${code}`;
-      resolve(exited);
-    }),
-  );
-  let stopped = null;
-  const node = {
-    name,
-    proc,
-    dataDir,
-    logPath,
-    stop() {
-      stopped ??= (async () => {
-        if (exited === null) {
-          proc.kill('SIGTERM');
-          let timer;
-          const r = await Promise.race([exitedP, new Promise((r) => (timer = setTimeout(() => r(null), 15_000)))]);
-          clearTimeout(timer);
-          if (r === null) {
-            console.error(`perf: node ${name} did not stop in 15s after SIGTERM; killing it`);
-            proc.kill('SIGKILL');
-            await exitedP;
-          }
-        }
-        children.delete(proc);
-        await new Promise((r) => logFile.end(r));
-        return exited;
-      })();
-      return stopped;
-    },
-  };
-  cleanups.push(() => node.stop());
-
-  // api.json may be left from an earlier start of a cached folder: wait for
-  // this start's printed URL, then read the file (they must agree).
-  const apiFile = path.join(dataDir, 'api.json');
-  const info = await waitUntil(
-    `node ${name} to print its URL and write ${apiFile} (log: ${logPath})`,
-    () => {
-      if (exited !== null) throw new StepError(`node ${name} exited (${exited}) before serving its API; log: ${logPath}\n${output.slice(-2000)}`);
-      const m = stdout.match(/Open Ancore in a browser: (\S+)/);
-      if (!m || !existsSync(apiFile)) return null;
-      const info = JSON.parse(readFileSync(apiFile, 'utf8'));
-      return `${info.url}/#token=${info.token}` === m[1] ? info : null;
-    },
-    60_000,
-  );
-  node.api = info;
-  node.openURL = `${info.url}/#token=${info.token}`;
-  return node;
-}
-
-// api calls the node's API with its token; a status other than want fails.
-async function api(node, method, route, body, want) {
-  const res = await fetch(`${node.api.url}/api/v1${route}`, {
-    method,
-    headers: { Authorization: `Bearer ${node.api.token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (res.status !== (want ?? (method === 'POST' ? 201 : 200))) throw new StepError(`${method} ${route}: ${res.status} ${text.slice(0, 300)}`);
-  return text ? JSON.parse(text) : null;
-}
+// nodeIn starts a node on dataDir (its log in build/perf), waiting up to a
+// minute: a cached 100k-message store takes longer to open than a new one.
+const nodeIn = (bin, name, dataDir) => startNode(bin, { name, dataDir, logPath: path.join(outDir, `node-${name}.log`), timeout: 60_000 });
 
 // ---------------------------------------------------------------- the fixture
 
@@ -302,7 +142,7 @@ async function buildFixture(bin) {
   rmSync(fixtureDir, { recursive: true, force: true });
   mkdirSync(fixtureDir, { recursive: true });
   const dataDir = path.join(fixtureDir, 'data');
-  const node = await startNode(bin, 'fixture', dataDir);
+  const node = await nodeIn(bin, 'fixture', dataDir);
   await api(node, 'PATCH', '/me', { name: 'Bench' });
   const community = await api(node, 'POST', '/communities', { name: 'Bench' });
   const general = community.channels.find((c) => c.name === 'general');
@@ -418,18 +258,7 @@ function sampleList({ scrollBy, newestId }) {
 
 // ---------------------------------------------------------------- browser
 
-async function newPage(browser, theme, errors) {
-  const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
-  await context.addInitScript(initScript, { theme });
-  const page = await context.newPage();
-  page.setDefaultTimeout(30_000);
-  page.on('console', (msg) => {
-    if (msg.type() === 'error') errors.push(`console.error: ${msg.text()}`);
-  });
-  page.on('pageerror', (err) => errors.push(`page error: ${err.stack || err.message}`));
-  page.on('crash', () => errors.push('page crashed'));
-  return { context, page };
-}
+const themedPage = (browser, theme, errors) => newPage(browser, { errors, timeout: 30_000, initScript, initArg: { theme } });
 
 // openChannel loads the UI, shows #general (empty), clicks #history
 // and waits for its first message row to be visible.
@@ -513,7 +342,7 @@ async function main() {
   try {
     mkdirSync(outDir, { recursive: true });
     for (const f of readdirSync(outDir)) if (/\.(png|log)$/.test(f)) rmSync(path.join(outDir, f));
-    if (!existsSync(chromiumPath)) throw new StepError(`no Chromium at ${chromiumPath} (apt-get install chromium, or set CHROMIUM)`);
+    checkChromium();
     if (!existsSync(builtUI)) throw new StepError(`the UI is not built: ${builtUI} is missing; run \`make ui\` (or \`npm run build\` in desktop/frontend) first`);
     log(`machine: ${os.cpus().length} × ${os.cpus()[0]?.model?.trim()}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, ${os.type()} ${os.release()}; node ${process.version}`);
 
@@ -537,11 +366,10 @@ async function main() {
 
     // --- the binary and the fixture
     const tmp = mkdtempSync(path.join(tmpdir(), 'ancore-perf-'));
-    cleanups.push(() => rmSync(tmp, { recursive: true, force: true }));
+    onCleanup(() => rmSync(tmp, { recursive: true, force: true }));
     current = 'build';
-    log('building the node: go build -o ancore ./cmd/ancore');
     const bin = path.join(tmp, 'ancore');
-    await run('go', ['build', '-o', bin, './cmd/ancore'], { cwd: repoRoot });
+    await goBuild('./cmd/ancore', bin);
 
     current = 'fixture';
     let fixture;
@@ -554,7 +382,7 @@ async function main() {
     results.fixture = fixture;
 
     current = 'start-node';
-    const node = await startNode(bin, 'bench', path.join(fixtureDir, 'data'));
+    const node = await nodeIn(bin, 'bench', path.join(fixtureDir, 'data'));
     log(`node: ${node.api.url} (log: ${path.relative(repoRoot, node.logPath)})`);
     const communities = await api(node, 'GET', '/communities');
     const channel = communities.flatMap((c) => c.channels).find((c) => c.id === fixture.channel);
@@ -565,23 +393,14 @@ async function main() {
     log(`    #${channel.name}: newest message is msg ${newestIndex} (${newestId})`);
 
     current = 'launch-chromium';
-    const browser = await chromium.launch({
-      executablePath: chromiumPath,
-      headless: true,
-      handleSIGINT: false,
-      handleSIGTERM: false,
-      handleSIGHUP: false,
-      args: ['--headless=new', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
-    });
-    cleanups.push(() => browser.close());
-    log(`launched Chromium ${browser.version()}`);
+    const browser = await launchChromium();
 
     // --- 1. opening the channel, each time in a fresh context
     current = 'open';
     const opens = [];
     let openLong = [];
     for (let k = 0; k < opts.opens; k++) {
-      const { context, page } = await newPage(browser, 'dark', errors);
+      const { context, page } = await themedPage(browser, 'dark', errors);
       const o = await openChannel(page, node, newestId);
       const lt = await longTasks(page);
       openLong = openLong.concat(lt);
@@ -726,7 +545,7 @@ async function main() {
     // --- 4. screenshots in both themes
     current = 'screenshots';
     for (const theme of ['dark', 'light']) {
-      const { context, page: p } = await newPage(browser, theme, errors);
+      const { context, page: p } = await themedPage(browser, theme, errors);
       await openChannel(p, node, newestId);
       const isDark = await p.evaluate(() => document.documentElement.classList.contains('dark'));
       if (isDark !== (theme === 'dark')) throw new StepError(`the ${theme} theme was not applied (html.dark is ${isDark})`);
@@ -766,7 +585,7 @@ screenshots build/perf/channel-dark.png, build/perf/channel-light.png
     console.log(failed ? `\nPERF FAILED: ${failed} target(s) missed` : '\nPERF PASSED: every target met');
     process.exit(failed ? 1 : 0);
   } catch (err) {
-    if (interrupted) {
+    if (interrupted()) {
       await cleanup();
       await new Promise(() => {});
     }
