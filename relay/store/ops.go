@@ -9,6 +9,7 @@ import (
 	"slices"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/p2p/recon"
@@ -66,9 +67,9 @@ var opColumns = []string{"id", "community", "log", "hlc", "kind", "target", "raw
 // rather than through a staging table and INSERT … ON CONFLICT DO NOTHING,
 // which took more than twice as long (docs/benchmarks.md, "Relay
 // ingest"). COPY cannot skip what is held, so PutOps first locks the
-// batch's logs and reads which of its ops are held: an op's ID covers its
-// log, so two batches holding the same op lock the same log, and the
-// second reads after the first committed.
+// batch's logs: an op's ID covers its log, so two batches holding the
+// same op lock the same log, and the second finds what the first
+// committed.
 func (s *Store) PutOps(ctx context.Context, ops []*crdt.Op, mayPurge func(del, target *crdt.Op) bool) (int, error) {
 	in, err := newIngest(ops, mayPurge != nil)
 	if err != nil || len(in.ops) == 0 {
@@ -84,20 +85,16 @@ func (s *Store) PutOps(ctx context.Context, ops []*crdt.Op, mayPurge func(del, t
 		return 0, fmt.Errorf("put ops: %w", err)
 	}
 	deleted := st.judge(in, mayPurge)
-	rows := make([][]any, 0, len(in.ops))
-	for _, op := range in.ops {
-		if st.held[op.ID] {
-			continue
-		}
+	rows := make([][]any, len(in.ops))
+	for i, op := range in.ops {
 		if deleted.covers(op) {
 			op = op.Purge()
 		}
-		rows = append(rows, opRow(op))
+		rows[i] = opRow(op)
 	}
-	if len(rows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, opColumns, pgx.CopyFromRows(rows)); err != nil {
-			return 0, fmt.Errorf("put ops: copy: %w", err)
-		}
+	n, err := in.copy(ctx, tx, rows)
+	if err != nil {
+		return 0, fmt.Errorf("put ops: %w", err)
 	}
 	if len(deleted) > 0 {
 		if err := purgeStored(ctx, tx, deleted); err != nil {
@@ -106,6 +103,41 @@ func (s *Store) PutOps(ctx context.Context, ops []*crdt.Op, mayPurge func(del, t
 	}
 	if err := tx.Commit(ctx); err != nil {
 		return 0, fmt.Errorf("put ops: commit: %w", err)
+	}
+	return n, nil
+}
+
+// copy writes rows, one per op of in, skipping the ops held already, and
+// returns how many it wrote. Most batches hold only new ops, so it copies
+// them all at once and looks up what is held only when the copy meets a
+// held op (read set a savepoint for that).
+func (in *ingest) copy(ctx context.Context, tx pgx.Tx, rows [][]any) (int, error) {
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, opColumns, pgx.CopyFromRows(rows))
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" { // unique_violation
+		if err != nil {
+			return 0, fmt.Errorf("copy: %w", err)
+		}
+		return len(rows), nil
+	}
+	if _, err := tx.Exec(ctx, `ROLLBACK TO SAVEPOINT copy`); err != nil {
+		return 0, err
+	}
+	held := map[string]bool{}
+	idRows, _ := tx.Query(ctx, `SELECT id FROM ops WHERE id = ANY($1)`, in.ids)
+	var id []byte
+	if _, err := pgx.ForEachRow(idRows, []any{&id}, func() error {
+		held[string(id)] = true
+		return nil
+	}); err != nil {
+		return 0, fmt.Errorf("find held ops: %w", err)
+	}
+	rows = slices.DeleteFunc(rows, func(r []any) bool { return held[string(r[0].([]byte))] })
+	if len(rows) == 0 {
+		return 0, nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"ops"}, opColumns, pgx.CopyFromRows(rows)); err != nil {
+		return 0, fmt.Errorf("copy: %w", err)
 	}
 	return len(rows), nil
 }
@@ -166,23 +198,22 @@ func opRow(op *crdt.Op) []any {
 
 // storedState is what the store holds that a batch's ingest depends on.
 type storedState struct {
-	held     map[crdt.ID]bool
 	messages []*crdt.Op // stored messages of in.targets
 	deletes  []*crdt.Op // stored deletes of in.deletable
 }
 
 // read checks that the batch's communities are carried, locks them and
-// the batch's logs, and reads what the store holds of the batch and of the
-// messages and deletes the purge rule needs, in one round trip.
+// the batch's logs, and reads the stored messages and deletes the purge
+// rule needs, in one round trip.
 //
-// The per-log locks serialize the batches of a log. Besides keeping COPY
-// from meeting a duplicate, they make the purge rule hold under concurrent
+// The per-log locks serialize the batches of a log. Besides letting copy
+// find every held op, they make the purge rule hold under concurrent
 // batches: a delete and its target arriving in two transactions at once
 // would each miss the other, uncommitted; with the lock the second reads
 // after the first committed. Logs are locked in a fixed order, so batches
 // spanning several logs cannot deadlock.
 func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
-	st := &storedState{held: map[crdt.ID]bool{}}
+	st := &storedState{}
 	var b pgx.Batch
 	// Held until the commit: a community's delete waits, and then takes
 	// these ops with it (communities_drop_ops).
@@ -204,15 +235,6 @@ func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
 	}
 	// The reads are queued after the locks: they see what the batches
 	// before committed.
-	b.Queue(`SELECT id FROM ops WHERE id = ANY($1)`, in.ids).Query(func(rows pgx.Rows) error {
-		var id []byte
-		_, err := pgx.ForEachRow(rows, []any{&id}, func() error {
-			parsed, err := crdt.IDFromBytes(id)
-			st.held[parsed] = true
-			return err
-		})
-		return err
-	})
 	if len(in.targets) > 0 {
 		b.Queue(`SELECT raw FROM ops WHERE id = ANY($1) AND kind = ANY($2)`, in.targets, encryptedKinds).
 			Query(func(rows pgx.Rows) error {
@@ -229,6 +251,7 @@ func (in *ingest) read(ctx context.Context, tx pgx.Tx) (*storedState, error) {
 				return err
 			})
 	}
+	b.Queue(`SAVEPOINT copy`)
 	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
 		return nil, err
 	}
