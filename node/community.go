@@ -237,7 +237,8 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 	}
 	n.emitState(before, state)
 	n.replicate(c)
-	// What the new state allows may have been refused before: fetch again.
+	// What the new state allows may have been refused before: offer what
+	// gossip brought again and fetch what sync brought.
 	n.comms.mu.Lock()
 	for log, r := range c.logs {
 		if log != c.id {
@@ -323,6 +324,7 @@ func (n *Node) replicate(c *community) {
 		ctx, cancel := context.WithCancel(n.runCtx)
 		r := p2p.NewReplica(n.host, n.sync, topic, n.pipe.SyncLog(log), handle)
 		r.Progress = func(p peer.ID, done, total int) { n.syncProgress(log, p, done, total) }
+		r.Ignored = func(from peer.ID) { n.syncState(c, from) }
 		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c
 		n.comms.handle[handle] = log
@@ -334,6 +336,22 @@ func (n *Node) replicate(c *community) {
 			}
 			topic.Close()
 		}()
+	}
+}
+
+// syncState asks for a sync of c's state log with p, which sent an op
+// this node could not judge yet (p2p.Replica.Ignored). p accepted the op,
+// so its state holds what is missing here: most often the author's
+// admission. Storing the admission runs refresh before the store call
+// returns, and refresh calls SyncAll on the channels only after the new
+// state is in place, so the kept op is offered again — and the channels
+// synced again — against the state that admits its author, never before.
+func (n *Node) syncState(c *community, p peer.ID) {
+	n.comms.mu.Lock()
+	r := c.logs[c.id]
+	n.comms.mu.Unlock()
+	if r != nil {
+		r.sync.SyncWith(p)
 	}
 }
 

@@ -21,6 +21,11 @@ import (
 // reader: about a second of a busy channel.
 const subscriptionBuffer = 4096
 
+// ignoredBuffer is how many ops a topic's validator ignored a topic holds
+// for its Replica. What does not fit is dropped: it comes again with a
+// sync after the state changes, only later.
+const ignoredBuffer = 256
+
 // ErrTopicClosed: the topic was closed while waiting for an op.
 var ErrTopicClosed = errors.New("topic closed")
 
@@ -31,7 +36,8 @@ const (
 	// Accept: the author may write to the op's log.
 	Accept Verdict = iota
 	// Ignore: not known yet (the admission may still be on its way); the op
-	// is not forwarded, but the peer that sent it is not penalized.
+	// is not forwarded, but the peer that sent it is not penalized, and the
+	// log's Replica keeps the op to offer it again (see Replica).
 	Ignore
 	// Reject: the author may not write here; the sender is penalized.
 	Reject
@@ -161,22 +167,32 @@ func topicName(secret []byte, domain string, id crdt.ID) string {
 
 // Topic is a joined log topic.
 type Topic struct {
-	g     *Gossip
-	log   crdt.ID
-	topic *pubsub.Topic
-	sub   *pubsub.Subscription
+	g       *Gossip
+	log     crdt.ID
+	topic   *pubsub.Topic
+	sub     *pubsub.Subscription
+	ignored chan ignoredOp // the validator's Ignore verdicts, for the Replica
+}
+
+// ignoredOp is a verified op the validator ignored because Admit could
+// not judge it yet, and the peer that sent it — which accepted it, so it
+// holds what this node lacks to judge it.
+type ignoredOp struct {
+	op   *crdt.Op
+	from peer.ID
 }
 
 // Join subscribes to the topic of log. Ops it delivers have passed
 // validation: decoding, signatures, the log check and Admit.
 func (g *Gossip) Join(secret []byte, log crdt.ID) (*Topic, error) {
+	ignored := make(chan ignoredOp, ignoredBuffer)
 	// Gossipsub drops what a subscription cannot buffer; the store takes
 	// ops in batches, with pauses for each commit, so give it room.
-	t, sub, err := g.join(TopicName(secret, log), g.validator(log), subscriptionBuffer)
+	t, sub, err := g.join(TopicName(secret, log), g.validator(log, ignored), subscriptionBuffer)
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", log, err)
 	}
-	return &Topic{g: g, log: log, topic: t, sub: sub}, nil
+	return &Topic{g: g, log: log, topic: t, sub: sub, ignored: ignored}, nil
 }
 
 // join registers validate for topic name, joins it with the log topics'
@@ -208,8 +224,11 @@ func (g *Gossip) join(name string, validate pubsub.ValidatorEx, buffer int) (*pu
 
 // validator refuses, before anything is forwarded: ops that do not decode
 // or verify (penalized), full copies only — a purged op has no place on
-// gossip — ops of another log, and ops whose author Admit refuses.
-func (g *Gossip) validator(log crdt.ID) pubsub.ValidatorEx {
+// gossip — ops of another log, and ops whose author Admit refuses. Ops
+// Admit ignores go to ignored, unless it is full: gossipsub will not
+// deliver them, nor take them again from another peer (it has seen
+// their message ID).
+func (g *Gossip) validator(log crdt.ID, ignored chan<- ignoredOp) pubsub.ValidatorEx {
 	return func(_ context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
 		if from == g.self {
 			// Publish takes only ops that were signed here or verified on
@@ -229,6 +248,10 @@ func (g *Gossip) validator(log crdt.ID) pubsub.ValidatorEx {
 			m.ValidatorData = op
 			return pubsub.ValidationAccept
 		case Ignore:
+			select {
+			case ignored <- ignoredOp{op: op, from: from}:
+			default:
+			}
 			return pubsub.ValidationIgnore
 		}
 		return pubsub.ValidationReject

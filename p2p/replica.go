@@ -24,6 +24,15 @@ var SyncInterval = time.Minute
 // session brought it ops: what was new here may be new to them too, and
 // gossip does not carry old ops, so news of a healed partition spreads
 // this way, a hop per session.
+//
+// An op the topic's validator ignored (Admit could not judge it yet: its
+// author's admission has not arrived) waits here for up to a
+// SyncInterval. It is offered to the log at once and again at every
+// SyncAll — the call that says what the log accepts has changed — so it
+// is stored as soon as the log takes it, even when the peer that sent it
+// has not stored it yet. Ignored hears of the sender, which accepted the
+// op and so holds what this node lacks: the node syncs the community's
+// state log with it, and storing the admission calls SyncAll.
 type Replica struct {
 	host   host.Host
 	sync   *Sync
@@ -34,17 +43,41 @@ type Replica struct {
 	mu      sync.Mutex
 	pending []peer.ID        // peers to sync with, in the order asked
 	queued  map[peer.ID]bool // the peers in pending
-	due     chan struct{}    // holds a token while pending is not empty
+	offer   bool             // SyncAll asked to offer the waiting ops again
+	due     chan struct{}    // holds a token while pending is not empty or offer is set
+
+	waiting      []waitingOp // ignored ops, oldest first; Run's alone
+	waitingBytes int
 
 	// Progress, if set before Run, hears of each session's op transfer.
 	Progress func(p peer.ID, done, total int)
+	// Ignored, if set before Run, hears of each peer that sent an op the
+	// topic's validator ignored. It runs in Run's goroutine and must not
+	// block: it asks for syncs.
+	Ignored func(from peer.ID)
 }
+
+// waitingOp is an ignored op and when it stops waiting.
+type waitingOp struct {
+	op    *crdt.Op
+	until time.Time
+}
+
+// maxWaitingBytes bounds the ignored ops a replica keeps; the oldest go
+// first. An op dropped here still comes with the syncs SyncAll asks for,
+// once a peer has stored it. A new member's burst before its admission is
+// rarely bigger, and a peer flooding the topic with unknown authors' ops
+// cannot make a replica hold more.
+const maxWaitingBytes = 1 << 20
 
 // ReplicaLog is a log as a Replica keeps it: the node's store and ingest
 // pipeline, or the relay's database.
 type ReplicaLog interface {
 	SyncLog
-	// Store keeps ops the topic delivered, which its validator passed.
+	// Store keeps ops the topic delivered, which its validator passed, and
+	// ops the validator ignored, offered again (see Replica): those are
+	// verified but not admitted, so Store judges every op and drops what
+	// it refuses.
 	Store(ctx context.Context, ops []*crdt.Op) error
 	// Missing counts the parents that held ops name but the log lacks.
 	Missing() (int, error)
@@ -68,6 +101,9 @@ func (r *Replica) ask(p peer.ID) {
 	r.signal()
 }
 
+// SyncWith asks for a sync with p.
+func (r *Replica) SyncWith(p peer.ID) { r.ask(p) }
+
 func (r *Replica) signal() {
 	select {
 	case r.due <- struct{}{}:
@@ -85,6 +121,16 @@ func (r *Replica) next() (p peer.ID, ok, more bool) {
 	p, r.pending = r.pending[0], r.pending[1:]
 	delete(r.queued, p)
 	return p, true, len(r.pending) > 0
+}
+
+// takeOffer reports whether SyncAll asked to offer the waiting ops, and
+// clears the request.
+func (r *Replica) takeOffer() bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	o := r.offer
+	r.offer = false
+	return o
 }
 
 // Run replicates until ctx ends.
@@ -126,7 +172,14 @@ func (r *Replica) Run(ctx context.Context) error {
 				}
 			}
 			lastMissing = missing
+		case ig := <-r.topic.ignored:
+			r.wait(ctx, ig)
 		case <-r.due:
+			// Waiting ops first: SyncAll asks for them after the state
+			// changed, and a sync need not fetch what is here already.
+			if r.takeOffer() {
+				r.offerWaiting(ctx)
+			}
 			// One session per turn of the loop, so that the topic and the
 			// tickers are served between sessions.
 			if p, ok, more := r.next(); ok {
@@ -152,13 +205,96 @@ func (r *Replica) syncWith(ctx context.Context, p peer.ID) {
 	}
 }
 
-// SyncAll asks for a sync with every connected peer: after something
-// changed what this node accepts (a new member's ops were refused until
-// its admission arrived), so that what was refused comes again.
+// SyncAll offers the ops the topic ignored to the log again and asks for
+// a sync with every connected peer: after something changed what this
+// node accepts (a new member's ops were refused until its admission
+// arrived), so that what was refused comes again. Call it after the
+// change has taken effect: an op ignored before the call is offered after
+// it.
 func (r *Replica) SyncAll() {
+	r.mu.Lock()
+	r.offer = true
+	r.mu.Unlock()
+	r.signal()
 	for _, p := range r.host.Network().Peers() {
 		r.ask(p)
 	}
+}
+
+// wait keeps an op the topic ignored, offers it to the log at once — what
+// it lacked may have arrived since the validator ran, and then no SyncAll
+// follows — and tells Ignored of its sender.
+func (r *Replica) wait(ctx context.Context, ig ignoredOp) {
+	r.waiting = append(r.waiting, waitingOp{op: ig.op, until: time.Now().Add(SyncInterval)})
+	r.waitingBytes += len(ig.op.Encoded())
+	for r.waitingBytes > maxWaitingBytes {
+		r.waitingBytes -= len(r.waiting[0].op.Encoded())
+		r.waiting[0] = waitingOp{}
+		r.waiting = r.waiting[1:]
+	}
+	r.storeAbsent(ctx, []*crdt.Op{ig.op})
+	if r.Ignored != nil {
+		r.Ignored(ig.from)
+	}
+}
+
+// offerWaiting offers the waiting ops to the log again. Those the log
+// holds and those that waited a SyncInterval (the periodic sync has come
+// since) stop waiting; the log drops those it still refuses, and they
+// wait on.
+func (r *Replica) offerWaiting(ctx context.Context) {
+	now := time.Now()
+	var live []*crdt.Op
+	for _, w := range r.waiting {
+		if !now.After(w.until) {
+			live = append(live, w.op)
+		}
+	}
+	absent := r.storeAbsent(ctx, live)
+	kept := r.waiting[:0]
+	r.waitingBytes = 0
+	for _, w := range r.waiting {
+		if absent[w.op.ID] && !now.After(w.until) {
+			kept = append(kept, w)
+			r.waitingBytes += len(w.op.Encoded())
+		}
+	}
+	clear(r.waiting[len(kept):])
+	r.waiting = kept
+}
+
+// storeAbsent stores the ops the log does not hold — storing one again
+// would report it again — and returns them.
+func (r *Replica) storeAbsent(ctx context.Context, ops []*crdt.Op) map[crdt.ID]bool {
+	absent := make(map[crdt.ID]bool, len(ops))
+	if len(ops) == 0 {
+		return absent
+	}
+	ids := make([]crdt.ID, len(ops))
+	for i, op := range ops {
+		ids[i], absent[op.ID] = op.ID, true
+	}
+	held, err := r.log.Ops(ids)
+	if err != nil {
+		return absent // offered again next time
+	}
+	for _, raw := range held {
+		if op, err := crdt.DecodeStored(raw); err == nil {
+			delete(absent, op.ID)
+		}
+	}
+	store := ops[:0:0]
+	for _, op := range ops {
+		if absent[op.ID] {
+			store = append(store, op)
+		}
+	}
+	if len(store) > 0 {
+		// The log drops what it still refuses; a failure to store leaves
+		// the ops waiting too.
+		_ = r.log.Store(ctx, store)
+	}
+	return absent
 }
 
 // Learned tells the replica that a sync session with p brought it ops —
