@@ -375,8 +375,8 @@ func (f *framer) writeOps(log SyncLog, ids []crdt.ID) (int, error) {
 // commits of a large catch-up fewer and larger; each commit rewrites the
 // pages of the store's ID index that its ops land on, which are nearly all
 // of them for a few thousand ops with random IDs. Sixteen frames (about
-// two full group commits) took a scattered 100k-op catch-up from 26-41
-// commits to 15-20 (docs/benchmarks.md).
+// two full group commits) took a scattered 100k-op catch-up from 25-41
+// commits to 16-28 (docs/benchmarks.md).
 const opsInFlight = 16
 
 // readOps ingests op frames up to the end frame, reporting the running
