@@ -1003,3 +1003,43 @@ func (c *Community) MayDelete(del *Op, _ *Message) bool {
 	member, perms, _ := c.Standing(del.User())
 	return member && perms.Has(PermManageMessages)
 }
+
+// WalkChain is a Chain over stored ops: load returns an op's stored bytes,
+// and found false when it is not stored. It walks the device's Prev chain
+// back from last until it meets target, or passes target's HLC (when
+// target is stored), or ends; a missing chain op gives ErrNotYet.
+func WalkChain(last, target ID, load func(ID) (raw []byte, found bool, err error)) (bool, error) {
+	want, ok, err := load(target)
+	if err != nil {
+		return false, err
+	}
+	var wantHLC HLC
+	if ok {
+		op, err := DecodeStored(want)
+		if err != nil {
+			return false, err
+		}
+		wantHLC = op.HLC
+	}
+	for id := last; !id.IsZero(); {
+		if id == target {
+			return true, nil
+		}
+		raw, found, err := load(id)
+		if err != nil {
+			return false, err
+		}
+		if !found {
+			return false, fmt.Errorf("%w: chain op %s not here", ErrNotYet, id)
+		}
+		op, err := DecodeStored(raw)
+		if err != nil {
+			return false, err
+		}
+		if ok && op.HLC < wantHLC {
+			return false, nil
+		}
+		id = op.Prev
+	}
+	return false, nil
+}

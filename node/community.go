@@ -415,41 +415,15 @@ func (n *Node) admit(op *crdt.Op) p2p.Verdict {
 	return p2p.Reject
 }
 
-// chain walks a device's Prev chain back from last looking for target.
+// chain walks a device's Prev chain in the store (crdt.WalkChain).
 func (n *Node) chain(last, target crdt.ID) (bool, error) {
-	want, err := n.store.Op(target)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return false, err
-	}
-	var wantHLC crdt.HLC
-	if want != nil {
-		op, err := crdt.DecodeStored(want)
-		if err != nil {
-			return false, err
-		}
-		wantHLC = op.HLC
-	}
-	for id := last; !id.IsZero(); {
-		if id == target {
-			return true, nil
-		}
+	return crdt.WalkChain(last, target, func(id crdt.ID) ([]byte, bool, error) {
 		raw, err := n.store.Op(id)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, fmt.Errorf("%w: chain op %s not here", crdt.ErrNotYet, id)
+			return nil, false, nil
 		}
-		if err != nil {
-			return false, err
-		}
-		op, err := crdt.DecodeStored(raw)
-		if err != nil {
-			return false, err
-		}
-		if want != nil && op.HLC < wantHLC {
-			return false, nil
-		}
-		id = op.Prev
-	}
-	return false, nil
+		return raw, err == nil, err
+	})
 }
 
 // mayDelete is the stores' delete policy.

@@ -254,43 +254,17 @@ func (r *Relay) authorize(c *carried, op *crdt.Op) error {
 	return c.current().AuthorizeChannelOp(op, r.chain)
 }
 
-// chain walks a device's Prev chain back from last looking for target.
+// chain walks a device's Prev chain in the database (crdt.WalkChain).
 func (r *Relay) chain(last, target crdt.ID) (bool, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	var wantHLC crdt.HLC
-	want, err := r.store.Op(ctx, target)
-	switch {
-	case err == nil:
-		op, err := crdt.DecodeStored(want)
-		if err != nil {
-			return false, err
-		}
-		wantHLC = op.HLC
-	case !errors.Is(err, store.ErrNotFound):
-		return false, err
-	}
-	for id := last; !id.IsZero(); {
-		if id == target {
-			return true, nil
-		}
+	return crdt.WalkChain(last, target, func(id crdt.ID) ([]byte, bool, error) {
 		raw, err := r.store.Op(ctx, id)
 		if errors.Is(err, store.ErrNotFound) {
-			return false, fmt.Errorf("%w: chain op %s not here", crdt.ErrNotYet, id)
+			return nil, false, nil
 		}
-		if err != nil {
-			return false, err
-		}
-		op, err := crdt.DecodeStored(raw)
-		if err != nil {
-			return false, err
-		}
-		if want != nil && op.HLC < wantHLC {
-			return false, nil
-		}
-		id = op.Prev
-	}
-	return false, nil
+		return raw, err == nil, err
+	})
 }
 
 // mayPurge is the relay's delete policy: authors delete their own
