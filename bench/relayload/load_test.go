@@ -80,10 +80,10 @@ func BenchmarkRelayLoad(b *testing.B) {
 	db := pgtest.DSN(b)
 	bin := *relayBin
 	if bin == "" {
-		bin = buildRelay(b)
+		bin = relaytest.BuildBinary(b)
 	}
-	rp := startRelay(b, bin, db)
-	b.Logf("relay pid %d, %s, %s", rp.pid(), rp.base, rp.peer.ID)
+	rp := relayProc{relaytest.StartBinary(b, bin, db)}
+	b.Logf("relay pid %d, %s, %s", rp.pid(), rp.Base, rp.Peer.ID)
 
 	comm := crdttest.NewCommunity(b, n)
 	secret := make([]byte, 32)
@@ -138,7 +138,7 @@ func BenchmarkRelayLoad(b *testing.B) {
 
 // startMembers starts a member for each of the community's members and
 // connects them all to the relay; they stop when b ends.
-func startMembers(ctx context.Context, b *testing.B, rp *relayProc, cs *channelSetup) []*member {
+func startMembers(ctx context.Context, b *testing.B, rp relayProc, cs *channelSetup) []*member {
 	b.Helper()
 	ctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
@@ -158,7 +158,7 @@ func startMembers(ctx context.Context, b *testing.B, rp *relayProc, cs *channelS
 		}
 		members = append(members, m)
 	}
-	if err := connectAll(ctx, members, rp.peer); err != nil {
+	if err := connectAll(ctx, members, rp.Peer); err != nil {
 		b.Fatal(err)
 	}
 	b.Logf("%d members connected in %v", len(members), time.Since(began).Round(time.Millisecond))
@@ -228,20 +228,20 @@ func replicationMode(on bool) string {
 
 // carry registers the community with the relay, pushes its state log and
 // waits until the relay carries the channel.
-func carry(b *testing.B, rp *relayProc, comm *crdttest.Community, secret []byte) {
+func carry(b *testing.B, rp relayProc, comm *crdttest.Community, secret []byte) {
 	b.Helper()
-	token := relaytest.Register(b, rp.base, "owner@example.com")
-	if code := relaytest.Call(b, rp.base, "POST", "/communities", token, relaytest.CarryRequest(comm, secret, comm.Members[0].User), nil); code != http.StatusCreated {
+	token := relaytest.Register(b, rp.Base, "owner@example.com")
+	if code := relaytest.Call(b, rp.Base, "POST", "/communities", token, relaytest.CarryRequest(comm, secret, comm.Members[0].User), nil); code != http.StatusCreated {
 		b.Fatalf("carry: status %d", code)
 	}
 	c := relaytest.NewClient(b)
 	defer c.Host.Close()
-	if err := syncLog(c, rp.peer, secret, comm.ID, relaytest.NewLog(comm.State...)); err != nil {
+	if err := syncLog(c, rp.Peer, secret, comm.ID, relaytest.NewLog(comm.State...)); err != nil {
 		b.Fatalf("push the state log: %v", err)
 	}
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		err := syncLog(c, rp.peer, secret, comm.Channel, relaytest.NewLog())
+		err := syncLog(c, rp.Peer, secret, comm.Channel, relaytest.NewLog())
 		if err == nil {
 			return
 		}
@@ -315,12 +315,12 @@ func publish(ctx context.Context, b *testing.B, members []*member, led *ledger, 
 
 // lostAtRelay fetches the channel from the relay in one sync session, as
 // a member coming back would, and counts the published ops it lacks.
-func lostAtRelay(b *testing.B, rp *relayProc, comm *crdttest.Community, secret []byte, published []*posted) int {
+func lostAtRelay(b *testing.B, rp relayProc, comm *crdttest.Community, secret []byte, published []*posted) int {
 	b.Helper()
 	c := relaytest.NewClient(b)
 	defer c.Host.Close()
 	got := relaytest.NewLog()
-	if err := syncLog(c, rp.peer, secret, comm.Channel, got); err != nil {
+	if err := syncLog(c, rp.Peer, secret, comm.Channel, got); err != nil {
 		b.Fatalf("fetch the channel from the relay: %v", err)
 	}
 	lost := 0
@@ -408,9 +408,9 @@ func ranges(xs []int) string {
 
 // logRelayProblems logs the relay's warnings and errors, counted by
 // message.
-func logRelayProblems(b *testing.B, rp *relayProc) {
+func logRelayProblems(b *testing.B, rp relayProc) {
 	counts := map[string]int{}
-	for line := range strings.Lines(rp.logs.String()) {
+	for line := range strings.Lines(rp.Logs.String()) {
 		if strings.Contains(line, "level=WARN") || strings.Contains(line, "level=ERROR") {
 			_, msg, _ := strings.Cut(line, "msg=")
 			msg, _, _ = strings.Cut(msg, " ")
@@ -423,7 +423,7 @@ func logRelayProblems(b *testing.B, rp *relayProc) {
 }
 
 // relayPeak is the relay's VmHWM now: its resident peak since it started.
-func relayPeak(rp *relayProc) int64 {
+func relayPeak(rp relayProc) int64 {
 	_, peak, _ := procMemory(rp.pid())
 	return peak
 }

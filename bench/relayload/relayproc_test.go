@@ -7,122 +7,25 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
-	"testing"
 	"time"
 
+	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/jackc/pgx/v5"
-	"github.com/libp2p/go-libp2p/core/peer"
-	ma "github.com/multiformats/go-multiaddr"
 )
 
 // relayProc is a running ancore-relay process.
-type relayProc struct {
-	cmd  *exec.Cmd
-	base string        // http://host:port
-	peer peer.AddrInfo // its libp2p address
-	logs *lockedBuffer // its stderr
-}
+type relayProc struct{ *relaytest.Proc }
 
-// buildRelay compiles cmd/ancore-relay from the module's working tree.
-func buildRelay(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "ancore-relay")
-	out, err := exec.Command("go", "build", "-o", bin, "github.com/ancore/ancore/cmd/ancore-relay").CombinedOutput()
-	if err != nil {
-		b.Fatalf("go build ancore-relay: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// startRelay starts the relay binary on db, listening on loopback TCP
-// only, and waits until it serves; it is stopped with SIGTERM when b ends.
-func startRelay(b *testing.B, bin, db string) *relayProc {
-	b.Helper()
-	cmd := exec.Command(bin, "--db", db, "--http", "127.0.0.1:0",
-		"--listen", "/ip4/127.0.0.1/tcp/0", "--log-format", "text")
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	p := &relayProc{cmd: cmd, logs: &lockedBuffer{}}
-	cmd.Stderr = p.logs
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(p.stop)
-	lines := bufio.NewScanner(out)
-	for lines.Scan() {
-		line := lines.Text()
-		if v, ok := strings.CutPrefix(line, "Relay HTTP API: "); ok {
-			p.base = v
-		}
-		if v, ok := strings.CutPrefix(line, "libp2p: "); ok {
-			a, err := ma.NewMultiaddr(v)
-			if err != nil {
-				b.Fatal(err)
-			}
-			info, err := peer.AddrInfoFromP2pAddr(a)
-			if err != nil {
-				b.Fatal(err)
-			}
-			p.peer = *info
-			break
-		}
-	}
-	if p.base == "" || p.peer.ID == "" {
-		b.Fatalf("relay did not print its addresses (%v):\n%s", lines.Err(), p.logs)
-	}
-	go func() { // keep the pipe drained
-		for lines.Scan() {
-		}
-	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(p.base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
-		}
-		if time.Now().After(deadline) {
-			b.Fatalf("relay not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
-
-func (p *relayProc) pid() int { return p.cmd.Process.Pid }
-
-// stop shuts the relay down gracefully, or kills it after 20 s.
-func (p *relayProc) stop() {
-	if p.cmd.ProcessState != nil {
-		return
-	}
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() {
-		p.cmd.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		p.cmd.Process.Kill()
-		<-done
-	}
-}
+func (p relayProc) pid() int { return p.Cmd.Process.Pid }
 
 // metrics returns the relay's Prometheus series whose names start with
 // one of prefixes, as "name value" lines.
-func (p *relayProc) metrics(prefixes ...string) ([]string, error) {
-	resp, err := http.Get(p.base + "/metrics")
+func (p relayProc) metrics(prefixes ...string) ([]string, error) {
+	resp, err := http.Get(p.Base + "/metrics")
 	if err != nil {
 		return nil, err
 	}
@@ -138,24 +41,6 @@ func (p *relayProc) metrics(prefixes ...string) ([]string, error) {
 		}
 	}
 	return out, lines.Err()
-}
-
-// lockedBuffer collects a process's log while the run reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
 }
 
 // clockTick is the unit of /proc/PID/stat's CPU times (USER_HZ, which
