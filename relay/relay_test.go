@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
-	"time"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/crdt/crdttest"
@@ -38,7 +37,7 @@ func startRelay(t testing.TB) *Relay {
 			t.Errorf("relay run: %v", err)
 		}
 	})
-	waitFor(t, "relay HTTP", func() bool {
+	relaytest.WaitFor(t, "relay HTTP", func() bool {
 		resp, err := http.Get("http://" + r.HTTPAddr() + "/healthz")
 		if err != nil {
 			return false
@@ -47,18 +46,6 @@ func startRelay(t testing.TB) *Relay {
 		return resp.StatusCode == http.StatusOK
 	})
 	return r
-}
-
-// waitFor polls cond until it holds, failing t after a deadline.
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 func base(r *Relay) string { return "http://" + r.HTTPAddr() }
@@ -112,7 +99,7 @@ func TestOfflineDeliveryBlind(t *testing.T) {
 	outsider := crdttest.NewAuthor(t, "x", "y")
 	outsider.Community, outsider.Channel, outsider.Key = comm.ID, comm.Channel, owner.Key
 	forged := outsider.Post(t, "let me in").Op
-	waitFor(t, "the relay to carry the channel", func() bool {
+	relaytest.WaitFor(t, "the relay to carry the channel", func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		_, ok := r.handles[p2p.TopicName(secret, comm.Channel)]

@@ -56,19 +56,8 @@ func startNode(t *testing.T, dir, relayURL string, bootstrap ...string) *liveNod
 		}
 	}
 	t.Cleanup(l.stop)
-	waitUntil(t, "the node to run", n.Running)
+	relaytest.WaitFor(t, "the node to run", n.Running)
 	return l
-}
-
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 func texts(t *testing.T, n *liveNode, channel crdt.ID) []string {
@@ -134,7 +123,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if _, err := b.Join(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "B to see the channel", func() bool {
+	relaytest.WaitFor(t, "B to see the channel", func() bool {
 		c, err := b.Community(community)
 		return err == nil && c.Channels[channel] != nil
 	})
@@ -155,7 +144,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close(ctx)
-	waitUntil(t, "the relay to hold A's posts", func() bool {
+	relaytest.WaitFor(t, "the relay to hold A's posts", func() bool {
 		var n int
 		err := pg.QueryRow(ctx, `SELECT count(*) FROM ops WHERE log = $1 AND kind = $2`, channel[:], int(crdt.KindPost)).Scan(&n)
 		return err == nil && n == posts
@@ -164,7 +153,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 
 	// B comes back; only the relay is there to tell it what it missed.
 	b = startNode(t, dirB, "")
-	waitUntil(t, "B to receive every post from the relay", func() bool {
+	relaytest.WaitFor(t, "B to receive every post from the relay", func() bool {
 		got := texts(t, b, channel)
 		return len(got) == posts && slices.Equal(got, want)
 	})
@@ -223,7 +212,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if _, err := c.Join(ctx, resolved); err != nil {
 		t.Fatal(err)
 	}
-	waitUntil(t, "C to read the history", func() bool { return len(texts(t, c, channel)) == posts })
+	relaytest.WaitFor(t, "C to read the history", func() bool { return len(texts(t, c, channel)) == posts })
 
 	// Revoking an invite revokes its code at the relay too.
 	var revocable struct {
