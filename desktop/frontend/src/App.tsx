@@ -1,2 +1,2 @@
 // The app: everything starts at Root (token, client, event stream).
-export { Root as App } from "./ui/root";
+export { Root as App } from "./app/root";

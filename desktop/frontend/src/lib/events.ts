@@ -1,7 +1,7 @@
 // The node's event stream (GET /api/v1/events, a WebSocket): envelopes in
 // seq order, resumed after a drop by passing the last seq seen as `since`.
 
-import { isEventType, type ApiEvent } from "./api";
+import { isEventType, type ApiEvent } from "@/api/types";
 
 /** What the stream needs of a WebSocket; the browser's fits. */
 export interface EventSocket {

@@ -5,7 +5,7 @@
 // without its header.
 // One flat list, so a virtualized list can measure each row on its own.
 
-import type { ID, Key, Message, Timestamp } from "./api";
+import type { ID, Key, Message, Timestamp } from "@/api/types";
 
 /** Consecutive messages of one author this close together form a group. */
 export const groupWindowMs = 7 * 60 * 1000;

@@ -5,7 +5,7 @@
 // key that name stands for, and sending turns each remembered "@Name"
 // into its token. Editing a sent message turns its tokens back.
 
-import type { Key, MessageCreate } from "./api";
+import type { Key, MessageCreate } from "@/api/types";
 import { mentionToken, mentionedUsers, mentionsEveryone } from "./markdown";
 
 /** Someone who can be mentioned. */

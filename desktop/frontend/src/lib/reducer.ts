@@ -6,7 +6,7 @@
 // Communities, channels, members and roles are server state for TanStack
 // Query; their events invalidate its queries instead.
 
-import type { ApiEvent, ID, Key, Message, MessagePage, PresenceStatus, Reaction } from "./api";
+import type { ApiEvent, ID, Key, Message, MessagePage, PresenceStatus, Reaction } from "@/api/types";
 import { sameMessage, withChange, withLive, withoutMessage, withPage, windowOf, type MessageWindow } from "./window";
 
 export { compareMessages } from "./window";

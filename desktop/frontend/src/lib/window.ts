@@ -8,7 +8,7 @@
 // Pure functions: a window is never changed in place, and a change that
 // changes nothing returns the very same window.
 
-import type { ID, Message, MessagePage, Timestamp } from "./api";
+import type { ID, Message, MessagePage, Timestamp } from "@/api/types";
 
 /** A contiguous run of a channel's messages. */
 export interface MessageWindow {

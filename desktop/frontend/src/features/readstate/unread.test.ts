@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { Message } from "../lib/api";
-import { messageRows } from "../lib/group";
+import type { Message } from "@/api/types";
+import { messageRows } from "@/lib/group";
 import { noUnread, ReadMarks, readMarksKey, unreadReducer, type MarkStorage } from "./unread";
 
 const msg = (over: Partial<Message>): Message => ({

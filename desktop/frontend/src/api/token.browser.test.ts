@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { afterEach, describe, expect, it } from "vitest";
-import { tokenFromLocation, tokenStorageKey } from "./api";
+import { tokenFromLocation, tokenStorageKey } from "./token";
 
 describe("tokenFromLocation in a browser", () => {
   afterEach(() => {

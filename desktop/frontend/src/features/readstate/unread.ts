@@ -7,9 +7,9 @@
 // kept in the browser's localStorage per user key: the desktop window and
 // the headless node's page keep a stable origin.
 
-import type { ApiEvent, ID, Key, Message, Timestamp } from "../lib/api";
-import { readBoundary, type LastRead } from "../lib/group";
-import { compareTimes } from "../lib/window";
+import type { ApiEvent, ID, Key, Message, Timestamp } from "@/api/types";
+import { readBoundary, type LastRead } from "@/lib/group";
+import { compareTimes } from "@/lib/window";
 
 /** One channel's unread messages. */
 export interface ChannelUnread {
@@ -25,8 +25,6 @@ export interface Unread {
 
 export const noUnread: Unread = { channels: {} };
 
-/** How many of a channel's latest messages are counted at start; more shows as this many. */
-export const countedPage = 100;
 
 export function mentions(message: Message, self: Key): boolean {
   return message.everyone || message.mentions.includes(self);
