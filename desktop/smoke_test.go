@@ -79,6 +79,12 @@ func TestSmokeWindow(t *testing.T) {
 	s.waitPainted(win)
 	s.screenshot("02-message-sent")
 
+	// Both themes, through the quick switcher (Ctrl+K, then its command).
+	for _, theme := range []string{"dark", "light"} {
+		s.setTheme(win, theme)
+		s.screenshot("02-theme-" + theme)
+	}
+
 	// A second launch on the same data folder shows the first window and
 	// exits at once.
 	s.secondLaunch()
@@ -415,6 +421,47 @@ func (s *smoke) sendMessage(win string, a api, channel, text string) {
 	}) {
 		s.t.Fatalf("the message typed into the composer (clicked at %d,%d) did not arrive; the channel holds %+v", x, y, msgs)
 	}
+}
+
+// setTheme picks a theme through the quick switcher and waits until the
+// window shows it: mostly dark pixels for the dark theme, light for light.
+func (s *smoke) setTheme(win, theme string) {
+	s.t.Helper()
+	s.xdotool("windowfocus", "--sync", win)
+	s.xdotool("key", "--window", win, "ctrl+k")
+	s.xdotool("type", "--delay", "30", "theme "+theme)
+	s.xdotool("key", "Return")
+	var lum float64
+	if !waitFor(15*time.Second, func() bool {
+		out, err := s.command("import", "-window", win, "png:-").Output()
+		if err != nil {
+			return false
+		}
+		img, err := png.Decode(bytes.NewReader(out))
+		if err != nil {
+			return false
+		}
+		lum = luminance(img)
+		return (theme == "dark") == (lum < 0.5)
+	}) {
+		s.t.Fatalf("the window did not turn %s (mean luminance %.2f)", theme, lum)
+	}
+	s.waitPainted(win)
+}
+
+// luminance is img's mean luminance, from 0 (black) to 1 (white).
+func luminance(img image.Image) float64 {
+	b := img.Bounds()
+	var sum float64
+	var n int
+	for y := b.Min.Y; y < b.Max.Y; y += 4 {
+		for x := b.Min.X; x < b.Max.X; x += 4 {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			sum += (0.2126*float64(r) + 0.7152*float64(g) + 0.0722*float64(bl)) / 0xffff
+			n++
+		}
+	}
+	return sum / float64(n)
 }
 
 // windowSize returns the window's inner size.

@@ -10,6 +10,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, rea
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -402,6 +403,28 @@ export async function gone(locator, what, timeout = T.ui) {
     const n = await shown.count().catch(() => '?');
     throw new StepError(`${what} still shown after ${secs(timeout)} (${n} visible)`);
   }
+}
+
+// axe-core's source, evaluated in the page through the DevTools protocol
+// (the node's Content-Security-Policy refuses inline scripts, which is as
+// it should be).
+let axeSource = null;
+
+/**
+ * checkA11y runs axe-core (WCAG 2.x A and AA rules, contrast included) on
+ * the page and fails on any serious or critical violation.
+ */
+export async function checkA11y(u, what) {
+  axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+  await u.page.evaluate(axeSource);
+  const violations = await u.page.evaluate(async () => {
+    const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return result.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.impact} ${v.id}: ${v.help}\n      ${v.nodes.slice(0, 5).map((n) => `${n.target.join(' ')} — ${(n.failureSummary ?? '').split('\n').slice(1, 2).join('').trim()}`).join('\n      ')}`);
+  });
+  if (violations.length) throw new StepError(`${u.label}: ${what}: axe-core found ${violations.length} serious or critical violation(s):\n    ${violations.join('\n    ')}`);
+  log(`    ${u.label}: ${what}: axe-core found no serious or critical violations`);
 }
 
 /** setName fills in the first-run screen. */

@@ -18,7 +18,8 @@
 //      goes to the oldest of the 100,000 (2000 pages, about 10 minutes);
 //      Beside the long tasks (wall time) it reports the main thread's CPU
 //      time per scroll step, which a busy machine does not inflate;
-//   3. the gzip size of the built JS (target <= 350 KiB) and CSS;
+//   3. the gzip size of the initial JS (target <= 350 KiB; lazy chunks
+//      reported beside it) and CSS;
 //   4. screenshots of the channel in the dark and the light theme
 //      (build/perf/channel-{dark,light}.png).
 // It prints a summary and exits 1 when a target is missed (2 on bad flags,
@@ -349,9 +350,14 @@ async function main() {
     // --- 3. the bundle (no node needed)
     current = 'bundle';
     const assets = path.join(appDir, 'assets');
-    const bundle = { js: { raw: 0, gz: 0, files: [] }, css: { raw: 0, gz: 0, files: [] } };
+    // Initial JS is what index.html loads (its module script and the chunks
+    // Vite preloads for it); the rest (the highlighter, the shortcode
+    // table) loads lazily, when first used.
+    const html = readFileSync(builtUI, 'utf8');
+    const initial = new Set([...html.matchAll(/(?:src|href)="\/assets\/([^"]+\.(?:js|css))"/g)].map((m) => m[1]));
+    const bundle = { js: { raw: 0, gz: 0, files: [] }, lazy: { raw: 0, gz: 0, files: [] }, css: { raw: 0, gz: 0, files: [] } };
     for (const f of readdirSync(assets)) {
-      const kind = f.endsWith('.js') ? 'js' : f.endsWith('.css') ? 'css' : null;
+      const kind = f.endsWith('.js') ? (initial.has(f) ? 'js' : 'lazy') : f.endsWith('.css') ? 'css' : null;
       if (!kind) continue;
       const buf = readFileSync(path.join(assets, f));
       const gz = gzipSync(buf, { level: 9 }).length;
@@ -359,9 +365,11 @@ async function main() {
       bundle[kind].gz += gz;
       bundle[kind].files.push(`${f} ${kib(buf.length)} (gzip ${kib(gz)})`);
     }
-    if (bundle.js.files.length === 0) throw new StepError(`no .js file in ${assets}`);
-    log(`bundle: JS ${kib(bundle.js.raw)}, gzip ${kib(bundle.js.gz)}; CSS ${kib(bundle.css.raw)}, gzip ${kib(bundle.css.gz)}`);
-    for (const f of [...bundle.js.files, ...bundle.css.files]) log(`    ${f}`);
+    if (bundle.js.files.length === 0) throw new StepError(`no .js file in ${assets} that index.html loads`);
+    log(`bundle: initial JS ${kib(bundle.js.raw)}, gzip ${kib(bundle.js.gz)}; lazy JS ${kib(bundle.lazy.raw)}, gzip ${kib(bundle.lazy.gz)}; CSS ${kib(bundle.css.raw)}, gzip ${kib(bundle.css.gz)}`);
+    for (const f of bundle.js.files) log(`    initial ${f}`);
+    for (const f of bundle.lazy.files) log(`    lazy    ${f}`);
+    for (const f of bundle.css.files) log(`    css     ${f}`);
     results.bundle = bundle;
 
     // --- the binary and the fixture
@@ -556,7 +564,7 @@ async function main() {
     }
     if (errors.length) throw new StepError(`the browser reported errors:\n${errors.join('\n')}`);
 
-    check('JS gzip', `${kib(bundle.js.gz)} (${kib(bundle.js.raw)} raw); CSS gzip ${kib(bundle.css.gz)} (${kib(bundle.css.raw)} raw)`, bundle.js.gz <= targets.jsGzipKiB * 1024, `≤ ${targets.jsGzipKiB} KiB`);
+    check('initial JS gzip', `${kib(bundle.js.gz)} (${kib(bundle.js.raw)} raw; lazy chunks ${kib(bundle.lazy.gz)} gzip); CSS gzip ${kib(bundle.css.gz)} (${kib(bundle.css.raw)} raw)`, bundle.js.gz <= targets.jsGzipKiB * 1024, `≤ ${targets.jsGzipKiB} KiB`);
 
     current = 'shutdown';
     await cleanup();

@@ -8,7 +8,7 @@
 // e2e/relay.mjs plays the relay's flows the same way.
 
 import {
-  StepError, T, createCommunity, gone, init, join, log, messageById, messageRow, openGeneral, openInvite,
+  StepError, T, checkA11y, createCommunity, gone, init, join, log, messageById, messageRow, openGeneral, openInvite,
   runTwoUsers, send, setName, textOf, tid, visible, waitUntil,
 } from './lib.mjs';
 
@@ -50,6 +50,10 @@ async function messageAction(row, testid) {
 function fullFlow(A, B) {
   const s = {}; // state shared between steps
   return [
+    ['a-first-run-a11y', [A], async () => {
+      await visible(tid(A.page, 'name-input'), 'A: the first-run name-input');
+      await checkA11y(A, 'the first-run screen');
+    }],
     ['a-sets-name', [A], () => setName(A, 'Alice')],
     ['b-sets-name', [B], () => setName(B, 'Bob')],
     ['a-creates-community', [A], () => createCommunity(A, 'E2E')],
@@ -154,6 +158,121 @@ function fullFlow(A, B) {
       if (icons !== 1) throw new StepError(`A: ${icons} community icons after the reload, want 1`);
       await visible(messageRow(A.page, 'hi alice'), 'A: "hi alice" after the reload');
       if (await messageById(A.page, s.id).count()) throw new StepError('A: the deleted message is back after the reload');
+    }],
+    ...polishFlow(A, B),
+  ];
+}
+
+// setTheme picks a theme on the Appearance page of the user settings.
+async function setTheme(u, theme) {
+  await u.page.getByRole('button', { name: 'Settings', exact: true }).click();
+  await u.page.getByRole('tab', { name: 'Appearance' }).click();
+  await tid(u.page, `theme-${theme}`).click();
+  await waitUntil(`${u.label}: <html> to be ${theme}`, async () => (await u.page.evaluate(() => document.documentElement.classList.contains('dark'))) === (theme === 'dark'), T.short);
+  await u.page.keyboard.press('Escape');
+  await gone(u.page.getByRole('dialog', { name: 'Settings', exact: true }), `${u.label}: the settings (after Escape)`);
+}
+
+// What a Discord user expects beyond the basics: the context menu, the
+// emoji picker, :shortcode: completion, the quick switcher, both themes
+// and narrow windows, each checked with axe-core.
+function polishFlow(A, B) {
+  return [
+    ['a-context-menu', [A], async ({ shot }) => {
+      const row = messageRow(A.page, 'hi alice').first();
+      await row.scrollIntoViewIfNeeded();
+      await row.click({ button: 'right' });
+      const menu = tid(A.page, 'message-context-menu');
+      await visible(menu, 'A: the message context menu');
+      // Bob's message: Alice owns the community, so she may delete it but not edit it.
+      for (const item of ['Reply', 'Copy text', 'Copy link', 'Delete']) {
+        await visible(menu.getByRole('menuitem', { name: item, exact: true }), `A: "${item}" in the context menu`, T.short);
+      }
+      if (await menu.getByRole('menuitem', { name: 'Edit', exact: true }).count()) throw new StepError("A: the context menu offers to edit Bob's message");
+      await shot();
+      await menu.getByRole('menuitem', { name: 'Reply', exact: true }).click();
+      await visible(tid(A.page, 'replying'), 'A: the reply bar after "Reply"');
+      await A.page.keyboard.press('Escape');
+      await gone(tid(A.page, 'replying'), 'A: the reply bar after Escape');
+    }],
+    ['a-emoji-picker', [A], async ({ shot }) => {
+      await tid(A.page, 'composer').click();
+      await A.page.getByRole('button', { name: 'Emoji', exact: true }).click();
+      const search = tid(A.page, 'emoji-search');
+      await visible(search, 'A: the emoji picker');
+      await search.fill('party popper');
+      const tada = A.page.locator('[data-testid="emoji"][data-emoji="🎉"]');
+      await visible(tada, 'A: 🎉 in the emoji picker (its data served by the app itself)');
+      await shot();
+      await tada.first().click();
+      await waitUntil('A: the composer to hold 🎉', async () => (await tid(A.page, 'composer').inputValue()).includes('🎉'), T.short);
+      await tid(A.page, 'composer').press('Enter');
+      await visible(messageRow(A.page, '🎉'), 'A: its own message with 🎉');
+    }],
+    ['b-shortcode', [B], async () => {
+      const composer = tid(B.page, 'composer');
+      await composer.click();
+      await composer.fill('');
+      await composer.pressSequentially('nice :thumbsu', { delay: 20 });
+      await visible(B.page.locator('[data-testid="shortcode-option"]').first(), 'B: the :shortcode: completion list');
+      await composer.press('Tab');
+      await waitUntil('B: the composer to read "nice 👍"', async () => (await composer.inputValue()).startsWith('nice 👍'), T.short);
+      await composer.fill('');
+    }],
+    ['a-quick-switcher', [A], async ({ shot }) => {
+      await A.page.keyboard.press('Control+k');
+      const input = tid(A.page, 'switcher-input');
+      await visible(input, 'A: the quick switcher after Ctrl+K');
+      await input.pressSequentially('gener', { delay: 20 });
+      await visible(A.page.locator('[data-testid="switcher-channel"][data-name="general"]'), 'A: #general in the switcher');
+      await shot();
+      await input.press('Enter');
+      await gone(input, 'A: the quick switcher after Enter');
+      await visible(tid(A.page, 'composer'), 'A: the composer of #general');
+    }],
+    ['a-theme-dark', [A], async () => {
+      await setTheme(A, 'dark');
+      await checkA11y(A, 'the chat in the dark theme');
+    }],
+    ['a-theme-light', [A], async () => {
+      await setTheme(A, 'light');
+      await checkA11y(A, 'the chat in the light theme');
+    }],
+    ['a-settings-a11y', [A], async ({ shot }) => {
+      await tid(A.page, 'community-menu').click();
+      await tid(A.page, 'settings-open').click();
+      await visible(A.page.getByRole('dialog'), 'A: the community settings');
+      await checkA11y(A, 'the community settings');
+      await shot();
+      await A.page.keyboard.press('Escape');
+      await gone(A.page.getByRole('dialog'), 'A: the community settings (after Escape)');
+    }],
+    ['a-800x600', [A], async ({ shot }) => {
+      await A.page.setViewportSize({ width: 800, height: 600 });
+      await visible(tid(A.page, 'composer'), 'A: the composer at 800×600');
+      await tid(A.page, 'members-toggle').click();
+      await visible(tid(A.page, 'members-sheet'), 'A: the member list (a toggle at 800×600)');
+      await visible(A.page.getByTestId('member').filter({ hasText: 'Bob' }), 'A: Bob in the member list at 800×600');
+      await shot();
+      await A.page.keyboard.press('Escape');
+      await gone(tid(A.page, 'members-sheet'), 'A: the member list (after Escape)');
+      await checkA11y(A, 'the chat at 800×600');
+    }],
+    ['a-400x800', [A], async ({ shot }) => {
+      await A.page.setViewportSize({ width: 400, height: 800 });
+      const list = tid(A.page, 'message-list');
+      await visible(list, 'A: the message list at 400×800');
+      const width = (await list.boundingBox())?.width ?? 0;
+      if (width < 360) throw new StepError(`A: the message pane is ${width}px wide at 400×800, want the whole window`);
+      await checkA11y(A, 'the chat at 400×800');
+      await tid(A.page, 'drawer-open').click();
+      const drawer = tid(A.page, 'drawer');
+      await visible(drawer, 'A: the channels drawer at 400×800');
+      await visible(drawer.locator('[data-testid="channel"][data-name="general"]'), 'A: #general in the drawer');
+      await shot();
+      await drawer.locator('[data-testid="channel"][data-name="general"]').click();
+      await gone(drawer, 'A: the drawer after choosing a channel');
+      await A.page.setViewportSize({ width: 1440, height: 900 });
     }],
   ];
 }

@@ -1,10 +1,18 @@
-// The quick switcher (Ctrl+K): find a community or a channel by name and go.
+// The quick switcher (Ctrl+K): find a community or a channel by name and
+// go; also the theme, so that it is a few keys away.
 
-import { Hash } from "lucide-react";
+import { Hash, Monitor, Moon, Sun } from "lucide-react";
 import type { Community, ID } from "@/api/types";
 import { CommandDialog, CommandEmpty, CommandGroup, CommandInput, CommandItem, CommandList } from "@/components/ui/command";
 import { initials } from "@/components/user-avatar";
 import type { Unread } from "@/features/readstate/unread";
+import { applyTheme, type Theme } from "@/features/settings/theme";
+
+const themes: [Theme, string, typeof Sun][] = [
+  ["light", "Light theme", Sun],
+  ["dark", "Dark theme", Moon],
+  ["system", "System theme", Monitor],
+];
 
 export function QuickSwitcher({ open, onOpenChange, communities, unread, onSelect }: {
   open: boolean;
@@ -44,6 +52,20 @@ export function QuickSwitcher({ open, onOpenChange, communities, unread, onSelec
             </CommandItem>
           </CommandGroup>
         ))}
+        <CommandGroup heading="Appearance">
+          {themes.map(([theme, label, Icon]) => (
+            <CommandItem
+              key={theme}
+              value={`theme ${theme} ${label}`}
+              onSelect={() => {
+                applyTheme(theme);
+                onOpenChange(false);
+              }}
+            >
+              <Icon aria-hidden /> {label}
+            </CommandItem>
+          ))}
+        </CommandGroup>
       </CommandList>
     </CommandDialog>
   );
