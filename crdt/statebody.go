@@ -10,13 +10,14 @@ import (
 // rekeys, whose wraps grow with the member count (about 85 bytes a member)
 // and are held to MaxRekeySize: MaxWraps members a community.
 const (
-	MaxNameLen  = 100 // characters: community, channel, role and display names
-	MaxTopicLen = 1024
-	MaxIconSize = 16 << 10
-	MaxRoles    = 250  // roles held by one member
-	MaxSeen     = 256  // (log, device) cut-offs in one removal
-	MaxWraps    = 3500 // recipients of one rekey: the largest community
-	MaxPrevKeys = 64   // epoch keys one rekey or admission carries
+	MaxNameLen       = 100 // characters: community, channel, role and display names
+	MaxStatusTextLen = 128 // characters: a profile's custom status
+	MaxTopicLen      = 1024
+	MaxIconSize      = 16 << 10
+	MaxRoles         = 250  // roles held by one member
+	MaxSeen          = 256  // (log, device) cut-offs in one removal
+	MaxWraps         = 3500 // recipients of one rekey: the largest community
+	MaxPrevKeys      = 64   // epoch keys one rekey or admission carries
 )
 
 // ChannelType says what a channel carries.
@@ -31,21 +32,26 @@ const (
 // Info is the human content of a state op: it travels sealed under the
 // community's epoch key, so relays never read names or topics.
 type Info struct {
-	Name  string // community, channel, role or display name
-	Topic string // channel topic
-	Icon  []byte // community icon (an image, at most MaxIconSize)
-	Color uint32 // role colour, 0xRRGGBB
-	Keys  [][]byte
+	Name       string // community, channel, role or display name
+	StatusText string // profile: the custom status, at most MaxStatusTextLen
+	Topic      string // channel topic
+	Icon       []byte // community icon (an image, at most MaxIconSize)
+	Color      uint32 // role colour, 0xRRGGBB
+	Keys       [][]byte
 	// Keys: rekey only — the epoch keys the new epoch succeeds, so members
 	// who hold the new key can read everything before it.
 }
 
+// Decoders ignore keys they do not know and empty fields are omitted, so
+// a field added later (the status text, key 6) keeps older Infos valid
+// and lets older nodes read the rest.
 type wireInfo struct {
-	Name  string   `cbor:"1,keyasint,omitempty"`
-	Topic string   `cbor:"2,keyasint,omitempty"`
-	Icon  []byte   `cbor:"3,keyasint,omitempty"`
-	Color uint32   `cbor:"4,keyasint,omitempty"`
-	Keys  [][]byte `cbor:"5,keyasint,omitempty"`
+	Name       string   `cbor:"1,keyasint,omitempty"`
+	StatusText string   `cbor:"6,keyasint,omitempty"`
+	Topic      string   `cbor:"2,keyasint,omitempty"`
+	Icon       []byte   `cbor:"3,keyasint,omitempty"`
+	Color      uint32   `cbor:"4,keyasint,omitempty"`
+	Keys       [][]byte `cbor:"5,keyasint,omitempty"`
 }
 
 func (i *Info) encode() ([]byte, error) {
@@ -59,6 +65,8 @@ func (i *Info) valid() error {
 	switch {
 	case !utf8.ValidString(i.Name) || utf8.RuneCountInString(i.Name) > MaxNameLen:
 		return fmt.Errorf("%w: name must be UTF-8 of at most %d characters", ErrBadBody, MaxNameLen)
+	case !utf8.ValidString(i.StatusText) || utf8.RuneCountInString(i.StatusText) > MaxStatusTextLen:
+		return fmt.Errorf("%w: status text must be UTF-8 of at most %d characters", ErrBadBody, MaxStatusTextLen)
 	case !utf8.ValidString(i.Topic) || utf8.RuneCountInString(i.Topic) > MaxTopicLen:
 		return fmt.Errorf("%w: topic must be UTF-8 of at most %d characters", ErrBadBody, MaxTopicLen)
 	case len(i.Icon) > MaxIconSize:

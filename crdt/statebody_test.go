@@ -36,7 +36,7 @@ func newSBFixture(t testing.TB) sbFixture {
 	f.draft = Draft{
 		Community: testCommunity, Kind: KindAdmit, HLC: hlcAt(0, 3), Parents: ids[5:7], Target: ids[7],
 		State: &StateBody{
-			Info: &Info{Name: "général", Topic: "a topic", Icon: []byte("\x89PNG…"), Color: 0xabcdef,
+			Info: &Info{Name: "général", StatusText: "away 🌴", Topic: "a topic", Icon: []byte("\x89PNG…"), Color: 0xabcdef,
 				Keys: [][]byte{old1.Bytes(), old2.Bytes()}},
 			ChannelType: ChannelVoice,
 			Position:    &pos,
@@ -244,6 +244,7 @@ func TestOpenInfoErrors(t *testing.T) {
 		{"plaintext not a map", op, with(sealAs([]byte{0x80})), f.keyring(), ErrBadBody},
 		{"colour out of range", op, with(sealAs(sbMarshal(t, wireInfo{Name: "x", Color: 1 << 24}))), f.keyring(), ErrBadBody},
 		{"name too long", op, with(sealAs(sbMarshal(t, wireInfo{Name: strings.Repeat("n", MaxNameLen+1)}))), f.keyring(), ErrBadBody},
+		{"status text too long", op, with(sealAs(sbMarshal(t, wireInfo{StatusText: strings.Repeat("s", MaxStatusTextLen+1)}))), f.keyring(), ErrBadBody},
 		{"short epoch key", op, with(sealAs(sbMarshal(t, wireInfo{Keys: [][]byte{make([]byte, 31)}}))), f.keyring(), ErrBadBody},
 		{"icon too large", op, with(sealAs(sbMarshal(t, wireInfo{Icon: make([]byte, MaxIconSize+1)}))), f.keyring(), ErrBadBody},
 	}
@@ -256,6 +257,15 @@ func TestOpenInfoErrors(t *testing.T) {
 	}
 	if info, err := op.OpenInfo(with(sealAs(sbMarshal(t, wireInfo{Name: "resealed"}))), f.keyring()); err != nil || info.Name != "resealed" {
 		t.Errorf("OpenInfo of a resealed Info = %+v, %v", info, err)
+	}
+	// An Info from before the status text, and one from a newer node with
+	// a key this one does not know, both open.
+	older := sbMarshal(t, map[int]any{1: "Dan"})
+	newer := sbMarshal(t, map[int]any{1: "Dan", 6: "here", 99: "later"})
+	for plain, want := range map[string]Info{string(older): {Name: "Dan"}, string(newer): {Name: "Dan", StatusText: "here"}} {
+		if info, err := op.OpenInfo(with(sealAs([]byte(plain))), f.keyring()); err != nil || !reflect.DeepEqual(info, want) {
+			t.Errorf("OpenInfo of %x = %+v, %v; want %+v", plain, info, err, want)
+		}
 	}
 }
 
@@ -278,6 +288,8 @@ func TestSignStateRejects(t *testing.T) {
 		{"Info without a key", meta(func(*Draft) {}), nil, ErrNoKey},
 		{"name too long", meta(info(Info{Name: strings.Repeat("é", MaxNameLen+1)})), f.key, ErrBadBody},
 		{"name not UTF-8", meta(info(Info{Name: "a\xffb"})), f.key, ErrBadBody},
+		{"status text too long", meta(info(Info{StatusText: strings.Repeat("é", MaxStatusTextLen+1)})), f.key, ErrBadBody},
+		{"status text not UTF-8", meta(info(Info{StatusText: "a\xffb"})), f.key, ErrBadBody},
 		{"topic too long", meta(info(Info{Topic: strings.Repeat("t", MaxTopicLen+1)})), f.key, ErrBadBody},
 		{"icon too large", meta(info(Info{Icon: make([]byte, MaxIconSize+1)})), f.key, ErrBadBody},
 		{"colour out of range", meta(info(Info{Color: 0x1000000})), f.key, ErrBadBody},
@@ -301,7 +313,8 @@ func TestSignStateRejects(t *testing.T) {
 
 	// The limits themselves are fine.
 	dr := meta(info(Info{
-		Name: strings.Repeat("é", MaxNameLen), Topic: strings.Repeat("😀", MaxTopicLen), Icon: make([]byte, MaxIconSize),
+		Name: strings.Repeat("é", MaxNameLen), StatusText: strings.Repeat("é", MaxStatusTextLen),
+		Topic: strings.Repeat("😀", MaxTopicLen), Icon: make([]byte, MaxIconSize),
 		Color: 0xffffff, Keys: slices.Repeat([][]byte{make([]byte, epochKeySize)}, MaxPrevKeys),
 	}))
 	op := mustSign(t, f.device, dr, f.key)

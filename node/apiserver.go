@@ -8,9 +8,12 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/ancore/ancore/node/store"
 )
 
 // APIFile is where a node with a local API writes its URL and token
@@ -19,8 +22,18 @@ const APIFile = "api.json"
 
 const settingAPIToken = "api-token"
 
-// ErrAPINotLoopback: the local API may only listen on a loopback address.
-var ErrAPINotLoopback = errors.New("the local API listens only on a loopback address")
+// Errors of the local API.
+var (
+	// ErrAPINotLoopback: the local API may only listen on a loopback address.
+	ErrAPINotLoopback = errors.New("the local API listens only on a loopback address")
+	// ErrNoNode: no node runs on the data folder, or its API does not
+	// answer.
+	ErrNoNode = errors.New("no node is running")
+)
+
+// apiProbeTimeout bounds RunningAPI's request: a node on loopback answers
+// in milliseconds.
+const apiProbeTimeout = 2 * time.Second
 
 // apiServer is the local API's listener and server.
 type apiServer struct {
@@ -47,7 +60,7 @@ func (n *Node) openAPI(addr string) error {
 	if err != nil {
 		return fmt.Errorf("api address %q: %w", addr, err)
 	}
-	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+	if !loopback(host) {
 		return fmt.Errorf("%w: %q", ErrAPINotLoopback, addr)
 	}
 	token, err := n.apiToken()
@@ -75,6 +88,57 @@ func (n *Node) openAPI(addr string) error {
 		MaxHeaderBytes:    64 << 10,
 	}}
 	return nil
+}
+
+func loopback(host string) bool {
+	ip := net.ParseIP(host)
+	return host == "localhost" || ip != nil && ip.IsLoopback()
+}
+
+// RunningAPI returns the local API of the node running on data folder
+// dir, from its APIFile, once the node has answered there to the token.
+// The token goes only to a node that holds the folder's store: an APIFile
+// left by a node that crashed may name a port another program took since.
+func RunningAPI(ctx context.Context, dir string) (APIInfo, error) {
+	path := filepath.Join(dir, APIFile)
+	raw, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return APIInfo{}, fmt.Errorf("%w on %s (no %s)", ErrNoNode, dir, APIFile)
+	}
+	if err != nil {
+		return APIInfo{}, fmt.Errorf("read %s: %w", path, err)
+	}
+	var info APIInfo
+	if err := json.Unmarshal(raw, &info); err != nil || info.Token == "" {
+		return APIInfo{}, fmt.Errorf("%s is not an API file", path)
+	}
+	if u, err := url.Parse(info.URL); err != nil || u.Scheme != "http" || !loopback(u.Hostname()) {
+		return APIInfo{}, fmt.Errorf("%s: %w: %q", path, ErrAPINotLoopback, info.URL)
+	}
+	held, err := store.Locked(filepath.Join(dir, StoreFile))
+	if err != nil {
+		return APIInfo{}, err
+	}
+	if !held {
+		return APIInfo{}, fmt.Errorf("%w on %s (its %s is left from an earlier run)", ErrNoNode, dir, APIFile)
+	}
+	ctx, cancel := context.WithTimeout(ctx, apiProbeTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, info.URL+"/api/v1/me", nil)
+	if err != nil {
+		return APIInfo{}, fmt.Errorf("%s: %w", path, err)
+	}
+	req.Header.Set("Authorization", "Bearer "+info.Token)
+	client := http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	resp, err := client.Do(req)
+	if err != nil {
+		return APIInfo{}, fmt.Errorf("%w on %s: %s does not answer: %v", ErrNoNode, dir, info.URL, err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return APIInfo{}, fmt.Errorf("%w on %s: %s answers %s", ErrNoNode, dir, info.URL, resp.Status)
+	}
+	return info, nil
 }
 
 // apiToken returns the install's API token, made on first use.

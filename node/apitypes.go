@@ -14,10 +14,11 @@ import (
 
 // MeJSON is the local user.
 type MeJSON struct {
-	User   string `json:"user"`
-	Device string `json:"device"`
-	Name   string `json:"name"`
-	Status string `json:"status"`
+	User       string `json:"user"`
+	Device     string `json:"device"`
+	Name       string `json:"name"`
+	Status     string `json:"status"`
+	StatusText string `json:"status_text"`
 }
 
 // CommunityJSON is a community as this node sees it.
@@ -30,6 +31,7 @@ type CommunityJSON struct {
 	Roles    []RoleJSON    `json:"roles"`
 	Perms    []string      `json:"my_permissions"`
 	Member   bool          `json:"member"`
+	Carried  bool          `json:"carried"` // by the node's relay, as it told this node
 }
 
 // ChannelJSON is a channel.
@@ -53,13 +55,14 @@ type RoleJSON struct {
 
 // MemberJSON is a member, past or present.
 type MemberJSON struct {
-	User     string    `json:"user"`
-	Name     string    `json:"name"`
-	State    string    `json:"state"`
-	Roles    []string  `json:"roles"`
-	Owner    bool      `json:"owner"`
-	JoinedAt time.Time `json:"joined_at"`
-	Status   string    `json:"status"` // online, idle, dnd or offline
+	User       string    `json:"user"`
+	Name       string    `json:"name"`
+	State      string    `json:"state"`
+	Roles      []string  `json:"roles"`
+	Owner      bool      `json:"owner"`
+	JoinedAt   time.Time `json:"joined_at"`
+	Status     string    `json:"status"` // online, idle, dnd or offline
+	StatusText string    `json:"status_text"`
 }
 
 // InviteJSON is an invite; Link only when it is created.
@@ -193,6 +196,7 @@ func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
 	slices.SortFunc(out.Roles, func(a, b RoleJSON) int { return int(b.Position - a.Position) })
 	member, perms, _ := c.Standing(n.identity.User.ID())
 	out.Member, out.Perms = member, permNames(perms)
+	out.Carried = n.carried(c.ID)
 	return out
 }
 
@@ -216,19 +220,20 @@ func (n *Node) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
 	return out
 }
 
-// displayName is a member's profile name, or the start of its key.
-func (n *Node) displayName(c *crdt.Community, u crdt.UserID) string {
-	if m := c.Members[u]; m != nil && m.Profile != nil {
-		if info, err := n.OpenInfo(m.Profile); err == nil && info.Name != "" {
-			return info.Name
+// memberJSON shows a member with its profile, or without a name the start
+// of its key.
+func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
+	var profile crdt.Info
+	if m.Profile != nil {
+		if info, err := n.OpenInfo(m.Profile); err == nil {
+			profile = info
 		}
 	}
-	return userText(u)[:8]
-}
-
-func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
-	out := MemberJSON{User: userText(m.User), Name: n.displayName(c, m.User), State: memberStates[m.State],
-		Roles: []string{}, Owner: m.User == c.Owner, Status: n.UserStatus(c.ID, m.User)}
+	if profile.Name == "" {
+		profile.Name = userText(m.User)[:8]
+	}
+	out := MemberJSON{User: userText(m.User), Name: profile.Name, State: memberStates[m.State], Roles: []string{},
+		Owner: m.User == c.Owner, Status: n.UserStatus(c.ID, m.User), StatusText: profile.StatusText}
 	if m.Joined != nil {
 		out.JoinedAt = m.Joined.HLC.Time().UTC()
 	}

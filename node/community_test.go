@@ -322,7 +322,7 @@ func TestCommunityManagement(t *testing.T) {
 	if err != nil {
 		t.Fatalf("b with manage-channels: %v", err)
 	}
-	if err := b.SetProfile(ctx, id, "Bee"); err != nil {
+	if err := b.SetProfile(ctx, id, Profile{Name: "Bee"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Dissolve(ctx, id); !errors.Is(err, ErrForbidden) {

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/ancore/ancore/crdt"
@@ -202,20 +203,26 @@ func checkName(name string) error {
 
 // --- me ---
 
-const settingProfile = "profile" // the local user's display name
+// The local user's profile, as published in its communities.
+const (
+	settingProfile    = "profile"     // the display name
+	settingStatusText = "status-text" // the custom status
+)
 
 func (n *Node) me() MeJSON {
-	name, _ := n.store.Setting(settingProfile)
 	dev := n.identity.Device.ID()
-	return MeJSON{User: userText(n.identity.User.ID()), Device: KeyText(dev[:]), Name: string(name), Status: n.Status()}
+	p := n.Profile()
+	return MeJSON{User: userText(n.identity.User.ID()), Device: KeyText(dev[:]), Name: p.Name, Status: n.Status(),
+		StatusText: p.StatusText}
 }
 
 func (n *Node) getMe(*http.Request) (int, any, error) { return http.StatusOK, n.me(), nil }
 
 func (n *Node) patchMe(r *http.Request) (int, any, error) {
 	var in struct {
-		Name   *string `json:"name"`
-		Status *string `json:"status"`
+		Name       *string `json:"name"`
+		Status     *string `json:"status"`
+		StatusText *string `json:"status_text"`
 	}
 	if err := httpjson.Decode(r, &in); err != nil {
 		return 0, nil, err
@@ -229,16 +236,43 @@ func (n *Node) patchMe(r *http.Request) (int, any, error) {
 		if _, ok := statuses[*in.Status]; !ok {
 			return 0, nil, invalid("status must be online, idle, dnd or invisible")
 		}
+	}
+	if in.StatusText != nil {
+		if err := checkStatusText(*in.StatusText); err != nil {
+			return 0, nil, err
+		}
+	}
+	if in.Status != nil {
 		if err := n.SetStatus(*in.Status); err != nil {
 			return 0, nil, err
 		}
 	}
-	if in.Name != nil {
-		if err := n.SetName(r.Context(), *in.Name); err != nil {
+	if in.Name != nil || in.StatusText != nil {
+		p := n.Profile()
+		if in.Name != nil {
+			p.Name = *in.Name
+		}
+		if in.StatusText != nil {
+			p.StatusText = *in.StatusText
+		}
+		if err := n.SetLocalProfile(r.Context(), p); err != nil {
 			return 0, nil, err
 		}
 	}
 	return http.StatusOK, n.me(), nil
+}
+
+// checkStatusText refuses what a status line cannot show: control
+// characters (line breaks included) and more than MaxStatusTextLen
+// characters. Empty clears the status.
+func checkStatusText(s string) error {
+	switch {
+	case utf8.RuneCountInString(s) > crdt.MaxStatusTextLen:
+		return invalid("status_text must be at most %d characters", crdt.MaxStatusTextLen)
+	case strings.ContainsFunc(s, unicode.IsControl):
+		return invalid("status_text must not contain control characters or line breaks")
+	}
+	return nil
 }
 
 // --- communities ---
@@ -1062,40 +1096,53 @@ func (n *Node) carryCommunity(r *http.Request) (int, any, error) {
 	return http.StatusNoContent, nil, n.CarryCommunity(r.Context(), c.ID)
 }
 
-// publishProfile gives community id this user's display name, if it has
-// one the community does not show yet (a name set before joining).
+// publishProfile gives community id this user's profile, if the
+// community does not show it yet (a profile set before joining).
 func (n *Node) publishProfile(id crdt.ID) {
-	name, err := n.store.Setting(settingProfile)
-	if err != nil || len(name) == 0 {
-		return
-	}
+	p := n.Profile()
 	c, err := n.Community(id)
 	if err != nil {
 		return
 	}
-	if m := c.Members[n.identity.User.ID()]; m == nil || m.State != crdt.Joined {
+	m := c.Members[n.identity.User.ID()]
+	if m == nil || m.State != crdt.Joined {
 		return
-	} else if m.Profile != nil {
-		if info, err := n.OpenInfo(m.Profile); err == nil && info.Name == string(name) {
-			return
+	}
+	var shown Profile
+	if m.Profile != nil {
+		if info, err := n.OpenInfo(m.Profile); err == nil {
+			shown = Profile{Name: info.Name, StatusText: info.StatusText}
 		}
 	}
-	if err := n.SetProfile(context.Background(), id, string(name)); err != nil {
+	if shown == p {
+		return
+	}
+	if err := n.SetProfile(context.Background(), id, p); err != nil {
 		n.log.Warn("profile", "community", id, "err", err)
 	}
 }
 
-// SetName sets the local user's display name and publishes it as the
-// user's profile in every community it belongs to.
-func (n *Node) SetName(ctx context.Context, name string) error {
-	if err := n.store.PutSetting(settingProfile, []byte(name)); err != nil {
+// Profile is the local user's profile.
+func (n *Node) Profile() Profile {
+	name, _ := n.store.Setting(settingProfile)
+	text, _ := n.store.Setting(settingStatusText)
+	return Profile{Name: string(name), StatusText: string(text)}
+}
+
+// SetLocalProfile sets the local user's profile and publishes it in every
+// community the user belongs to.
+func (n *Node) SetLocalProfile(ctx context.Context, p Profile) error {
+	if err := n.store.PutSetting(settingProfile, []byte(p.Name)); err != nil {
+		return err
+	}
+	if err := n.store.PutSetting(settingStatusText, []byte(p.StatusText)); err != nil {
 		return err
 	}
 	var errs []error
 	for _, id := range n.Communities() {
 		if c, err := n.Community(id); err == nil && c.Members[n.identity.User.ID()] != nil &&
 			c.Members[n.identity.User.ID()].State == crdt.Joined {
-			errs = append(errs, n.SetProfile(ctx, id, name))
+			errs = append(errs, n.SetProfile(ctx, id, p))
 		}
 	}
 	return errors.Join(errs...)

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/crdt"
 	"github.com/gorilla/websocket"
 )
 
@@ -258,6 +259,77 @@ func TestAPIFlow(t *testing.T) {
 	a.must(200, "GET", "/network", nil, &network)
 	if len(network.Peers) == 0 || network.PeerID == "" {
 		t.Fatalf("network: %+v", network)
+	}
+}
+
+// TestAPIStatusText: a custom status set before joining and one set
+// after reach the other members, sealed in the profile like the name; bad
+// status texts change nothing.
+func TestAPIStatusText(t *testing.T) {
+	a, b := startAPINode(t), startAPINode(t)
+	var bme MeJSON
+	b.must(200, "PATCH", "/me", map[string]any{"status_text": "new here"}, &bme)
+	if bme.StatusText != "new here" || bme.Name != "" {
+		t.Fatalf("me: %+v", bme)
+	}
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Status"}, &comm)
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	waitFor(t, "b has the community's state", func() bool {
+		var got CommunityJSON
+		return b.call("GET", "/communities/"+comm.ID, nil, &got) == 200 && got.Member && got.Name == "Status"
+	})
+	statusText := func(n *apiNode, user string) string {
+		var members []MemberJSON
+		n.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+		for _, m := range members {
+			if m.User == user {
+				return m.StatusText
+			}
+		}
+		return "(no member)"
+	}
+	waitFor(t, "a sees the status b set before joining", func() bool { return statusText(a, bme.User) == "new here" })
+
+	var ame MeJSON
+	a.must(200, "GET", "/me", nil, &ame)
+	events := b.events(0)
+	longest := strings.Repeat("é", crdt.MaxStatusTextLen)
+	a.must(200, "PATCH", "/me", map[string]any{"name": "Alice", "status_text": longest}, nil)
+	e := events.await("member:update", func(d json.RawMessage) bool {
+		var m MemberEvent
+		return json.Unmarshal(d, &m) == nil && m.Member.User == ame.User && m.Member.StatusText == longest
+	})
+	validateEvent(t, e)
+	waitFor(t, "b sees a's status", func() bool { return statusText(b, ame.User) == longest })
+
+	for _, bad := range []map[string]any{
+		{"status_text": longest + "é"},
+		{"status_text": "two\nlines"},
+		{"status_text": "bell\a"},
+		{"name": "Zed", "status_text": "tab\there"},
+		{"status": "idle", "status_text": "del\x7f"},
+	} {
+		if status := a.call("PATCH", "/me", bad, nil); status != 422 {
+			t.Errorf("PATCH /me %q: status %d, want 422", bad, status)
+		}
+	}
+	a.must(400, "PATCH", "/me", map[string]any{"status_text": 5}, nil)
+	a.must(200, "GET", "/me", nil, &ame)
+	if ame.Name != "Alice" || ame.StatusText != longest || ame.Status != "online" {
+		t.Fatalf("bad status texts changed me: %+v", ame)
+	}
+
+	a.must(200, "PATCH", "/me", map[string]any{"status_text": ""}, nil)
+	waitFor(t, "b sees a's status cleared", func() bool { return statusText(b, ame.User) == "" })
+	var members []MemberJSON
+	b.must(200, "GET", "/communities/"+comm.ID+"/members", nil, &members)
+	for _, m := range members {
+		if m.User == ame.User && m.Name != "Alice" {
+			t.Fatalf("clearing the status lost the name: %+v", m)
+		}
 	}
 }
 

@@ -158,8 +158,16 @@ func (n *Node) SetMemberRoles(ctx context.Context, id crdt.ID, user crdt.UserID,
 	return err
 }
 
-// SetProfile sets this user's display name in community id.
-func (n *Node) SetProfile(ctx context.Context, id crdt.ID, name string) error {
-	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindProfile, State: &crdt.StateBody{Info: &crdt.Info{Name: name}}})
+// Profile is what a user shows the members of a community. It travels
+// sealed, like every name.
+type Profile struct {
+	Name       string
+	StatusText string // the custom status; empty for none
+}
+
+// SetProfile sets this user's profile in community id.
+func (n *Node) SetProfile(ctx context.Context, id crdt.ID, p Profile) error {
+	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindProfile,
+		State: &crdt.StateBody{Info: &crdt.Info{Name: p.Name, StatusText: p.StatusText}}})
 	return err
 }

@@ -800,8 +800,30 @@ func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
 	if got != id.String() {
 		return fmt.Errorf("%w: the relay carries %q, not %s", relayclient.ErrBadAnswer, got, id)
 	}
+	if err := n.store.PutSetting(settingCarried(id), []byte(client.URL())); err != nil {
+		return fmt.Errorf("remember that the relay carries %s: %w", id, err)
+	}
 	n.log.Info("the relay carries a community", "community", id)
+	if state, err := n.Community(id); err == nil {
+		n.emit("community:update", n.communityJSON(state))
+	}
 	return nil
+}
+
+// settingCarried names the URL of the relay that said it carries a
+// community: another relay set later does not.
+func settingCarried(community crdt.ID) string { return "relay-carries/" + community.String() }
+
+// carried reports whether the node's relay said it carries community id.
+func (n *Node) carried(id crdt.ID) bool {
+	n.relay.mu.Lock()
+	client := n.relay.client
+	n.relay.mu.Unlock()
+	if client == nil {
+		return false
+	}
+	url, err := n.store.Setting(settingCarried(id))
+	return err == nil && string(url) == client.URL()
 }
 
 // relayInviteCode asks the relay for a short code standing for link, if

@@ -736,6 +736,60 @@ func TestRelayCarriesAndCodes(t *testing.T) {
 	}
 }
 
+// TestRelayCarriedFlag: a community the relay said it carries shows
+// carried, announced by an event and still after a restart; not before
+// it is asked, not on a member's node, not once the relay is forgotten.
+func TestRelayCarriedFlag(t *testing.T) {
+	f := startFakeRelay(t)
+	dir := t.TempDir()
+	relayOn := func(c *Config) { c.Relay = f.url() }
+	a, b := startAPINodeIn(t, dir, relayOn), startAPINodeIn(t, t.TempDir(), relayOn)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Carried"}, &comm)
+	carried := func(n *apiNode) bool {
+		t.Helper()
+		var got CommunityJSON
+		n.must(200, "GET", "/communities/"+comm.ID, nil, &got)
+		return got.Carried
+	}
+	if comm.Carried || carried(a) {
+		t.Fatal("carried before the relay was asked")
+	}
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+
+	events := a.events(0)
+	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
+	a.must(204, "POST", "/communities/"+comm.ID+"/relay", nil, nil)
+	validateEvent(t, events.await("community:update", func(d json.RawMessage) bool {
+		var c CommunityJSON
+		return json.Unmarshal(d, &c) == nil && c.ID == comm.ID && c.Carried
+	}))
+	var list []CommunityJSON
+	a.must(200, "GET", "/communities", nil, &list)
+	if len(list) != 1 || !list[0].Carried {
+		t.Fatalf("communities: %+v", list)
+	}
+	waitFor(t, "b has the community's state", func() bool {
+		var got CommunityJSON
+		return b.call("GET", "/communities/"+comm.ID, nil, &got) == 200 && got.Member
+	})
+	if carried(b) {
+		t.Fatal("carried on a member's node that never asked")
+	}
+
+	a.stop(t)
+	a = startAPINodeIn(t, dir, nil)
+	if !carried(a) {
+		t.Fatal("carried forgotten across a restart")
+	}
+	a.must(204, "DELETE", "/relay", nil, nil)
+	if carried(a) {
+		t.Fatal("carried without a relay")
+	}
+}
+
 // validateEvent checks an event's envelope against the Event schema.
 func validateEvent(t *testing.T, e eventJSON) {
 	t.Helper()

@@ -3,6 +3,8 @@
 // and its communities, with the local API and the web UI on loopback. A
 // build with the window (make desktop) shows the UI in it when there is a
 // display; otherwise, or with --headless, it prints the UI's address.
+// `ancore open` opens the UI of the node already running on a data folder
+// in the default browser.
 package main
 
 import (
@@ -30,8 +32,11 @@ func main() {
 }
 
 func run() error {
+	if len(os.Args) > 1 && os.Args[1] == "open" {
+		return runOpen(context.Background(), os.Args[2:], os.Stdout)
+	}
 	fs := flag.NewFlagSet("ancore", flag.ContinueOnError)
-	data := fs.String("data", envflag.String("ANCORE_DATA", defaultDataDir()), "data folder (env ANCORE_DATA)")
+	data := dataFlag(fs)
 	listen := envflag.NewList("ANCORE_LISTEN")
 	fs.Var(listen, "listen", "libp2p multiaddr to listen on; repeatable (env ANCORE_LISTEN, comma-separated; default TCP and QUIC on all interfaces)")
 	bootstrap := envflag.NewList("ANCORE_BOOTSTRAP")
@@ -41,7 +46,7 @@ func run() error {
 	apiAddr := fs.String("api", envflag.String("ANCORE_API", "127.0.0.1:0"), "loopback address of the local API and UI (env ANCORE_API)")
 	relay := fs.String("relay", os.Getenv("ANCORE_RELAY"), "base URL of a home relay, e.g. https://relay.example.org; remembered for later starts (env ANCORE_RELAY)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns] [--relay URL]\n\nRuns an Ancore node until interrupted. Flags:")
+		fmt.Fprintln(fs.Output(), "usage: ancore [--headless] [--data DIR] [--api 127.0.0.1:PORT] [--listen MULTIADDR]... [--bootstrap MULTIADDR]... [--no-mdns] [--relay URL]\n       ancore open [--data DIR] [--print]\n\nRuns an Ancore node until interrupted; `ancore open` opens the UI of the one\nrunning on the data folder in a browser (ancore open --help). Flags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -49,6 +54,9 @@ func run() error {
 			return nil
 		}
 		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (a subcommand comes first: ancore open --data DIR)", fs.Arg(0))
 	}
 	// Signals are caught from here on, so that a stop request right after
 	// start still closes the store cleanly.
@@ -102,8 +110,22 @@ func printStatus(n *node.Node, lan bool) {
 	}
 	if info, ok := n.API(); ok {
 		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())
+		fmt.Printf("Another tab or a bookmark needs the token again: run %s\n", openCommand(n.DataDir()))
 		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
 	}
+}
+
+// dataFlag is the data folder flag of the node and of `ancore open`.
+func dataFlag(fs *flag.FlagSet) *string {
+	return fs.String("data", envflag.String("ANCORE_DATA", defaultDataDir()), "data folder (env ANCORE_DATA)")
+}
+
+// openCommand is the `ancore open` that finds the node on data.
+func openCommand(data string) string {
+	if data == envflag.String("ANCORE_DATA", defaultDataDir()) {
+		return "ancore open"
+	}
+	return "ancore open --data " + data
 }
 
 // defaultDataDir follows the XDG base directory spec.

@@ -68,7 +68,7 @@ func TestRunsUntilTerminated(t *testing.T) {
 	}
 	text := strings.Join(seen, "\n")
 	for _, want := range []string{"user:", "device:", "data:   " + data, "addr:   /ip4/127.0.0.1/tcp/", "LAN discovery is off",
-		"running headless", "Open Ancore in a browser: http://127.0.0.1:"} {
+		"running headless", "Open Ancore in a browser: http://127.0.0.1:", "run ancore open --data " + data} {
 		if !strings.Contains(text, want) {
 			t.Errorf("output lacks %q:\n%s", want, text)
 		}
@@ -88,8 +88,15 @@ func TestRunsUntilTerminated(t *testing.T) {
 
 func TestHelpAndBadFlags(t *testing.T) {
 	out, err := command("--help").CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "--data") || !strings.Contains(string(out), "ANCORE_DATA") {
+	if err != nil || !strings.Contains(string(out), "--data") || !strings.Contains(string(out), "ANCORE_DATA") ||
+		!strings.Contains(string(out), "ancore open") {
 		t.Errorf("--help: %v\n%s", err, out)
+	}
+	open := command()
+	open.Env = append(open.Env, "ANCORE_TEST_ARGS=open --help")
+	out, err = open.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "--print") || !strings.Contains(string(out), "ANCORE_DATA") {
+		t.Errorf("open --help: %v\n%s", err, out)
 	}
 	out, err = command("--no-such-flag").CombinedOutput()
 	if err == nil || !strings.Contains(string(out), "no-such-flag") {

@@ -266,6 +266,32 @@ func TestOpenLocked(t *testing.T) {
 	}
 }
 
+// TestLocked: Locked tells an open store from a closed or missing one
+// without disturbing either.
+func TestLocked(t *testing.T) {
+	s := testStore(t)
+	if held, err := Locked(s.Path()); err != nil || !held {
+		t.Fatalf("Locked(open store) = %v, %v", held, err)
+	}
+	a := testNewAuthor(t)
+	testIngest(t, s, a.post(t, "still writable"))
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if held, err := Locked(s.Path()); err != nil || held {
+		t.Fatalf("Locked(closed store) = %v, %v", held, err)
+	}
+	if held, err := Locked(filepath.Join(t.TempDir(), "missing.db")); err != nil || held {
+		t.Fatalf("Locked(missing file) = %v, %v", held, err)
+	}
+	// Checking leaves nothing behind: the store opens at once.
+	s2, err := Open(s.Path(), &Options{LockTimeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+}
+
 func TestDiskFull(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "tmpfs")
 	if err := os.Mkdir(dir, 0o700); err != nil {

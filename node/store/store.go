@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
@@ -143,6 +144,27 @@ func Open(path string, opts *Options) (*Store, error) {
 	}
 	go s.commitLoop()
 	return s, nil
+}
+
+// Locked reports whether a process has the store at path open, without
+// opening it: bbolt holds an exclusive flock on the file while it is
+// open, so a shared one is refused. A missing file is open nowhere.
+func Locked(path string) (bool, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	defer f.Close() // releases the lock taken below
+	switch err := syscall.Flock(int(f.Fd()), syscall.LOCK_SH|syscall.LOCK_NB); {
+	case errors.Is(err, syscall.EWOULDBLOCK):
+		return true, nil
+	case err != nil:
+		return false, fmt.Errorf("lock %s: %w", path, err)
+	}
+	return false, nil
 }
 
 // checkFile looks at an existing file before bbolt opens it for writing:

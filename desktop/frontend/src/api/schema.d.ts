@@ -19,9 +19,14 @@ export interface paths {
         options?: never;
         head?: never;
         /**
-         * Change the local user's display name or status
-         * @description A new name is published as the user's profile in every community
-         *     the user is a member of. Absent (or null) fields stay as they are.
+         * Change the local user's display name, status or status text
+         * @description A new name or status text is published, sealed, as the user's
+         *     profile in every community the user is a member of (members see
+         *     it in Member's `name` and `status_text`, and a `member:update`
+         *     event announces it). Absent (or null) fields stay as they are; an
+         *     empty `status_text` clears it. A `status_text` of more than 128
+         *     characters or with control characters (line breaks included) is
+         *     refused (422 `invalid`), and then nothing changes.
          */
         patch: operations["patchMe"];
         trace?: never;
@@ -651,7 +656,10 @@ export interface paths {
          *     op, its topic secret and the owner's signature over both; the
          *     relay then joins the community's topics as a blind peer (it cannot
          *     read messages), keeps its ops and serves them by sync, so members
-         *     catch up while no other member is online.
+         *     catch up while no other member is online. Once the relay has
+         *     answered, the community's `carried` is true (also after restarts,
+         *     while the node keeps that relay) and a `community:update` event
+         *     carries the community.
          */
         post: operations["carryCommunity"];
         delete?: never;
@@ -691,8 +699,8 @@ export interface paths {
          *     | `reaction:add`, `reaction:remove` | ReactionEvent |
          *     | `channel:create`, `channel:update` | Channel |
          *     | `channel:delete` | ChannelRef |
-         *     | `community:update` | Community (created, joined, renamed, dissolved) |
-         *     | `member:join`, `member:leave`, `member:update` | MemberEvent |
+         *     | `community:update` | Community (created, joined, renamed, dissolved, carried by the relay) |
+         *     | `member:join`, `member:leave`, `member:update` | MemberEvent (`member:update`: a new profile — name or status text — or roles) |
          *     | `network:update` | NetworkUpdate (a peer connected or disconnected, or the relay's status changed) |
          *     | `user:presence` | PresenceEvent (a user's status in a community changed, or it fell silent: offline) |
          *     | `user:typing` | TypingEvent (a user is typing in a channel until `until`) |
@@ -765,6 +773,8 @@ export interface components {
              * @enum {string}
              */
             status: "online" | "idle" | "dnd" | "invisible";
+            /** @description The custom status, a line others see beside the name; empty when none is set. */
+            status_text: string;
         };
         /** @description A community as this node sees it. */
         Community: {
@@ -785,6 +795,14 @@ export interface components {
             my_permissions: components["schemas"]["Permission"][];
             /** @description Whether the local user is a member. */
             member: boolean;
+            /**
+             * @description Whether the node's relay carries the community, as the relay
+             *     answered this node's `POST /communities/{id}/relay` (remembered
+             *     across restarts). False without a relay, with another relay
+             *     than the one that answered, and on members' nodes that did not
+             *     ask (only the owner can).
+             */
+            carried: boolean;
         };
         Channel: {
             id: components["schemas"]["ID"];
@@ -829,6 +847,8 @@ export interface components {
              */
             joined_at: string;
             status: components["schemas"]["PresenceStatus"];
+            /** @description The member's custom status, from its profile; empty when none. */
+            status_text: string;
         };
         Invite: {
             id: components["schemas"]["ID"];
@@ -943,6 +963,8 @@ export interface components {
             name?: string;
             /** @enum {string} */
             status?: "online" | "idle" | "dnd" | "invisible";
+            /** @description The custom status; empty clears it. No control characters. */
+            status_text?: string;
         };
         CommunityCreate: {
             name: string;
