@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { mentionToken } from "./markdown";
-import { decodeMentions, encodeMentions, insertMention, matchMembers, maxSuggestions, mentionFields, mentionQuery } from "./mentions";
+import { mentionToken, roleMentionToken } from "./markdown";
+import { decodeMentions, encodeMentions, insertMention, matchMembers, maxSuggestions, mentionFields, mentionQuery, mentionsMe } from "./mentions";
 
 const ALICE = "a".repeat(52);
 const ALAN = "b".repeat(52);
@@ -78,5 +78,56 @@ describe("mentionFields", () => {
   it("lists the users and @everyone a text mentions, code left out", () => {
     expect(mentionFields(`${mentionToken(ALICE)} @everyone \`${mentionToken(BOB)}\``)).toEqual({ mentions: [ALICE], everyone: true });
     expect(mentionFields("plain `@everyone`")).toEqual({ mentions: [], everyone: false });
+  });
+});
+
+const MODS = "bafyreimods";
+const CREW = "bafyreicrew";
+const roles = [
+  { role: MODS, name: "Mods" },
+  { role: CREW, name: "Mods Crew" },
+];
+
+describe("role mentions", () => {
+  it("encodes picked @Roles as role tokens, beside member tokens, longer names first", () => {
+    const text = "@Mods Crew and @Mods, ask @Bob";
+    expect(encodeMentions(text, [...roles, members[0]!])).toBe(`${roleMentionToken(CREW)} and ${roleMentionToken(MODS)}, ask ${mentionToken(BOB)}`);
+  });
+
+  it("lets the first of two picks with one name win", () => {
+    const sameName = { user: ALICE, name: "Mods" };
+    expect(encodeMentions("@Mods", [sameName, roles[0]!])).toBe(mentionToken(ALICE));
+    expect(encodeMentions("@Mods", [roles[0]!, sameName])).toBe(roleMentionToken(MODS));
+  });
+
+  it("decodes role tokens it knows as @Name, leaves unknown ones, and round-trips", () => {
+    const sent = `${roleMentionToken(MODS)} see ${mentionToken(BOB)} and ${roleMentionToken("bafyreigone")}`;
+    const nameOf = (u: string) => members.find((m) => m.user === u)?.name;
+    const roleNameOf = (id: string) => roles.find((r) => r.role === id)?.name;
+    const draft = decodeMentions(sent, nameOf, roleNameOf);
+    expect(draft.text).toBe(`@Mods see @Bob and ${roleMentionToken("bafyreigone")}`);
+    expect(draft.picked).toEqual([{ role: MODS, name: "Mods" }, { user: BOB, name: "Bob" }]);
+    expect(encodeMentions(draft.text, draft.picked)).toBe(sent);
+  });
+
+  it("matches roles by name like members", () => {
+    expect(matchMembers([...roles, ...members], "mo").map((m) => m.name)).toEqual(["Mods", "Mods Crew"]);
+    expect(matchMembers(roles, "cr").map((m) => m.name)).toEqual(["Mods Crew"]);
+  });
+});
+
+describe("mentionsMe", () => {
+  const plain = { mentions: [], everyone: false, text: "hello" };
+  it("is true for a mention of the user, @everyone, or a role they hold", () => {
+    expect(mentionsMe({ ...plain, mentions: [ALICE] }, ALICE, [])).toBe(true);
+    expect(mentionsMe({ ...plain, everyone: true }, ALICE, [])).toBe(true);
+    expect(mentionsMe({ ...plain, text: `hey ${roleMentionToken(MODS)}` }, ALICE, [MODS])).toBe(true);
+  });
+
+  it("is false for others' mentions, roles the user lacks, and role tokens in code", () => {
+    expect(mentionsMe(plain, ALICE, [MODS])).toBe(false);
+    expect(mentionsMe({ ...plain, mentions: [BOB] }, ALICE, [])).toBe(false);
+    expect(mentionsMe({ ...plain, text: `hey ${roleMentionToken(MODS)}` }, ALICE, [CREW])).toBe(false);
+    expect(mentionsMe({ ...plain, text: `\`${roleMentionToken(MODS)}\`` }, ALICE, [MODS])).toBe(false);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { ApiError } from "./api";
+import { ApiError } from "@/api/client";
 import { isUnsupported, joinError, relayError, relayHost, relayState } from "./relay";
 
 const relay = (url: string | null, connected = false) => ({ relay: { url, connected, peer: connected ? "12D3Koo" : null } });

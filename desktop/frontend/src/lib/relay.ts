@@ -5,12 +5,13 @@
 // with 404 and GET /network without "relay"; the UI then offers nothing
 // of the relay and never fails for it.
 
-import { ApiError, type Network, type Relay } from "./api";
+import { ApiError } from "@/api/client";
+import type { NetworkRelay, Relay } from "@/api/types";
 
 /** The relay in a word, for the connection line. */
 export type RelayState = "unsupported" | "none" | "connected" | "unreachable";
 
-export function relayState(network: Pick<Network, "relay"> | undefined): RelayState {
+export function relayState(network: { relay?: NetworkRelay } | undefined): RelayState {
   const relay = network?.relay;
   if (relay === undefined) return "unsupported";
   if (relay.url === null) return "none";

@@ -73,7 +73,7 @@ export function CreateChannelDialog({ community, open, onOpenChange, onCreated }
                 onClick={() => setType(t)}
                 className={cn(
                   "flex items-center gap-3 rounded-md border p-3 text-left focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring",
-                  type === t ? "border-primary bg-accent" : "hover:bg-accent/60",
+                  type === t ? "border-primary ring-1 ring-primary" : "hover:bg-accent/60",
                 )}
               >
                 {t === "text" ? <Hash aria-hidden className="h-5 w-5" /> : <Volume2 aria-hidden className="h-5 w-5" />}

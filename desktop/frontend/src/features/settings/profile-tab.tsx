@@ -1,0 +1,88 @@
+// The user's profile: display name, status and custom status text.
+
+import { useId, useState } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { toast } from "sonner";
+import { data } from "@/api/client";
+import { keys } from "@/api/queries";
+import type { Me, MyStatus } from "@/api/types";
+import { useSession } from "@/app/session";
+import { Button } from "@/components/ui/button";
+import { Input } from "@/components/ui/input";
+import { Label } from "@/components/ui/label";
+import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
+import { UserAvatar, statusLabel } from "@/components/user-avatar";
+import { errorText } from "@/lib/errors";
+
+const statuses: MyStatus[] = ["online", "idle", "dnd", "invisible"];
+
+export function ProfileTab({ me }: { me: Me }) {
+  const { api } = useSession();
+  const qc = useQueryClient();
+  const id = useId();
+  const [name, setName] = useState(me.name);
+  const [status, setStatus] = useState<MyStatus>(me.status);
+  const [statusText, setStatusText] = useState(me.status_text);
+  const save = useMutation({
+    mutationFn: () => data(api.PATCH("/me", { body: { name: name.trim(), status, status_text: statusText.trim() } })),
+    onSuccess: (m) => {
+      qc.setQueryData(keys.me, m);
+      toast.success("Saved");
+    },
+  });
+  const changed = name.trim() !== me.name || status !== me.status || statusText.trim() !== me.status_text;
+  return (
+    <form
+      className="grid gap-4"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (name.trim() && changed) save.mutate();
+      }}
+    >
+      <div className="flex items-center gap-3">
+        <UserAvatar user={me.user} name={name.trim() || me.name} status={status} size="lg" />
+        <p className="min-w-0 break-all font-mono text-xs text-muted-foreground">{me.user}</p>
+      </div>
+      <div className="grid gap-1.5">
+        <Label htmlFor={`${id}-name`}>Display name</Label>
+        <Input id={`${id}-name`} data-testid="profile-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <div className="grid gap-1.5">
+        <Label htmlFor={`${id}-status`}>Status</Label>
+        <Select value={status} onValueChange={(s) => setStatus(s as MyStatus)}>
+          <SelectTrigger id={`${id}-status`} data-testid="profile-status" className="sm:w-60">
+            <SelectValue />
+          </SelectTrigger>
+          <SelectContent>
+            {statuses.map((s) => (
+              <SelectItem key={s} value={s}>
+                {statusLabel[s]}
+              </SelectItem>
+            ))}
+          </SelectContent>
+        </Select>
+        {status === "invisible" && <p className="text-xs text-muted-foreground">Others see you as offline.</p>}
+      </div>
+      <div className="grid gap-1.5">
+        <Label htmlFor={`${id}-text`}>Custom status</Label>
+        <Input
+          id={`${id}-text`}
+          data-testid="profile-status-text"
+          maxLength={128}
+          placeholder="What are you up to?"
+          value={statusText}
+          onChange={(e) => setStatusText(e.target.value)}
+        />
+        <p className="text-xs text-muted-foreground">Shown beside your name to the members of your communities. Leave it empty to clear it.</p>
+      </div>
+      {save.isError && (
+        <p role="alert" className="text-sm text-destructive">
+          {errorText(save.error)}
+        </p>
+      )}
+      <Button data-testid="profile-save" className="justify-self-start" disabled={!name.trim() || !changed || save.isPending}>
+        Save
+      </Button>
+    </form>
+  );
+}
