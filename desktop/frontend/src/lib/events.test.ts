@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { beforeEach, describe, expect, it, vi } from "vitest";
-import type { ApiEvent } from "./api";
+import type { ApiEvent } from "@/api/types";
 import {
   backoffDelay,
   decodeEnvelope,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message } from "./api";
+import type { Message } from "@/api/types";
 import { firstUnread, groupWindowMs, localDay, messageRows, type Row } from "./group";
 
 const A = "a".repeat(52);

@@ -38,7 +38,7 @@ import type { Element as HastElement, ElementContent, Root as HastRoot } from "h
 import type { Node, Parent, PhrasingContent, Root, RootContent, Text } from "mdast";
 import type { CompileContext, Token } from "mdast-util-from-markdown";
 import type { VFile } from "vfile";
-import type { ID, Key } from "./api";
+import type { ID, Key } from "@/api/types";
 
 /** ||text||: hidden until clicked. */
 interface Spoiler extends Parent {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { ApiEvent, Message } from "./api";
+import type { ApiEvent, Message } from "@/api/types";
 import { chatReducer, compareMessages, initialChatState, typingIn, type ChatAction, type ChatState } from "./reducer";
 
 const A = "a".repeat(52);

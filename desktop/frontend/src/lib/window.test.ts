@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import type { Message, MessagePage } from "./api";
+import type { Message, MessagePage } from "@/api/types";
 import { defaultPageLimit, mergeRuns, windowLimit, windowOf, withChange, withLive, withPage, withoutMessage, type MessageWindow } from "./window";
 
 const A = "a".repeat(52);
