@@ -165,17 +165,16 @@ function ChannelGroup({ type, community, channels, current, unread, onChannel, o
 }
 
 function SortableChannel({ channel, manage, children }: { channel: Channel; manage: boolean; children: ReactNode }) {
-  const { attributes, listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: channel.id, disabled: !manage });
-  // The row's own button is the focus target; the item's drag handle is
-  // the whole row for the pointer, and the keyboard's through the button.
-  const { role: _role, tabIndex: _tabIndex, ...dragAttributes } = attributes;
+  // Only the pointer drags (the row's button stays the focus target), so
+  // the sortable's keyboard attributes (role, tabindex, aria-disabled) are
+  // not put on the row.
+  const { listeners, setNodeRef, transform, transition, isDragging } = useSortable({ id: channel.id, disabled: !manage });
   return (
     <li
       ref={setNodeRef}
       style={{ transform: CSS.Transform.toString(transform), transition }}
       className={cn("group relative", isDragging && "z-10 opacity-80")}
-      {...dragAttributes}
-      {...listeners}
+      {...(manage ? listeners : {})}
     >
       {children}
     </li>

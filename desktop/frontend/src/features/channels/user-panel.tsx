@@ -41,10 +41,11 @@ export function UserPanel({ me }: { me: Me }) {
         <DropdownMenu>
           <DropdownMenuTrigger asChild>
             <button
-              aria-label={`${me.name}, ${statusLabel[me.status]}: change status`}
               className="flex min-w-0 flex-1 items-center gap-2 rounded-md p-1 text-left hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
             >
-              <UserAvatar user={me.user} name={me.name} status={me.status} />
+              <span aria-hidden>
+                <UserAvatar user={me.user} name={me.name} status={me.status} />
+              </span>
               <span className="min-w-0">
                 <span data-testid="me-name" className="block truncate font-medium text-foreground">
                   {me.name}
