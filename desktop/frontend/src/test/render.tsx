@@ -8,10 +8,23 @@ import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { vi } from "vitest";
 import { createApi, createQueries } from "@/api/client";
+import { TooltipProvider } from "@/components/ui/tooltip";
 import { initialChatState, type ChatState } from "@/lib/reducer";
 import { SessionContext, type Session } from "@/app/session";
 
 (globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+// Radix measures some controls (scroll areas, switches, checkboxes) and the
+// shell asks media queries for its narrow layouts; jsdom has neither.
+if (typeof window !== "undefined") {
+  globalThis.ResizeObserver ??= class {
+    observe() {}
+    unobserve() {}
+    disconnect() {}
+  };
+  window.matchMedia ??= (query: string) =>
+    ({ matches: false, media: query, addEventListener: () => undefined, removeEventListener: () => undefined }) as unknown as MediaQueryList;
+}
 
 export const SELF = "s".repeat(52);
 
@@ -74,7 +87,9 @@ export async function render(node: ReturnType<typeof fakeNode>, ui: ReactNode, o
   await act(async () =>
     root.render(
       <QueryClientProvider client={queryClient}>
-        <SessionContext.Provider value={session}>{ui}</SessionContext.Provider>
+        <SessionContext.Provider value={session}>
+          <TooltipProvider>{ui}</TooltipProvider>
+        </SessionContext.Provider>
       </QueryClientProvider>,
     ),
   );

@@ -1,21 +1,10 @@
 // @vitest-environment jsdom
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Community, Member } from "@/api/types";
-import { TooltipProvider } from "@/components/ui/tooltip";
 import { initialChatState } from "@/lib/reducer";
 import { cleanupRendered, fakeNode, render, SELF } from "@/test/render";
 import { MemberList } from "./member-list";
 
-beforeAll(() => {
-  // The scroll area measures itself; jsdom has no ResizeObserver.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  };
-  window.matchMedia ??= (query: string) =>
-    ({ matches: false, media: query, addEventListener: () => undefined, removeEventListener: () => undefined }) as unknown as MediaQueryList;
-});
 afterEach(cleanupRendered);
 
 const BOB = "b".repeat(52);
@@ -53,9 +42,7 @@ describe("MemberList", () => {
     const chat = { ...initialChatState, presence: { c1: { [BOB]: "idle" as const, [CY]: "offline" as const } } };
     const ui = await render(
       node,
-      <TooltipProvider>
-        <MemberList community={community} />
-      </TooltipProvider>,
+      <MemberList community={community} />,
       { chat },
     );
     await ui.settle();
@@ -73,9 +60,7 @@ describe("MemberList", () => {
     const node = fakeNode({ "GET /communities/c1/members": [200, [member(BOB, "Bob", { roles: ["mods"], status_text: "Out for lunch" })]] });
     const ui = await render(
       node,
-      <TooltipProvider>
-        <MemberList community={community} />
-      </TooltipProvider>,
+      <MemberList community={community} />,
     );
     await ui.settle();
     await ui.click(ui.$$("member")[0] as HTMLElement);

@@ -1,6 +1,6 @@
 // @vitest-environment jsdom
 import { act } from "react";
-import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import type { Community, Network, Relay } from "@/api/types";
 import { copyText } from "@/components/copy-field";
 import { apiError, cleanupRendered, fakeNode, render, SELF } from "@/test/render";
@@ -8,14 +8,6 @@ import { OfflineDelivery } from "./offline-delivery";
 import { RelaySettings } from "./relay-settings";
 import { RelayStatus } from "./relay-status";
 
-beforeAll(() => {
-  // Radix measures some controls (the checkbox); jsdom has no ResizeObserver.
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  };
-});
 afterEach(cleanupRendered);
 
 const status = (over: Partial<Relay> = {}): Relay => ({ url: "https://relay.example.org", account: null, connected: true, peer: "12D3Koo", error: null, ...over });

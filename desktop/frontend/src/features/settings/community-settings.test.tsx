@@ -1,21 +1,10 @@
 // @vitest-environment jsdom
 import { act } from "react";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Community, Invite, Member, Permission } from "@/api/types";
-import { TooltipProvider } from "@/components/ui/tooltip";
 import { cleanupRendered, fakeNode, render, SELF, type Answer } from "@/test/render";
 import { CommunitySettings, settingsTabs } from "./community-settings";
 
-beforeAll(() => {
-  // Radix measures some controls (switches, checkboxes); jsdom has no ResizeObserver, nor matchMedia (the narrow layout's).
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  };
-  window.matchMedia ??= (query: string) =>
-    ({ matches: false, media: query, addEventListener: () => undefined, removeEventListener: () => undefined }) as unknown as MediaQueryList;
-});
 afterEach(cleanupRendered);
 
 const BOB = "b".repeat(52);
@@ -52,9 +41,7 @@ function node(extra: Record<string, Answer | Answer[]> = {}) {
 async function open(n: ReturnType<typeof fakeNode>, c: Community = community) {
   const ui = await render(
     n,
-    <TooltipProvider>
-      <CommunitySettings community={c} open onOpenChange={() => undefined} />
-    </TooltipProvider>,
+    <CommunitySettings community={c} open onOpenChange={() => undefined} />,
   );
   await ui.settle();
   /** Radix tabs switch on mouse down, not on click. */

@@ -1,21 +1,11 @@
 // @vitest-environment jsdom
 import { act } from "react";
-import { afterEach, beforeAll, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import type { Me } from "@/api/types";
-import { TooltipProvider } from "@/components/ui/tooltip";
 import { cleanupRendered, fakeNode, render, SELF } from "@/test/render";
 import { savedTheme } from "./theme";
 import { UserSettings } from "./user-settings";
 
-beforeAll(() => {
-  globalThis.ResizeObserver ??= class {
-    observe() {}
-    unobserve() {}
-    disconnect() {}
-  };
-  window.matchMedia ??= (query: string) =>
-    ({ matches: false, media: query, addEventListener: () => undefined, removeEventListener: () => undefined }) as unknown as MediaQueryList;
-});
 afterEach(cleanupRendered);
 
 const me: Me = { user: SELF, device: "d".repeat(52), name: "Alice", status: "online", status_text: "" };
@@ -23,9 +13,7 @@ const me: Me = { user: SELF, device: "d".repeat(52), name: "Alice", status: "onl
 async function open(node: ReturnType<typeof fakeNode>) {
   const ui = await render(
     node,
-    <TooltipProvider>
-      <UserSettings me={me} open onOpenChange={() => undefined} />
-    </TooltipProvider>,
+    <UserSettings me={me} open onOpenChange={() => undefined} />,
   );
   await ui.settle();
   const tab = async (id: string) => {
