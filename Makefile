@@ -75,9 +75,12 @@ test-ui: deps-ui
 # End to end in Chromium: two real headless nodes, two browser contexts
 # (desktop/frontend/e2e; screenshots in build/e2e): the chat (run.mjs), then
 # the relay's flows beside bin/ancore-relay on a fresh PostgreSQL database,
-# dropped at the end (relay.mjs; build/e2e/relay-*).
+# dropped at the end (relay.mjs; build/e2e/relay-*), then every message of
+# a channel seen once while scrolling its history (scrollback.mjs; at
+# 800x600, where rows wrap and differ from the list's estimate most).
 test-e2e: ui relay deps-e2e deps-pg
-	cd $(FRONTEND) && node e2e/run.mjs && ANCORE_RELAY_BIN=$(CURDIR)/bin/ancore-relay node e2e/relay.mjs
+	cd $(FRONTEND) && node e2e/run.mjs && ANCORE_RELAY_BIN=$(CURDIR)/bin/ancore-relay node e2e/relay.mjs \
+		&& node e2e/scrollback.mjs --viewport 800x600
 
 # Debian's Chromium for the end-to-end test (Playwright cannot download its own).
 deps-e2e:

@@ -7,7 +7,7 @@
 // Query; their events invalidate its queries instead.
 
 import type { ApiEvent, ID, Key, Message, MessagePage, PresenceStatus, Reaction } from "@/api/types";
-import { sameMessage, withChange, withLive, withoutMessage, withPage, windowOf, type MessageWindow } from "./window";
+import { sameMessage, withChange, withJump, withLive, withoutMessage, withPage, type MessageWindow } from "./window";
 
 export { compareMessages } from "./window";
 
@@ -27,8 +27,12 @@ export interface ChatState {
 
 export type ChatAction =
   | ApiEvent
-  /** A page of a channel's history was fetched, as `page` asked; it joins the channel's window. */
-  | { type: "page"; channel: ID; page: MessagePage; messages: readonly Message[] }
+  /**
+   * A page of a channel's history was fetched, as `page` asked; it joins
+   * the channel's window. keep: the message at the top of what the reader
+   * sees, which the window must not drop.
+   */
+  | { type: "page"; channel: ID; page: MessagePage; messages: readonly Message[]; keep?: ID }
   /** The channel's window becomes just this page: a jump to the present or to a message. */
   | { type: "jump"; channel: ID; page: MessagePage; messages: readonly Message[] }
   /** Forget everything (the resync event does the same). */
@@ -108,9 +112,9 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       return initialChatState;
     case "page":
       // A fetched page, even an empty one, marks the channel as loaded.
-      return setWindow(state, action.channel, withPage(state.windows[action.channel], action.page, action.messages, state.deleted));
+      return setWindow(state, action.channel, withPage(state.windows[action.channel], action.page, action.messages, state.deleted, action.keep));
     case "jump":
-      return setWindow(state, action.channel, windowOf(action.page, action.messages, state.deleted));
+      return setWindow(state, action.channel, withJump(state.windows[action.channel], action.page, action.messages, state.deleted));
     case "message:new": {
       const m = action.data;
       if (state.deleted[m.id]) return state;

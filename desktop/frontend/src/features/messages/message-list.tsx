@@ -10,7 +10,7 @@
 
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import { useMutation } from "@tanstack/react-query";
-import { useVirtualizer, type VirtualItem } from "@tanstack/react-virtual";
+import { defaultRangeExtractor, useVirtualizer, type Range, type VirtualItem } from "@tanstack/react-virtual";
 import { ArrowDown } from "lucide-react";
 import { toast } from "sonner";
 import { data } from "@/api/client";
@@ -23,7 +23,7 @@ import { ContextMenu, ContextMenuContent, ContextMenuTrigger } from "@/component
 import type { Row } from "@/lib/group";
 import { toastError } from "@/lib/errors";
 import { decodeMentions } from "@/lib/mentions";
-import type { MessageWindow } from "@/lib/window";
+import { pageToLoad, type MessageWindow } from "@/lib/window";
 import { messageActions, type MessageAction } from "./actions";
 import { DeleteMessageDialog } from "./delete-message-dialog";
 import { longDay, messageLink } from "./format";
@@ -44,6 +44,13 @@ function firstRowBelow(items: readonly VirtualItem[], top: number): number {
   }
   return lo;
 }
+
+// The list keeps the reader's view in place itself (the anchor, below);
+// the virtualizer's own correction of the scroll position when a row's
+// measured size differs from its estimate must not move it a second time.
+const noScrollAdjust = () => false;
+/** The least a row is high: one line of text. */
+const minRowHeight = 20;
 
 /** How long a message jumped to stays highlighted. */
 const flashMs = 2000;
@@ -68,6 +75,7 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
   const invalidate = useInvalidate();
   const parent = useRef<HTMLDivElement>(null);
   const [atBottom, setAtBottom] = useState(true);
+  const atEnd = useRef(true); // atBottom as of the last scroll event, before it is rendered
   const [editing, setEditing] = useState<ID | null>(null);
   const [picking, setPicking] = useState<ID | null>(null);
   const [deleting, setDeleting] = useState<Message | null>(null);
@@ -75,24 +83,45 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
   const [target, setTarget] = useState<ID | null>(null);
   const [flash, setFlash] = useState<ID | null>(null);
   const [dividerAbove, setDividerAbove] = useState(false);
+  // What the reader sees (see keepAnchor). Rendering the anchor row, and
+  // what fills the view below it, in the render where rows came or went
+  // above it lets the view follow it from what is laid out.
+  const anchor = useRef<{ key: VirtualItem["key"]; offset: number; top: number } | null>(null);
+  const indexOf = useMemo(() => new Map<VirtualItem["key"], number>(rows.map((r, i) => [r.key, i])), [rows]);
   const virtual = useVirtualizer({
     count: rows.length,
     getScrollElement: () => parent.current,
     estimateSize: () => 44,
     overscan: 12,
     getItemKey: (i) => rows[i]?.key ?? i,
+    rangeExtractor: (range: Range) => {
+      const shown = defaultRangeExtractor(range);
+      const at = anchor.current ? indexOf.get(anchor.current.key) : undefined;
+      if (at === undefined || (at >= (shown[0] ?? 0) && at <= (shown[shown.length - 1] ?? -1))) return shown;
+      const below = Math.ceil((parent.current?.clientHeight ?? 0) / minRowHeight) + range.overscan;
+      const extra: number[] = [];
+      for (let i = Math.max(0, at - range.overscan); i <= Math.min(range.count - 1, at + below); i++) extra.push(i);
+      return [...new Set([...shown, ...extra])].sort((a, b) => a - b);
+    },
   });
+  virtual.shouldAdjustScrollPositionOnItemSizeChange = noScrollAdjust;
   // Following the newest message: at the bottom of a window that reaches the present.
   const following = atBottom && (win?.atNewest ?? true) && target === null;
 
-  // One page request at a time; a page that no longer borders the window
-  // when it arrives is dropped by the reducer.
+  // One page request at a time. When one is done, the list looks again
+  // (a render, below) whether it is near an end of the window: the page
+  // may have been dropped by the reducer (it no longer bordered the
+  // window, or would have pushed out what the reader sees), and a reader
+  // at the very top of the list gets no scroll event to ask again.
   const busy = useRef(false);
+  const [, setSettled] = useState(0);
   const pager = useMutation({
     mutationFn: ({ page }: { page: MessagePage; jump: boolean }) =>
       data(api.GET("/channels/{id}/messages", { params: { path: { id: channel.id }, query: page } })),
     onSuccess: (messages, { page, jump }) => {
-      dispatch({ type: jump ? "jump" : "page", channel: channel.id, page, messages });
+      // keep: the window must not drop what the reader sees for this page.
+      const keep = anchor.current?.key;
+      dispatch(jump ? { type: "jump", channel: channel.id, page, messages } : { type: "page", channel: channel.id, page, messages, keep: typeof keep === "string" ? keep : undefined });
       if (page.around !== undefined && !messages.some((m) => m.id === page.around)) {
         setTarget(null);
         toast.error("That message is no longer there");
@@ -109,6 +138,7 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
     },
     onSettled: () => {
       busy.current = false;
+      setSettled((n) => n + 1);
     },
     // A done page lives on in the reducer's window only: thousands of
     // pages kept in the mutation cache would grow the heap, and with it
@@ -130,30 +160,48 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
 
   // Near an end of the window that is not an end of the channel: fetch the next page there.
   const loadNear = (el: HTMLElement) => {
-    const first = win?.messages[0];
-    const last = win?.messages[win.messages.length - 1];
     const margin = el.clientHeight;
-    if (first && !win?.atOldest && el.scrollTop < margin) load({ before: first.id });
-    else if (last && !win?.atNewest && el.scrollHeight - el.scrollTop - el.clientHeight < margin) load({ after: last.id });
+    const page = pageToLoad(win, { start: el.scrollTop < margin, end: el.scrollHeight - el.scrollTop - el.clientHeight < margin });
+    if (page) load(page);
   };
 
-  // What the reader sees: the first message row on screen and how far the
-  // view's top is below its start, kept on every scroll. When rows come or
-  // go above it (an older page, a dropped one) the view follows it, so
-  // what the reader sees does not move; otherwise scrollTop would stay
-  // where it was and show other rows.
-  const anchor = useRef<{ key: VirtualItem["key"]; offset: number } | null>(null);
+  // What the reader sees: a message row on screen, how far the view's top
+  // is below that row's top, and the scroll position then; kept on every
+  // scroll. Whenever the rows are laid out anew (a page came or went above,
+  // a row was measured and turned out taller or shorter than estimated)
+  // the view follows that row, so what the reader sees does not move.
+  // Where a row is comes from the DOM when it is rendered (what is on
+  // screen), else from the virtualizer's estimate, which the next layout
+  // corrects.
+  const startOf = (key: VirtualItem["key"], i: number): number | undefined => {
+    const el = parent.current;
+    const node = virtual.elementsCache.get(key);
+    if (el && node?.isConnected) return node.getBoundingClientRect().top - el.getBoundingClientRect().top + el.scrollTop;
+    return virtual.measurementsCache[i < 0 ? (indexOf.get(key) ?? -1) : i]?.start;
+  };
   const keepAnchor = () => {
-    const top = parent.current?.scrollTop ?? 0;
+    const el = parent.current;
+    const top = el?.scrollTop ?? 0;
+    const bottom = top + (el?.clientHeight ?? 0);
     const items = virtual.measurementsCache;
+    let fallback: { key: VirtualItem["key"]; offset: number; top: number } | null = null;
     for (let i = firstRowBelow(items, top); i < items.length; i++) {
       const item = items[i] as VirtualItem;
-      if (rows[i]?.kind === "message") {
-        anchor.current = { key: item.key, offset: top - item.start };
+      if (rows[i]?.kind !== "message") continue;
+      const start = startOf(item.key, i) ?? item.start;
+      if (start > bottom) break;
+      // The first row on screen whose size is settled: one that starts
+      // on screen (rows above it may change size without moving it), has
+      // been measured (a row drawn at its estimate changes when measured)
+      // and is not the window's first message (which loses its header
+      // when an older page joins above it).
+      if (start >= top - 0.5 && virtual.itemSizeCache.has(item.key) && item.key !== win?.messages[0]?.id) {
+        anchor.current = { key: item.key, offset: top - start, top };
         return;
       }
+      fallback ??= { key: item.key, offset: top - start, top };
     }
-    anchor.current = null;
+    anchor.current = fallback;
   };
 
   // The new-messages bar shows while the divider is above the view.
@@ -163,22 +211,47 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
     setDividerAbove(item !== undefined && item.end <= (parent.current?.scrollTop ?? 0));
   };
 
+  const laidOut = useRef<Row[] | null>(null);
+  // After every render: rows may have come, gone or changed size.
   useLayoutEffect(() => {
     const el = parent.current;
     if (!el) return;
+    const changed = laidOut.current !== rows;
+    laidOut.current = rows;
+    // The rows drawn are measured now, not when the virtualizer gets to
+    // it (it waits while the list scrolls): a row drawn at a size it no
+    // longer has would overlap the next or leave a gap above it until
+    // then. A size that changed renders again before the frame is painted.
+    for (const [key, node] of virtual.elementsCache) {
+      const i = indexOf.get(key);
+      if (i === undefined || !node.isConnected) continue;
+      const size = Math.round(node.getBoundingClientRect().height);
+      if (virtual.itemSizeCache.get(key) !== size) virtual.resizeItem(i, size);
+    }
     const a = anchor.current;
     if (following) {
-      if (rows.length > 0) virtual.scrollToIndex(rows.length - 1, { align: "end" });
+      if (changed && rows.length > 0) virtual.scrollToIndex(rows.length - 1, { align: "end" });
+      // A row below grew (measured): back to the end, unless the reader has
+      // just scrolled away from it (atBottom is not rendered yet then).
+      else if (atEnd.current && a?.top === el.scrollTop && el.scrollHeight - el.scrollTop - el.clientHeight >= 1) el.scrollTop = el.scrollHeight;
     } else if (a) {
-      const i = rows.findIndex((r) => r.key === a.key);
-      const item = i < 0 ? undefined : virtual.measurementsCache[i];
-      if (item && Math.abs(item.start + a.offset - el.scrollTop) >= 1) virtual.scrollToOffset(item.start + a.offset);
+      const start = startOf(a.key, -1);
+      if (start !== undefined) {
+        // A scroll of the reader's not yet seen by onScroll is kept; a
+        // shorter list that pulled scrollTop up with it is not the reader's.
+        const max = el.scrollHeight - el.clientHeight;
+        const moved = a.top > max ? 0 : el.scrollTop - a.top;
+        const want = start + a.offset + moved;
+        if (Math.abs(want - el.scrollTop) >= 1) el.scrollTop = want;
+      }
     }
-    keepAnchor();
+    // The same row stays the anchor while it is there (the view was just
+    // put back on it); a row measured anew above may not be laid out yet.
+    if (a && !following && indexOf.has(a.key)) anchor.current = { ...a, top: el.scrollTop };
+    else keepAnchor();
     checkDivider();
     loadNear(el);
-    // Only a change of rows moves them; scrolling keeps the anchor itself.
-  }, [rows]);
+  });
 
   // A message jumped to: scrolled to (centred) and flashed once its row is there.
   useLayoutEffect(() => {
@@ -302,7 +375,8 @@ export function MessageList({ channel, win, rows, byId, shared, unread, onRead, 
               }}
               onScroll={(e) => {
                 const el = e.currentTarget;
-                setAtBottom(el.scrollHeight - el.scrollTop - el.clientHeight < 40);
+                atEnd.current = el.scrollHeight - el.scrollTop - el.clientHeight < 40;
+                setAtBottom(atEnd.current);
                 keepAnchor();
                 checkDivider();
                 loadNear(el);
