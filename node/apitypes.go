@@ -30,6 +30,7 @@ type CommunityJSON struct {
 	Channels []ChannelJSON `json:"channels"`
 	Roles    []RoleJSON    `json:"roles"`
 	Perms    []string      `json:"my_permissions"`
+	MyRoles  []string      `json:"my_roles"`
 	Member   bool          `json:"member"`
 	Carried  bool          `json:"carried"` // by the node's relay, as it told this node
 }
@@ -171,7 +172,7 @@ func permNames(p crdt.Perm) []string {
 // communityJSON renders a community's state with the names this node can
 // open.
 func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
-	out := CommunityJSON{ID: c.ID.String(), Owner: userText(c.Owner), Channels: []ChannelJSON{}, Roles: []RoleJSON{}}
+	out := CommunityJSON{ID: c.ID.String(), Owner: userText(c.Owner), Channels: []ChannelJSON{}, Roles: []RoleJSON{}, MyRoles: []string{}}
 	if c.Meta != nil {
 		if info, err := n.OpenInfo(c.Meta); err == nil {
 			out.Name, out.Icon = info.Name, info.Icon
@@ -196,6 +197,11 @@ func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
 	slices.SortFunc(out.Roles, func(a, b RoleJSON) int { return int(b.Position - a.Position) })
 	member, perms, _ := c.Standing(n.identity.User.ID())
 	out.Member, out.Perms = member, permNames(perms)
+	if m := c.Members[n.identity.User.ID()]; m != nil && member {
+		for _, r := range m.Roles {
+			out.MyRoles = append(out.MyRoles, r.String())
+		}
+	}
 	out.Carried = n.carried(c.ID)
 	return out
 }

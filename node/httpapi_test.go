@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -334,6 +335,40 @@ func TestAPIStatusText(t *testing.T) {
 }
 
 // TestAPISecurity: the guard and input checks of the local API.
+// TestAPIMyRoles: a community shows the roles the local user holds (what
+// the UI matches role mentions against), and none to a non-member.
+func TestAPIMyRoles(t *testing.T) {
+	a, b := startAPINode(t), startAPINode(t)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Roles"}, &comm)
+	if comm.MyRoles == nil || len(comm.MyRoles) != 0 {
+		t.Fatalf("the owner holds no role yet: %#v", comm.MyRoles)
+	}
+	var role RoleJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/roles", map[string]any{"name": "mods", "position": 1}, &role)
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	var me MeJSON
+	b.must(200, "GET", "/me", nil, &me)
+	waitFor(t, "a sees b join", func() bool {
+		return a.call("PUT", "/communities/"+comm.ID+"/members/"+me.User+"/roles", map[string]any{"roles": []string{role.ID}}, nil) == http.StatusNoContent
+	})
+	waitFor(t, "b holds the role", func() bool {
+		var got CommunityJSON
+		return b.call("GET", "/communities/"+comm.ID, nil, &got) == 200 && slices.Equal(got.MyRoles, []string{role.ID})
+	})
+	a.must(200, "GET", "/communities/"+comm.ID, nil, &comm)
+	if len(comm.MyRoles) != 0 {
+		t.Fatalf("the owner was given no role: %v", comm.MyRoles)
+	}
+	b.must(204, "POST", "/communities/"+comm.ID+"/leave", nil, nil)
+	var left CommunityJSON
+	if b.call("GET", "/communities/"+comm.ID, nil, &left) == 200 && len(left.MyRoles) != 0 {
+		t.Fatalf("a former member still shows roles: %v", left.MyRoles)
+	}
+}
+
 func TestAPISecurity(t *testing.T) {
 	a := startAPINode(t)
 	var comm CommunityJSON

@@ -793,6 +793,12 @@ export interface components {
             roles: components["schemas"]["Role"][];
             /** @description The local user's permissions here. */
             my_permissions: components["schemas"]["Permission"][];
+            /**
+             * @description The roles the local user holds here (IDs; @everyone is implied),
+             *     empty when not a member: what a role mention of the user is
+             *     matched against.
+             */
+            my_roles: components["schemas"]["ID"][];
             /** @description Whether the local user is a member. */
             member: boolean;
             /**

@@ -53,7 +53,7 @@ export function Shell({ me }: { me: Me }) {
   const current = list.find((c) => c.id === place.community) ?? list[0] ?? null;
   const remembered = current ? place.channels[current.id] : undefined;
   const channel = current?.channels.find((c) => c.id === remembered && c.type === "text") ?? current?.channels.find((c) => c.type === "text") ?? null;
-  const reads = useReadState(me.user, channel?.id ?? null);
+  const reads = useReadState(me.user, channel?.id ?? null, list);
 
   const wide = useMediaQuery("(min-width: 1024px)");
   const roomy = useMediaQuery("(min-width: 768px)");

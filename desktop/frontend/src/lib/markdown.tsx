@@ -570,12 +570,34 @@ const urlTransform = (url: string) => safeHref(url);
 const cache = new Map<string, ReactElement>();
 const cacheSize = 500;
 
+/** A text rendered by the parser, with no fast path (what plain text must match). */
+export function parsed(text: string): ReactElement {
+  return ReactMarkdown({ children: text, remarkPlugins, rehypePlugins, components, allowedElements, unwrapDisallowed: true, urlTransform });
+}
+
+// Text no Markdown or chat syntax can touch: none of the characters that
+// start inline syntax (escapes, emphasis, strike, links, autolinks, code,
+// mentions, emails), none that start a block at its start (headings,
+// quotes, lists, fences), no line break, no white space the parser would
+// trim, no spoiler and no URL or www. the parser would link.
+const plainChars = /^(?![\s#>+\-*=\d])[^\\*_~[\]<>`@\r\n]*(?<!\s)$/;
+const linkLike = /\|\||:\/\/|www\./i;
+
+/**
+ * Whether text renders as one plain paragraph of itself. Most chat
+ * messages do, and parsing them was nearly half of rendering a page of
+ * rows while scrolling back (docs/benchmarks.md), so they skip the parser.
+ */
+export function isPlainText(text: string): boolean {
+  return text.length > 0 && plainChars.test(text) && !linkLike.test(text);
+}
+
 function rendered(text: string): ReactElement {
   let element = cache.get(text);
   if (element) {
     cache.delete(text);
   } else {
-    element = ReactMarkdown({ children: text, remarkPlugins, rehypePlugins, components, allowedElements, unwrapDisallowed: true, urlTransform });
+    element = isPlainText(text) ? <p className={block}>{text}</p> : parsed(text);
     if (cache.size >= cacheSize) cache.delete(cache.keys().next().value as string);
   }
   cache.set(text, element);

@@ -19,6 +19,7 @@ const community: Community = {
     { id: "c1", name: "@everyone", color: 0, permissions: [], position: 0 },
   ],
   my_permissions: [],
+  my_roles: [],
   member: true,
   carried: false,
 };

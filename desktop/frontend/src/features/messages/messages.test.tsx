@@ -27,6 +27,7 @@ const community = (permissions: Community["my_permissions"] = ["send-messages"])
     { id: MODS, name: "Mods", color: 0xff0000, permissions: [], position: 1 },
   ],
   my_permissions: permissions,
+  my_roles: [],
   member: true,
   carried: false,
 });

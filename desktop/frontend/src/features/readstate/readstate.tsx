@@ -3,10 +3,10 @@
 // and live events on top.
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import type { Channel, ID, Key, Message } from "@/api/types";
+import type { Channel, Community, ID, Key, Message } from "@/api/types";
 import { useCountedPage, useInvalidate } from "@/api/queries";
 import { useSession } from "@/app/session";
-import { noUnread, ReadMarks, unreadReducer, type Unread } from "./unread";
+import { noUnread, ReadMarks, unreadReducer, type Reader, type Unread } from "./unread";
 
 function browserStorage(): Storage | null {
   try {
@@ -25,23 +25,31 @@ export interface ReadState {
   markRead: (channel: ID, newest: Message | undefined) => void;
 }
 
-/** The read marks and unread counts of the local user, the channel on screen being read. */
-export function useReadState(user: Key, open: ID | null): ReadState {
+/**
+ * The read marks and unread counts of the local user, the channel on
+ * screen being read; communities give the roles the user holds where
+ * (role mentions count as mentions).
+ */
+export function useReadState(user: Key, open: ID | null, communities: readonly Community[]): ReadState {
   const { subscribe } = useSession();
   const invalidate = useInvalidate();
   const marks = useMemo(() => new ReadMarks(browserStorage(), user), [user]);
   const [unread, setUnread] = useState<Unread>(noUnread);
   const onScreen = useRef(open);
   onScreen.current = open;
-  useEffect(() => subscribe((ev) => setUnread((u) => unreadReducer(u, ev, user, onScreen.current))), [subscribe, user]);
+  // The roles as of now, whenever an event comes: a ref, so the event subscription stays put.
+  const roles = useRef(new Map<ID, readonly ID[]>());
+  roles.current = new Map(communities.flatMap((c) => c.channels.map((ch) => [ch.id, c.my_roles] as const)));
+  const reader = useMemo<Reader>(() => ({ user, rolesIn: (channel) => roles.current.get(channel) ?? [] }), [user]);
+  useEffect(() => subscribe((ev) => setUnread((u) => unreadReducer(u, ev, reader, onScreen.current))), [subscribe, reader]);
 
   // The channel opened is read; the one left is counted again against its
   // mark, which stayed behind if the reader had scrolled up.
   useEffect(() => {
     if (open === null) return;
-    setUnread((u) => unreadReducer(u, { type: "read", channel: open }, user, open));
+    setUnread((u) => unreadReducer(u, { type: "read", channel: open }, reader, open));
     return () => invalidate.pages(open);
-  }, [open, user, invalidate]);
+  }, [open, reader, invalidate]);
 
   const count = useCallback<ReadState["count"]>(
     (channel, messages) => {
@@ -53,16 +61,16 @@ export function useReadState(user: Key, open: ID | null): ReadState {
         else marks.markSeen(channel, new Date().toISOString());
         return;
       }
-      setUnread((u) => unreadReducer(u, { type: "counted", channel, messages, lastRead }, user, onScreen.current));
+      setUnread((u) => unreadReducer(u, { type: "counted", channel, messages, lastRead }, reader, onScreen.current));
     },
-    [marks, user],
+    [marks, reader],
   );
   const markRead = useCallback<ReadState["markRead"]>(
     (channel, newest) => {
       if (newest) marks.markRead(channel, newest);
-      setUnread((u) => unreadReducer(u, { type: "read", channel }, user, onScreen.current));
+      setUnread((u) => unreadReducer(u, { type: "read", channel }, reader, onScreen.current));
     },
-    [marks, user],
+    [marks, reader],
   );
   return { unread, marks, count, markRead };
 }

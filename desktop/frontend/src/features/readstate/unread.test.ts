@@ -1,7 +1,10 @@
 import { describe, expect, it } from "vitest";
 import type { Message } from "@/api/types";
 import { messageRows } from "@/lib/group";
-import { noUnread, ReadMarks, readMarksKey, unreadReducer, type MarkStorage } from "./unread";
+import { noUnread, ReadMarks, readMarksKey, unreadReducer, type MarkStorage, type Reader } from "./unread";
+
+/** The local user, me, who holds no role. */
+const me: Reader = { user: "me", rolesIn: () => [] };
 
 const msg = (over: Partial<Message>): Message => ({
   id: "m1", channel: "c1", author: "bob", text: "hi", mentions: [], everyone: false,
@@ -18,43 +21,56 @@ function memoryStorage(): MarkStorage & { data: Map<string, string> } {
 }
 
 describe("unreadReducer", () => {
+  it("counts a mention of a role the reader holds in that channel's community", () => {
+    const mods = "bafyreimods";
+    const modOfC1: Reader = { user: "me", rolesIn: (channel) => (channel === "c1" ? [mods] : []) };
+    const text = `hey <@&${mods}>`;
+    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({ text }) }, modOfC1, null);
+    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({ id: "m2", channel: "c2", text }) }, modOfC1, null);
+    expect(s.channels.c1).toMatchObject({ count: 1, mentions: 1 });
+    expect(s.channels.c2).toMatchObject({ count: 1, mentions: 0 });
+    // In code, a role token is no mention.
+    s = unreadReducer(s, { type: "message:new", seq: 3, data: msg({ id: "m3", text: `\`<@&${mods}>\`` }) }, modOfC1, null);
+    expect(s.channels.c1).toMatchObject({ count: 2, mentions: 1 });
+  });
+
   it("counts others' messages in channels not on screen, and mentions", () => {
-    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({}) }, "me", "c2");
-    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({ id: "m2", mentions: ["me"] }) }, "me", "c2");
-    s = unreadReducer(s, { type: "message:new", seq: 3, data: msg({ id: "m3", everyone: true }) }, "me", "c2");
+    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({}) }, me, "c2");
+    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({ id: "m2", mentions: ["me"] }) }, me, "c2");
+    s = unreadReducer(s, { type: "message:new", seq: 3, data: msg({ id: "m3", everyone: true }) }, me, "c2");
     expect(s.channels.c1).toMatchObject({ count: 3, mentions: 2 });
-    expect(unreadReducer(s, { type: "message:new", seq: 4, data: msg({ id: "m2", mentions: ["me"] }) }, "me", "c2")).toBe(s);
+    expect(unreadReducer(s, { type: "message:new", seq: 4, data: msg({ id: "m2", mentions: ["me"] }) }, me, "c2")).toBe(s);
   });
   it("ignores own messages and the open channel", () => {
-    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({ author: "me" }) }, "me", null);
-    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({}) }, "me", "c1");
+    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({ author: "me" }) }, me, null);
+    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({}) }, me, "c1");
     expect(s).toBe(noUnread);
   });
   it("clears a channel when read, and everything on resync", () => {
-    const s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({}) }, "me", null);
-    expect(unreadReducer(s, { type: "read", channel: "c1" }, "me", null).channels.c1).toBeUndefined();
-    expect(unreadReducer(s, { type: "resync", seq: 2 } as never, "me", null)).toBe(noUnread);
+    const s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({}) }, me, null);
+    expect(unreadReducer(s, { type: "read", channel: "c1" }, me, null).channels.c1).toBeUndefined();
+    expect(unreadReducer(s, { type: "resync", seq: 2 } as never, me, null)).toBe(noUnread);
   });
   it("uncounts a deleted message", () => {
-    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({ mentions: ["me"] }) }, "me", null);
-    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({ id: "m2" }) }, "me", null);
-    s = unreadReducer(s, { type: "message:delete", seq: 3, data: { id: "m1", channel: "c1" } }, "me", null);
+    let s = unreadReducer(noUnread, { type: "message:new", seq: 1, data: msg({ mentions: ["me"] }) }, me, null);
+    s = unreadReducer(s, { type: "message:new", seq: 2, data: msg({ id: "m2" }) }, me, null);
+    s = unreadReducer(s, { type: "message:delete", seq: 3, data: { id: "m1", channel: "c1" } }, me, null);
     expect(s.channels.c1).toMatchObject({ count: 1, mentions: 0 });
-    expect(unreadReducer(s, { type: "message:delete", seq: 4, data: { id: "m9", channel: "c1" } }, "me", null)).toBe(s);
-    expect(unreadReducer(s, { type: "message:delete", seq: 5, data: { id: "m2", channel: "c1" } }, "me", null)).toEqual(noUnread);
+    expect(unreadReducer(s, { type: "message:delete", seq: 4, data: { id: "m9", channel: "c1" } }, me, null)).toBe(s);
+    expect(unreadReducer(s, { type: "message:delete", seq: 5, data: { id: "m2", channel: "c1" } }, me, null)).toEqual(noUnread);
   });
   it("counts a fetched page after the read mark, once with what came live", () => {
     const page = history(5);
-    const live = unreadReducer(noUnread, { type: "message:new", seq: 1, data: page[4]! }, "me", null);
-    const s = unreadReducer(live, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m2" } }, "me", null);
+    const live = unreadReducer(noUnread, { type: "message:new", seq: 1, data: page[4]! }, me, null);
+    const s = unreadReducer(live, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m2" } }, me, null);
     expect(s.channels.c1).toMatchObject({ count: 3, ids: { m3: false, m4: false, m5: false } });
     // By time when the marked message is gone; everything when the mark is older than the page.
-    const byTime = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "gone", at: page[3]!.created_at } }, "me", null);
+    const byTime = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "gone", at: page[3]!.created_at } }, me, null);
     expect(byTime.channels.c1?.count).toBe(1);
-    const all = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { at: "2020-01-01T00:00:00Z" } }, "me", null);
+    const all = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { at: "2020-01-01T00:00:00Z" } }, me, null);
     expect(all.channels.c1?.count).toBe(5);
-    expect(unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m5" } }, "me", null)).toBe(noUnread);
-    expect(unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m1" } }, "me", "c1")).toBe(noUnread);
+    expect(unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m5" } }, me, null)).toBe(noUnread);
+    expect(unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: { id: "m1" } }, me, "c1")).toBe(noUnread);
   });
 });
 
@@ -109,7 +125,7 @@ describe("ReadMarks", () => {
     const lastRead = new ReadMarks(storage, "me").get("c1");
     const rows = messageRows(page, { lastRead, self: "me" });
     expect(rows.map((r) => r.key)).toEqual([rows[0]!.key, "m1", "m2", "m3", "unread", "m4", "m5", "m6"]);
-    const counted = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: lastRead! }, "me", null);
+    const counted = unreadReducer(noUnread, { type: "counted", channel: "c1", messages: page, lastRead: lastRead! }, me, null);
     expect(counted.channels.c1?.count).toBe(3);
   });
 });

@@ -9,6 +9,7 @@
 
 import type { ApiEvent, ID, Key, Message, Timestamp } from "@/api/types";
 import { readBoundary, type LastRead } from "@/lib/group";
+import { mentionsMe } from "@/lib/mentions";
 import { compareTimes } from "@/lib/window";
 
 /** One channel's unread messages. */
@@ -25,9 +26,11 @@ export interface Unread {
 
 export const noUnread: Unread = { channels: {} };
 
-
-export function mentions(message: Message, self: Key): boolean {
-  return message.everyone || message.mentions.includes(self);
+/** Whose unread messages these are: the local user, with the roles they hold where a channel is. */
+export interface Reader {
+  readonly user: Key;
+  /** The local user's roles in the channel's community (for role mentions). */
+  rolesIn(channel: ID): readonly ID[];
 }
 
 export type UnreadAction =
@@ -37,14 +40,14 @@ export type UnreadAction =
   /** The channel's latest messages were fetched; those after its read mark are unread. */
   | { type: "counted"; channel: ID; messages: readonly Message[]; lastRead: LastRead };
 
-function withMessages(state: Unread, channel: ID, messages: readonly Message[], self: Key): Unread {
+function withMessages(state: Unread, channel: ID, messages: readonly Message[], reader: Reader): Unread {
   const cur = state.channels[channel];
   const ids: Record<ID, boolean> = { ...cur?.ids };
   let count = cur?.count ?? 0;
   let mentioned = cur?.mentions ?? 0;
   for (const m of messages) {
-    if (m.author === self || m.id in ids) continue;
-    const mention = mentions(m, self);
+    if (m.author === reader.user || m.id in ids) continue;
+    const mention = mentionsMe(m, reader.user, reader.rolesIn(channel));
     ids[m.id] = mention;
     count++;
     if (mention) mentioned++;
@@ -60,8 +63,8 @@ function withoutChannel(state: Unread, channel: ID): Unread {
   return { channels };
 }
 
-/** The unread state after an event or action, given the local user and the channel on screen. */
-export function unreadReducer(state: Unread, ev: UnreadAction, self: Key, open: ID | null): Unread {
+/** The unread state after an event or action, given the reader and the channel on screen. */
+export function unreadReducer(state: Unread, ev: UnreadAction, reader: Reader, open: ID | null): Unread {
   switch (ev.type) {
     case "read":
       return withoutChannel(state, ev.channel);
@@ -69,11 +72,11 @@ export function unreadReducer(state: Unread, ev: UnreadAction, self: Key, open: 
       if (ev.channel === open) return state;
       // A mark older than the whole page makes every message in it unread.
       const start = readBoundary(ev.messages, ev.lastRead);
-      return start < 0 ? state : withMessages(state, ev.channel, ev.messages.slice(start), self);
+      return start < 0 ? state : withMessages(state, ev.channel, ev.messages.slice(start), reader);
     }
     case "message:new":
       if (ev.data.channel === open) return state;
-      return withMessages(state, ev.data.channel, [ev.data], self);
+      return withMessages(state, ev.data.channel, [ev.data], reader);
     case "message:delete": {
       const { id, channel } = ev.data;
       const cur = state.channels[channel];

@@ -16,6 +16,7 @@ const community: Community = {
   channels: [],
   roles: [{ id: "c1", name: "@everyone", color: 0, permissions: ["send-messages"], position: 0 }],
   my_permissions: everyPermission,
+  my_roles: [],
   member: true,
   carried: false,
 };
