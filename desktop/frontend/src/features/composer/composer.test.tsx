@@ -3,7 +3,6 @@ import { act, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import type { Channel } from "@/api/types";
-import { TooltipProvider } from "@/components/ui/tooltip";
 import { mentionToken, roleMentionToken } from "@/lib/markdown";
 import { cleanupRendered, fakeNode, render } from "@/test/render";
 import { Composer } from "./composer";
@@ -176,18 +175,16 @@ const random: Channel = { ...general, id: "ch-random", name: "random" };
 
 function composer(channel: Channel, extra: Partial<Parameters<typeof Composer>[0]> = {}) {
   return (
-    <TooltipProvider>
-      <Composer
-        channel={channel}
-        members={members}
-        nameOf={(u) => members.find((m) => m.user === u)?.name}
-        lastOwn={null}
-        reply={null}
-        onReplyDone={() => undefined}
-        shortcodes={shortcodes}
-        {...extra}
-      />
-    </TooltipProvider>
+    <Composer
+      channel={channel}
+      members={members}
+      nameOf={(u) => members.find((m) => m.user === u)?.name}
+      lastOwn={null}
+      reply={null}
+      onReplyDone={() => undefined}
+      shortcodes={shortcodes}
+      {...extra}
+    />
   );
 }
 

@@ -2,7 +2,6 @@
 import { act } from "react";
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Channel, Community, Member, Message } from "@/api/types";
-import { TooltipProvider } from "@/components/ui/tooltip";
 import { ReadMarks } from "@/features/readstate/unread";
 import { messageRows } from "@/lib/group";
 import { roleMentionToken } from "@/lib/markdown";
@@ -102,11 +101,6 @@ describe("MessagePane", () => {
     // jsdom lays nothing out: give the list a height so rows render, and the primitives what they need.
     Object.defineProperty(HTMLElement.prototype, "clientHeight", { configurable: true, get: () => 600 });
     Object.assign(globalThis, {
-      ResizeObserver: class {
-        observe() {}
-        unobserve() {}
-        disconnect() {}
-      },
       DOMRect: { fromRect: (r: Partial<DOMRect> = {}) => ({ x: 0, y: 0, width: 0, height: 0, top: 0, left: 0, right: 0, bottom: 0, ...r }) },
     });
     Element.prototype.scrollTo ??= () => undefined;
@@ -126,9 +120,7 @@ describe("MessagePane", () => {
     const chat = { ...initialChatState, windows: { [channel.id]: { messages, atOldest: true, atNewest: true } } };
     const r = await render(
       node,
-      <TooltipProvider>
-        <MessagePane community={community(permissions)} channel={channel} marks={new ReadMarks(null, SELF)} onMarkRead={onMarkRead} />
-      </TooltipProvider>,
+      <MessagePane community={community(permissions)} channel={channel} marks={new ReadMarks(null, SELF)} onMarkRead={onMarkRead} />,
       { chat },
     );
     await r.settle();
