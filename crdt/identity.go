@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"crypto/sha512"
 	"crypto/subtle"
+	"encoding/base32"
 	"fmt"
+	"strings"
 	"sync"
 
 	"filippo.io/edwards25519"
@@ -18,6 +20,23 @@ type UserID [ed25519.PublicKeySize]byte
 // DeviceID is a device's public key (Ed25519): the key that signs ops and,
 // later, the device's libp2p peer identity.
 type DeviceID [ed25519.PublicKeySize]byte
+
+// String returns the key's KeyText.
+func (u UserID) String() string { return KeyText(u[:]) }
+
+// String returns the key's KeyText.
+func (d DeviceID) String() string { return KeyText(d[:]) }
+
+// keyEncoding is the text form of public keys: base32 without padding.
+var keyEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// KeyText renders a public key for people and for APIs: lowercase base32,
+// no padding. It is the String of UserID and DeviceID.
+func KeyText(key []byte) string { return strings.ToLower(keyEncoding.EncodeToString(key)) }
+
+// ParseKeyText reads what KeyText wrote, in either case. It does not check
+// the key's length.
+func ParseKeyText(s string) ([]byte, error) { return keyEncoding.DecodeString(strings.ToUpper(s)) }
 
 // certDomain separates device certificates from every other signature.
 const certDomain = "ancore/device-cert/1\x00"

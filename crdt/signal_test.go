@@ -79,7 +79,7 @@ func TestSignalRoundTrip(t *testing.T) {
 			t.Errorf("decoded %+v\nwant %+v", got, want)
 		}
 		if got.User() != u.ID() {
-			t.Errorf("User() = %x, want %x", got.User(), u.ID())
+			t.Errorf("User() = %v, want %v", got.User(), u.ID())
 		}
 	}
 }

@@ -242,7 +242,7 @@ func TestX25519Conversion(t *testing.T) {
 				t.Fatalf("%s: x25519Public: %v", pass, err)
 			}
 			if !got.Equal(want) {
-				t.Fatalf("%s: x25519Public(%x) = %x, private key gives %x", pass, u.ID(), got.Bytes(), want.Bytes())
+				t.Fatalf("%s: x25519Public(%v) = %x, private key gives %x", pass, u.ID(), got.Bytes(), want.Bytes())
 			}
 		}
 	}

@@ -94,7 +94,7 @@ func receiveSignal(t *testing.T, p signalPeer, kind crdt.SignalKind, d *crdt.Dev
 		t.Fatalf("no signal arrived: %v", err)
 	}
 	if s.Kind != kind || s.Author != d.ID() || s.User() != d.User() || s.Community != signalCommunity {
-		t.Fatalf("delivered %+v, want a signal of kind %d by %x", s, kind, d.ID())
+		t.Fatalf("delivered %+v, want a signal of kind %d by %v", s, kind, d.ID())
 	}
 	return s
 }

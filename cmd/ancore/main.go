@@ -95,8 +95,8 @@ func wiped(err error) error {
 
 // printStatus prints who the node is and where to reach it.
 func printStatus(n *node.Node, lan bool) {
-	u, d := n.Identity().User.ID(), n.Identity().Device.ID()
-	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", node.KeyText(u[:]), node.KeyText(d[:]), n.DataDir())
+	id := n.Identity()
+	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", id.User.ID(), id.Device.ID(), n.DataDir())
 	for _, a := range n.Addrs() {
 		fmt.Printf("  addr:   %s\n", a)
 	}

@@ -16,7 +16,6 @@ import (
 	"crypto/ed25519"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base32"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/store"
 	"github.com/prometheus/client_golang/prometheus"
@@ -168,7 +168,7 @@ type AccountJSON struct {
 	Email     string    `json:"email"`
 	CreatedAt time.Time `json:"created_at"`
 	// User and Identity are the identity backup, if there is one: the
-	// user key as KeyText and the sealed box in standard base64.
+	// user key as crdt.KeyText and the sealed box in standard base64.
 	User     string `json:"user,omitempty"`
 	Identity string `json:"identity,omitempty"`
 }
@@ -183,17 +183,11 @@ type SessionJSON struct {
 func accountJSON(a store.Account) AccountJSON {
 	j := AccountJSON{Email: a.Email, CreatedAt: a.CreatedAt.UTC()}
 	if a.UserKey != nil {
-		j.User = keyText(a.UserKey)
+		j.User = crdt.KeyText(a.UserKey)
 		j.Identity = base64.StdEncoding.EncodeToString(a.IdentityBox)
 	}
 	return j
 }
-
-// keyEncoding renders public keys for people as the node does
-// (node.KeyText): lowercase unpadded base32.
-var keyEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
-
-func keyText(key []byte) string { return strings.ToLower(keyEncoding.EncodeToString(key)) }
 
 // normalizeEmail is the one spelling of an email the store keeps.
 func normalizeEmail(email string) string { return strings.ToLower(strings.TrimSpace(email)) }
@@ -228,11 +222,11 @@ func oneCharacter(s string) bool {
 	return strings.Trim(s, string(first)) == ""
 }
 
-// parseIdentity reads an identity backup: a user key (KeyText of an
+// parseIdentity reads an identity backup: a user key (crdt.KeyText of an
 // Ed25519 public key) and a sealed box (standard base64, at most
 // MaxIdentityBytes).
 func parseIdentity(user, identity string) (key, box []byte, err error) {
-	key, err = keyEncoding.DecodeString(strings.ToUpper(user))
+	key, err = crdt.ParseKeyText(user)
 	if err != nil || len(key) != ed25519.PublicKeySize {
 		return nil, nil, httpjson.Errorf(http.StatusUnprocessableEntity, "invalid_identity", "user: not a user key")
 	}

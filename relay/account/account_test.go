@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/store"
 	"github.com/ancore/ancore/relay/store/pgtest"
@@ -367,7 +368,7 @@ func TestUnauthorized(t *testing.T) {
 }
 
 var (
-	userKey  = keyText(bytes.Repeat([]byte{0xab}, 32))
+	userKey  = crdt.KeyText(bytes.Repeat([]byte{0xab}, 32))
 	identity = base64.StdEncoding.EncodeToString([]byte("sealed identity seed"))
 )
 
@@ -404,7 +405,7 @@ func TestIdentityBackup(t *testing.T) {
 
 	tooBig := base64.StdEncoding.EncodeToString(make([]byte, MaxIdentityBytes+1))
 	for name, body := range map[string]map[string]any{
-		"short key":     {"user": keyText(make([]byte, 31)), "identity": identity},
+		"short key":     {"user": crdt.KeyText(make([]byte, 31)), "identity": identity},
 		"not base32":    {"user": "not a key!", "identity": identity},
 		"not base64":    {"user": userKey, "identity": "***"},
 		"url base64":    {"user": userKey, "identity": base64.RawURLEncoding.EncodeToString([]byte{0xfb, 0xff})},
