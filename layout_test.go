@@ -21,13 +21,15 @@ const modulePath = "github.com/ancore/ancore"
 var importRules = map[string][]string{
 	"crdt":     {"crdt"},
 	"httpjson": {"httpjson"},
-	"p2p":      {"crdt", "p2p"},
-	"node":     {"crdt", "p2p", "httpjson", "node"},
-	"relay":    {"crdt", "p2p", "httpjson", "relay"},
-	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop"},
-	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop", "cmd/internal"},
+	// The one wait-for-condition helper of tests and test helper packages.
+	"testwait": {"testwait"},
+	"p2p":      {"crdt", "p2p", "testwait"},
+	"node":     {"crdt", "p2p", "httpjson", "node", "testwait"},
+	"relay":    {"crdt", "p2p", "httpjson", "relay", "testwait"},
+	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop", "testwait"},
+	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop", "cmd/internal", "testwait"},
 	// Load runs and other benchmark programs measure the parts from outside.
-	"bench": {"crdt", "p2p", "relay", "bench"},
+	"bench": {"crdt", "p2p", "relay", "bench", "testwait"},
 }
 
 // importableOnlyFrom narrows importRules for single packages: the package may

@@ -31,6 +31,7 @@ import (
 
 	"github.com/ancore/ancore/desktop"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/testwait"
 )
 
 const desktopTags = "desktop,production,webkit2_41"
@@ -526,16 +527,8 @@ func (s *smoke) screenshot(name string) {
 	s.t.Logf("screenshot: %s", path)
 }
 
-// waitFor polls cond until it holds or d passes.
+// waitFor polls cond every 100 ms until it holds or d passes; the app
+// is a separate process, and a screenshot step is slow anyway.
 func waitFor(d time.Duration, cond func() bool) bool {
-	deadline := time.Now().Add(d)
-	for {
-		if cond() {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	return testwait.Poll{Timeout: d, Every: 100 * time.Millisecond}.Until(cond)
 }

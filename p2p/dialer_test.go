@@ -29,12 +29,12 @@ func TestDialerReconnects(t *testing.T) {
 	d.Add(peer.AddrInfo{ID: b.ID(), Addrs: b.Addrs()})
 	go d.Run(t.Context())
 	connected := func() bool { return a.Network().Connectedness(b.ID()) == network.Connected }
-	eventually(t, "the first connection", connected)
+	wait.For(t, "the first connection", connected)
 
 	b.Close()
-	eventually(t, "the connection to drop", func() bool { return !connected() })
+	wait.For(t, "the connection to drop", func() bool { return !connected() })
 	b = start(addr.String())
-	eventually(t, "the dialer to reconnect", connected)
+	wait.For(t, "the dialer to reconnect", connected)
 }
 
 func TestDialerIgnoresSelf(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/crdt/crdttest"
+	"github.com/ancore/ancore/testwait"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -43,17 +44,8 @@ func connect(t *testing.T, a, b host.Host) {
 	}
 }
 
-// eventually waits for cond, failing the test after a deadline.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
+// wait is how long p2p's tests wait for hosts and topics to settle.
+var wait = testwait.Poll{Timeout: 20 * time.Second, Every: 10 * time.Millisecond}
 
 func testGossip(t *testing.T, h host.Host) *Gossip {
 	t.Helper()
@@ -100,7 +92,7 @@ func line(t *testing.T, n int, log crdt.ID) ([]host.Host, []*Topic) {
 		connect(t, hosts[i-1], hosts[i])
 	}
 	for i := 1; i < n; i++ {
-		eventually(t, "topic mesh", func() bool {
+		wait.For(t, "topic mesh", func() bool {
 			return hasPeer(topics[i-1].MeshPeers(), hosts[i].ID()) && hasPeer(topics[i].MeshPeers(), hosts[i-1].ID())
 		})
 	}
@@ -168,8 +160,8 @@ func TestMaliciousPeer(t *testing.T) {
 		t.Fatal(err)
 	}
 	connect(t, evil, hosts[1])
-	eventually(t, "B to see the attacker on the topic", func() bool { return hasPeer(topics[1].Peers(), evil.ID()) })
-	eventually(t, "the attacker to see B on the topic", func() bool { return hasPeer(evilTopic.ListPeers(), hosts[1].ID()) })
+	wait.For(t, "B to see the attacker on the topic", func() bool { return hasPeer(topics[1].Peers(), evil.ID()) })
+	wait.For(t, "the attacker to see B on the topic", func() bool { return hasPeer(evilTopic.ListPeers(), hosts[1].ID()) })
 
 	post := a.Post(t, "real")
 	forged := append([]byte(nil), post.Encoded()...)
@@ -192,7 +184,7 @@ func TestMaliciousPeer(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "the attacker's score to drop", func() bool {
+	wait.For(t, "the attacker's score to drop", func() bool {
 		return topics[1].g.Score(evil.ID()) < 0
 	})
 
@@ -212,7 +204,7 @@ func TestMaliciousPeer(t *testing.T) {
 	c.mu.Lock()
 	after := c.rounds + 2
 	c.mu.Unlock()
-	eventually(t, "two scoring rounds at C", func() bool {
+	wait.For(t, "two scoring rounds at C", func() bool {
 		c.mu.Lock()
 		defer c.mu.Unlock()
 		return c.rounds >= after

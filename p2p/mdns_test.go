@@ -18,7 +18,7 @@ func TestLANFindsPeers(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer lb.Close()
-	eventually(t, "mDNS to connect the hosts", func() bool {
+	wait.For(t, "mDNS to connect the hosts", func() bool {
 		return len(a.Network().ConnsToPeer(b.ID())) > 0
 	})
 }

@@ -117,7 +117,7 @@ func TestReplicaOffersIgnoredOps(t *testing.T) {
 	}
 	ta, tb := join(t, testGossip(t, a), author.Channel), join(t, gb, author.Channel)
 	connect(t, a, b)
-	eventually(t, "topic peers", func() bool { return hasPeer(ta.Peers(), b.ID()) && hasPeer(tb.Peers(), a.ID()) })
+	wait.For(t, "topic peers", func() bool { return hasPeer(ta.Peers(), b.ID()) && hasPeer(tb.Peers(), a.ID()) })
 
 	log := newJudgedLog()
 	r := NewReplica(b, NewSync(b, func(peer.ID, string) (SyncLog, bool) { return nil, false }), tb, log, "handle")
@@ -154,7 +154,7 @@ func TestReplicaOffersIgnoredOps(t *testing.T) {
 	known.Store(true)
 	log.accept()
 	r.SyncAll()
-	eventually(t, "the ignored op stored", func() bool { return log.storedCount(post.ID) == 1 })
+	wait.For(t, "the ignored op stored", func() bool { return log.storedCount(post.ID) == 1 })
 }
 
 // TestReplicaWaitingBounds: ignored ops wait a SyncInterval at most, and

@@ -108,7 +108,7 @@ func TestSignalsReachPeers(t *testing.T) {
 	for _, p := range peers {
 		for _, q := range peers {
 			if p.h != q.h {
-				eventually(t, "topic peers", func() bool { return hasPeer(p.topic.topic.ListPeers(), q.h.ID()) })
+				wait.For(t, "topic peers", func() bool { return hasPeer(p.topic.topic.ListPeers(), q.h.ID()) })
 			}
 		}
 	}
@@ -195,8 +195,8 @@ func TestInvalidSignalsAreNeitherDeliveredNorForwarded(t *testing.T) {
 			})
 			connect(t, a, b.h)
 			connect(t, b.h, c.h)
-			eventually(t, "A to see B on the topic", func() bool { return hasPeer(aTopic.ListPeers(), b.h.ID()) })
-			eventually(t, "the B-C mesh", func() bool { return b.meshHas(c) && c.meshHas(b) })
+			wait.For(t, "A to see B on the topic", func() bool { return hasPeer(aTopic.ListPeers(), b.h.ID()) })
+			wait.For(t, "the B-C mesh", func() bool { return b.meshHas(c) && c.meshHas(b) })
 
 			// B forwards A's valid signals.
 			if err := aTopic.Publish(t.Context(), presence(t, alice, crdt.StatusIdle)); err != nil {
@@ -209,7 +209,7 @@ func TestInvalidSignalsAreNeitherDeliveredNorForwarded(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A's score at B turns negative only when B rejects a message.
-			eventually(t, "B to reject the signal and penalize A", func() bool { return b.g.Score(a.ID()) < 0 })
+			wait.For(t, "B to reject the signal and penalize A", func() bool { return b.g.Score(a.ID()) < 0 })
 			if refused.Load() != (name == "refused by admit") {
 				t.Fatalf("B's admit hook refused a signal: %v", refused.Load())
 			}
@@ -227,7 +227,7 @@ func TestInvalidSignalsAreNeitherDeliveredNorForwarded(t *testing.T) {
 			c.g.mu.Lock()
 			after := c.g.rounds + 2
 			c.g.mu.Unlock()
-			eventually(t, "two scoring rounds at C", func() bool {
+			wait.For(t, "two scoring rounds at C", func() bool {
 				c.g.mu.Lock()
 				defer c.g.mu.Unlock()
 				return c.g.rounds >= after

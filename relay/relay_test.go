@@ -8,14 +8,20 @@ import (
 	"log/slog"
 	"net/http"
 	"testing"
+	"time"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/crdt/crdttest"
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/ancore/ancore/testwait"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
+
+// wait is how long the relay's tests wait for it and its peers to get
+// there.
+var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 10 * time.Millisecond}
 
 // startRelay runs a relay on loopback over a database of its own.
 func startRelay(t testing.TB) *Relay {
@@ -37,7 +43,7 @@ func startRelay(t testing.TB) *Relay {
 			t.Errorf("relay run: %v", err)
 		}
 	})
-	relaytest.WaitFor(t, "relay HTTP", func() bool {
+	wait.For(t, "relay HTTP", func() bool {
 		resp, err := http.Get("http://" + r.HTTPAddr() + "/healthz")
 		if err != nil {
 			return false
@@ -99,7 +105,7 @@ func TestOfflineDeliveryBlind(t *testing.T) {
 	outsider := crdttest.NewAuthor(t, "x", "y")
 	outsider.Community, outsider.Channel, outsider.Key = comm.ID, comm.Channel, owner.Key
 	forged := outsider.Post(t, "let me in").Op
-	relaytest.WaitFor(t, "the relay to carry the channel", func() bool {
+	wait.For(t, "the relay to carry the channel", func() bool {
 		r.mu.Lock()
 		defer r.mu.Unlock()
 		_, ok := r.handles[p2p.TopicName(secret, comm.Channel)]

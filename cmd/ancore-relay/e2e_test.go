@@ -17,8 +17,13 @@ import (
 	"github.com/ancore/ancore/relay"
 	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/ancore/ancore/testwait"
 	"github.com/jackc/pgx/v5"
 )
+
+// wait is how long the end-to-end tests wait for nodes and the relay to
+// get there.
+var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 10 * time.Millisecond}
 
 // liveNode is a node running in this process.
 type liveNode struct {
@@ -56,7 +61,7 @@ func startNode(t *testing.T, dir, relayURL string, bootstrap ...string) *liveNod
 		}
 	}
 	t.Cleanup(l.stop)
-	relaytest.WaitFor(t, "the node to run", n.Running)
+	wait.For(t, "the node to run", n.Running)
 	return l
 }
 
@@ -123,7 +128,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if _, err := b.Join(ctx, link); err != nil {
 		t.Fatal(err)
 	}
-	relaytest.WaitFor(t, "B to see the channel", func() bool {
+	wait.For(t, "B to see the channel", func() bool {
 		c, err := b.Community(community)
 		return err == nil && c.Channels[channel] != nil
 	})
@@ -144,7 +149,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pg.Close(ctx)
-	relaytest.WaitFor(t, "the relay to hold A's posts", func() bool {
+	wait.For(t, "the relay to hold A's posts", func() bool {
 		var n int
 		err := pg.QueryRow(ctx, `SELECT count(*) FROM ops WHERE log = $1 AND kind = $2`, channel[:], int(crdt.KindPost)).Scan(&n)
 		return err == nil && n == posts
@@ -153,7 +158,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 
 	// B comes back; only the relay is there to tell it what it missed.
 	b = startNode(t, dirB, "")
-	relaytest.WaitFor(t, "B to receive every post from the relay", func() bool {
+	wait.For(t, "B to receive every post from the relay", func() bool {
 		got := texts(t, b, channel)
 		return len(got) == posts && slices.Equal(got, want)
 	})
@@ -212,7 +217,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if _, err := c.Join(ctx, resolved); err != nil {
 		t.Fatal(err)
 	}
-	relaytest.WaitFor(t, "C to read the history", func() bool { return len(texts(t, c, channel)) == posts })
+	wait.For(t, "C to read the history", func() bool { return len(texts(t, c, channel)) == posts })
 
 	// Revoking an invite revokes its code at the relay too.
 	var revocable struct {

@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ancore/ancore/testwait"
 )
 
 // headless is an ancore --headless child process and its API.
@@ -34,19 +36,17 @@ func startHeadless(t *testing.T, data string, args ...string) *headless {
 	}
 	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
 	h := &headless{t: t, cmd: cmd, data: data}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	start := testwait.Poll{Timeout: 30 * time.Second, Every: 20 * time.Millisecond}
+	start.For(t, "the node's api.json", func() bool {
 		raw, err := os.ReadFile(filepath.Join(data, "api.json"))
 		var info struct{ URL, Token string }
-		if err == nil && json.Unmarshal(raw, &info) == nil && info.URL != "" {
-			h.url, h.token = info.URL, info.Token
-			return h
+		if err != nil || json.Unmarshal(raw, &info) != nil || info.URL == "" {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatal("no api.json after 30 s")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		h.url, h.token = info.URL, info.Token
+		return true
+	})
+	return h
 }
 
 func (h *headless) call(method, path string, in, out any) int {
@@ -78,16 +78,9 @@ func (h *headless) must(want int, method, path string, in, out any) {
 	}
 }
 
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
+// wait is how long the headless node tests wait for two processes to get
+// there.
+var wait = testwait.Poll{Timeout: 60 * time.Second, Every: 50 * time.Millisecond}
 
 func freePort(t *testing.T) int {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -120,7 +113,7 @@ func TestOutboxSurvivesSIGKILL(t *testing.T) {
 	var inv struct{ Link string }
 	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
 	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
-	waitUntil(t, "b replicates #general", func() bool {
+	wait.For(t, "b replicates #general", func() bool {
 		var ms []message
 		return b.call("GET", "/channels/"+general+"/messages", nil, &ms) == 200
 	})
@@ -134,7 +127,7 @@ func TestOutboxSurvivesSIGKILL(t *testing.T) {
 	if err := b.cmd.Wait(); err != nil {
 		t.Fatalf("b: %v", err)
 	}
-	waitUntil(t, "a alone", func() bool {
+	wait.For(t, "a alone", func() bool {
 		var n struct{ Peers []any }
 		return a.call("GET", "/network", nil, &n) == 200 && len(n.Peers) == 0
 	})
@@ -154,11 +147,11 @@ func TestOutboxSurvivesSIGKILL(t *testing.T) {
 		t.Fatalf("after SIGKILL a holds %+v", ms)
 	}
 	b = startHeadless(t, dirB, "--bootstrap", listenA+"/p2p/"+network.PeerID)
-	waitUntil(t, "b receives the message", func() bool {
+	wait.For(t, "b receives the message", func() bool {
 		var got []message
 		return b.call("GET", "/channels/"+general+"/messages", nil, &got) == 200 && len(got) == 1 && got[0].Text == "sent while alone"
 	})
-	waitUntil(t, "a marks it sent", func() bool {
+	wait.For(t, "a marks it sent", func() bool {
 		var got []message
 		return a.call("GET", "/channels/"+general+"/messages", nil, &got) == 200 && len(got) == 1 && got[0].State == "sent"
 	})

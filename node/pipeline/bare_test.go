@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/testwait"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 )
 
@@ -16,6 +17,10 @@ type bareNet struct {
 	mu     sync.Mutex
 	got    map[string][]time.Time
 }
+
+// probeWait is how long one probe may take to reach every peer before the
+// next one is sent.
+var probeWait = testwait.Poll{Timeout: 300 * time.Millisecond, Every: 10 * time.Millisecond}
 
 func bareTopics(tb testing.TB, rs []*replica) *bareNet {
 	tb.Helper()
@@ -56,11 +61,7 @@ func bareTopics(tb testing.TB, rs []*replica) *bareNet {
 		if err := bn.topics[0].Publish(context.Background(), data); err != nil {
 			tb.Fatal(err)
 		}
-		deadline := time.Now().Add(300 * time.Millisecond)
-		for time.Now().Before(deadline) && !bn.arrivedAll(data) {
-			time.Sleep(10 * time.Millisecond)
-		}
-		if bn.arrivedAll(data) {
+		if probeWait.Until(func() bool { return bn.arrivedAll(data) }) {
 			return bn
 		}
 		if probe == 100 {
@@ -82,7 +83,7 @@ func (bn *bareNet) send(tb testing.TB, i int, data []byte) []time.Duration {
 	if err := bn.topics[i].Publish(context.Background(), data); err != nil {
 		tb.Fatal(err)
 	}
-	waitFor(tb, "every peer to receive the bare message", func() bool { return bn.arrivedAll(data) })
+	wait.For(tb, "every peer to receive the bare message", func() bool { return bn.arrivedAll(data) })
 	bn.mu.Lock()
 	defer bn.mu.Unlock()
 	var out []time.Duration

@@ -51,7 +51,7 @@ func BenchmarkIngestFanIn(b *testing.B) {
 		if err := h.Connect(context.Background(), peer.AddrInfo{ID: receiver.host.ID(), Addrs: receiver.host.Addrs()}); err != nil {
 			b.Fatal(err)
 		}
-		waitFor(b, "the receiver on the publisher's topic", func() bool {
+		wait.For(b, "the receiver on the publisher's topic", func() bool {
 			return slices.Contains(pubs[i].ListPeers(), receiver.host.ID())
 		})
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/ancore/ancore/crdt/crdttest"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
+	"github.com/ancore/ancore/testwait"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -101,16 +102,8 @@ func (r *replica) write(t testing.TB, o crdt.Opened) {
 	}
 }
 
-func waitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-}
+// wait is how long the pipeline's tests wait for replicas to get there.
+var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 20 * time.Millisecond}
 
 func inMesh(r *replica, p peer.ID) bool {
 	for _, q := range r.topic.MeshPeers() {
@@ -147,7 +140,7 @@ func TestTenReplicasConverge(t *testing.T) {
 		ids = append(ids, o.ID)
 	}
 	for i, r := range rs {
-		waitFor(t, fmt.Sprintf("replica %d to hold every op", i), func() bool {
+		wait.For(t, fmt.Sprintf("replica %d to hold every op", i), func() bool {
 			for _, id := range ids {
 				if ok, err := r.store.Has(id); err != nil || !ok {
 					return false
@@ -196,7 +189,7 @@ func replicas(t testing.TB, n int, author *crdttest.Author, stored func(i int, e
 		}
 	}
 	for _, e := range edges {
-		waitFor(t, "the mesh to form", func() bool {
+		wait.For(t, "the mesh to form", func() bool {
 			return inMesh(rs[e.a], rs[e.b].host.ID()) && inMesh(rs[e.b], rs[e.a].host.ID())
 		})
 	}

@@ -44,7 +44,7 @@ func BenchmarkGossipLatency(b *testing.B) {
 			start := time.Now()
 			o := r.author.Post(b, crdttest.Text(i, 512))
 			r.write(b, o)
-			waitFor(b, "every replica to store the op", func() bool {
+			wait.For(b, "every replica to store the op", func() bool {
 				mu.Lock()
 				defer mu.Unlock()
 				return len(arrived[o.ID]) == n-1

@@ -73,7 +73,7 @@ func TestPartitionAndHeal(t *testing.T) {
 	}
 	link(2, 7)
 	for _, e := range [][2]int{{0, 1}, {1, 2}, {2, 3}, {3, 4}, {4, 5}, {5, 6}, {6, 7}, {7, 8}, {8, 9}, {2, 7}} {
-		waitFor(t, "the mesh to form", func() bool {
+		wait.For(t, "the mesh to form", func() bool {
 			return inMesh(rs[e[0]], rs[e[1]].host.ID()) && inMesh(rs[e[1]], rs[e[0]].host.ID())
 		})
 	}
@@ -87,7 +87,7 @@ func TestPartitionAndHeal(t *testing.T) {
 		}
 	}
 	write(rs, 20, "before")
-	waitFor(t, "everyone to hold the first ops", func() bool { return holdsAll(rs, ids) })
+	wait.For(t, "everyone to hold the first ops", func() bool { return holdsAll(rs, ids) })
 
 	// Partition: cut the edges between the groups.
 	cut := func() {
@@ -97,7 +97,7 @@ func TestPartitionAndHeal(t *testing.T) {
 		}
 	}
 	cut()
-	waitFor(t, "the partition", func() bool {
+	wait.For(t, "the partition", func() bool {
 		return len(rs[4].host.Network().ConnsToPeer(rs[5].host.ID())) == 0 && len(rs[2].host.Network().ConnsToPeer(rs[7].host.ID())) == 0
 	})
 	left, right := rs[:5], rs[5:]
@@ -107,7 +107,7 @@ func TestPartitionAndHeal(t *testing.T) {
 	before = len(ids)
 	write(right, 30, "right")
 	rightIDs := ids[before:]
-	waitFor(t, "each side to converge on its own writes", func() bool {
+	wait.For(t, "each side to converge on its own writes", func() bool {
 		return holdsAll(left, leftIDs) && holdsAll(right, rightIDs)
 	})
 	for _, id := range rightIDs {
@@ -119,7 +119,7 @@ func TestPartitionAndHeal(t *testing.T) {
 	// Heal.
 	link(4, 5)
 	link(2, 7)
-	waitFor(t, "all replicas to converge after the heal", func() bool { return holdsAll(rs, ids) })
+	wait.For(t, "all replicas to converge after the heal", func() bool { return holdsAll(rs, ids) })
 	sameChannels(t, rs, first.Channel)
 }
 
@@ -132,7 +132,7 @@ func TestMissingParentsAreFetched(t *testing.T) {
 	if err := B.host.Connect(context.Background(), peer.AddrInfo{ID: A.host.ID(), Addrs: A.host.Addrs()}); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "the mesh to form", func() bool { return inMesh(A, B.host.ID()) && inMesh(B, A.host.ID()) })
+	wait.For(t, "the mesh to form", func() bool { return inMesh(A, B.host.ID()) && inMesh(B, A.host.ID()) })
 
 	// A writes four posts without gossiping them, then gossips a fifth,
 	// whose parent is the fourth.
@@ -143,7 +143,7 @@ func TestMissingParentsAreFetched(t *testing.T) {
 	for _, o := range chain {
 		ids = append(ids, o.ID)
 	}
-	waitFor(t, "B to fetch the missing parents", func() bool { return holdsAll([]*replica{B}, ids) })
+	wait.For(t, "B to fetch the missing parents", func() bool { return holdsAll([]*replica{B}, ids) })
 	if missing, err := B.store.Missing(a.Channel); err != nil || len(missing) != 0 {
 		t.Fatalf("B still misses %v, %v", missing, err)
 	}

@@ -169,7 +169,7 @@ func TestSyncServerDropsGarbage(t *testing.T) {
 	if _, err := s.Read(buf); err == nil {
 		t.Fatal("the server answered garbage")
 	}
-	waitFor(t, "A to drop B", func() bool { return len(A.host.Network().ConnsToPeer(B.host.ID())) == 0 })
+	wait.For(t, "A to drop B", func() bool { return len(A.host.Network().ConnsToPeer(B.host.ID())) == 0 })
 }
 
 // pushyLog sends every op twice.

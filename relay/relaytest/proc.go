@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/testwait"
 	"github.com/libp2p/go-libp2p/core/peer"
 	ma "github.com/multiformats/go-multiaddr"
 )
@@ -85,20 +86,18 @@ func StartBinary(t testing.TB, bin, db string) *Proc {
 		for lines.Scan() {
 		}
 	}()
-	deadline := time.Now().Add(20 * time.Second)
-	for {
-		resp, err := http.Get(p.Base + "/healthz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return p
-			}
+	healthy := testwait.Poll{Timeout: 20 * time.Second, Every: 20 * time.Millisecond}.Until(func() bool {
+		var resp *http.Response
+		if resp, err = http.Get(p.Base + "/healthz"); err != nil {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("relay not healthy: %v", err)
-		}
-		time.Sleep(20 * time.Millisecond)
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	})
+	if !healthy {
+		t.Fatalf("relay not healthy: %v", err)
 	}
+	return p
 }
 
 // Kill stops the relay with SIGKILL, as a crash would.

@@ -191,15 +191,3 @@ func NewClient(t testing.TB) *Client {
 	h := NewHost(t)
 	return &Client{Host: h, Sync: p2p.NewSync(h, func(peer.ID, string) (p2p.SyncLog, bool) { return nil, false })}
 }
-
-// WaitFor polls cond until it holds, failing t after 30 seconds.
-func WaitFor(t testing.TB, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
