@@ -21,15 +21,18 @@ const modulePath = "github.com/ancore/ancore"
 var importRules = map[string][]string{
 	"crdt":     {"crdt"},
 	"httpjson": {"httpjson"},
+	// The relay's HTTP API, request and response bodies, shared by the relay
+	// and its client in the node.
+	"relayapi": {"crdt", "relayapi"},
 	// The one wait-for-condition helper of tests and test helper packages.
 	"testwait": {"testwait"},
 	"p2p":      {"crdt", "p2p", "testwait"},
-	"node":     {"crdt", "p2p", "httpjson", "node", "testwait"},
-	"relay":    {"crdt", "p2p", "httpjson", "relay", "testwait"},
+	"node":     {"crdt", "p2p", "httpjson", "relayapi", "node", "testwait"},
+	"relay":    {"crdt", "p2p", "httpjson", "relayapi", "relay", "testwait"},
 	"desktop":  {"crdt", "p2p", "httpjson", "node", "desktop", "testwait"},
 	"cmd":      {"crdt", "p2p", "httpjson", "node", "relay", "desktop", "cmd/internal", "testwait"},
 	// Load runs and other benchmark programs measure the parts from outside.
-	"bench": {"crdt", "p2p", "relay", "bench", "testwait"},
+	"bench": {"crdt", "p2p", "relay", "relayapi", "bench", "testwait"},
 }
 
 // importableOnlyFrom narrows importRules for single packages: the package may

@@ -43,9 +43,15 @@ type StatusError struct {
 	Status  int
 	Code    string
 	Message string
+	cause   error
 }
 
 func (e *StatusError) Error() string { return e.Message }
+
+// Unwrap returns what Decode could not read, so that a handler can answer
+// a more telling code for it (a base64.CorruptInputError from a []byte
+// field, say).
+func (e *StatusError) Unwrap() error { return e.cause }
 
 // Errorf makes a StatusError.
 func Errorf(status int, code, format string, args ...any) *StatusError {
@@ -73,5 +79,7 @@ func Decode(r *http.Request, v any) error {
 	if errors.Is(err, io.EOF) {
 		return Errorf(http.StatusBadRequest, "bad_json", "the body is empty")
 	}
-	return Errorf(http.StatusBadRequest, "bad_json", "malformed JSON: %v", err)
+	se := Errorf(http.StatusBadRequest, "bad_json", "malformed JSON: %v", err)
+	se.cause = err
+	return se
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/store"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -35,14 +36,8 @@ func (r *Relay) routes() http.Handler {
 	})
 }
 
-// Info is what GET /info answers: how to reach the relay over libp2p.
-type Info struct {
-	Peer  string   `json:"peer"`
-	Addrs []string `json:"addrs"`
-}
-
 func (r *Relay) handleInfo(w http.ResponseWriter, _ *http.Request) {
-	httpjson.JSON(w, http.StatusOK, Info{Peer: r.host.ID().String(), Addrs: r.Addrs()})
+	httpjson.JSON(w, http.StatusOK, relayapi.Info{Peer: r.host.ID().String(), Addrs: r.Addrs()})
 }
 
 func (r *Relay) handleHealth(w http.ResponseWriter, req *http.Request) {
@@ -55,33 +50,18 @@ func (r *Relay) handleHealth(w http.ResponseWriter, req *http.Request) {
 	httpjson.JSON(w, http.StatusOK, map[string]string{"status": "ok"})
 }
 
-// CarryRequest asks the relay to carry a community: its genesis op, its
-// topic secret and the owner's crdt.SignCarry signature over both.
-type CarryRequest struct {
-	Genesis     string `json:"genesis"`      // base64 of the raw genesis op
-	TopicSecret string `json:"topic_secret"` // base64
-	Proof       string `json:"proof"`        // base64
-}
-
-// CarriedCommunity describes a community the relay carries.
-type CarriedCommunity struct {
-	ID        string    `json:"id"`
-	CreatedAt time.Time `json:"created_at"`
-}
-
 func (r *Relay) handleCarry(w http.ResponseWriter, req *http.Request, acct store.Account) {
-	var body CarryRequest
+	var body relayapi.CarryRequest
 	if err := httpjson.Decode(req, &body); err != nil {
+		var notBase64 base64.CorruptInputError
+		if errors.As(err, &notBase64) {
+			httpjson.Error(w, http.StatusUnprocessableEntity, "bad_base64", "genesis, topic_secret and proof must be base64")
+			return
+		}
 		writeErr(w, err)
 		return
 	}
-	genesis, err1 := base64.StdEncoding.DecodeString(body.Genesis)
-	secret, err2 := base64.StdEncoding.DecodeString(body.TopicSecret)
-	proof, err3 := base64.StdEncoding.DecodeString(body.Proof)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		httpjson.Error(w, http.StatusUnprocessableEntity, "bad_base64", "genesis, topic_secret and proof must be base64")
-		return
-	}
+	genesis, secret, proof := body.Genesis, body.TopicSecret, body.Proof
 	if len(secret) < 16 || len(secret) > 64 {
 		httpjson.Error(w, http.StatusUnprocessableEntity, "bad_secret", "the topic secret must be 16 to 64 bytes")
 		return
@@ -114,7 +94,7 @@ func (r *Relay) handleCarry(w http.ResponseWriter, req *http.Request, acct store
 		return
 	}
 	r.log.Info("carrying community", "community", op.ID, "account", acct.ID)
-	httpjson.JSON(w, http.StatusCreated, CarriedCommunity{ID: op.ID.String(), CreatedAt: time.Now().UTC()})
+	httpjson.JSON(w, http.StatusCreated, relayapi.CarriedCommunity{ID: op.ID.String(), CreatedAt: time.Now().UTC()})
 }
 
 func (r *Relay) handleCarried(w http.ResponseWriter, req *http.Request, acct store.Account) {
@@ -123,13 +103,13 @@ func (r *Relay) handleCarried(w http.ResponseWriter, req *http.Request, acct sto
 		r.internal(w, err)
 		return
 	}
-	out := []CarriedCommunity{}
+	out := relayapi.CarriedCommunities{Communities: []relayapi.CarriedCommunity{}}
 	for _, c := range all {
 		if c.AccountID == acct.ID {
-			out = append(out, CarriedCommunity{ID: c.ID.String(), CreatedAt: c.CreatedAt})
+			out.Communities = append(out.Communities, relayapi.CarriedCommunity{ID: c.ID.String(), CreatedAt: c.CreatedAt})
 		}
 	}
-	httpjson.JSON(w, http.StatusOK, map[string]any{"communities": out})
+	httpjson.JSON(w, http.StatusOK, out)
 }
 
 func (r *Relay) handleUncarry(w http.ResponseWriter, req *http.Request, acct store.Account) {

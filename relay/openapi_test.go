@@ -10,6 +10,7 @@ import (
 	"github.com/ancore/ancore/crdt/crdttest"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/relaytest"
+	"github.com/ancore/ancore/relayapi"
 )
 
 // relayPaths are the paths of the document that the relay serves
@@ -71,14 +72,14 @@ func TestOpenAPI(t *testing.T) {
 	c.mustFail(422, "bad_genesis", "POST", "/communities", ada, with("genesis", b64(comm.State[1].Encoded())))
 	c.mustFail(400, "bad_json", "POST", "/communities", ada, with("name", "Ada's"))
 	c.mustFail(413, "too_large", "POST", "/communities", ada, with("genesis", strings.Repeat("A", maxBody)))
-	var carried CarriedCommunity
+	var carried relayapi.CarriedCommunity
 	c.must(201, "POST", "/communities", ada, carry, &carried)
 	if carried.ID != comm.ID.String() {
 		t.Fatalf("carried %q, want %s", carried.ID, comm.ID)
 	}
 	c.mustFail(409, "carried_elsewhere", "POST", "/communities", bea, carry)
 
-	var list struct{ Communities []CarriedCommunity }
+	var list relayapi.CarriedCommunities
 	c.must(200, "GET", "/communities", ada, nil, &list)
 	if len(list.Communities) != 1 || list.Communities[0].ID != carried.ID {
 		t.Fatalf("ada's communities: %+v", list)
@@ -96,7 +97,7 @@ func TestOpenAPI(t *testing.T) {
 	c.must(204, "DELETE", "/communities/"+comm.ID.String(), ada, nil, nil)
 	c.mustFail(404, "not_found", "DELETE", "/communities/"+comm.ID.String(), ada, nil)
 
-	var info Info
+	var info relayapi.Info
 	c.must(200, "GET", "/info", "", nil, &info)
 	if info.Peer != r.host.ID().String() || len(info.Addrs) == 0 {
 		t.Fatalf("info %+v", info)

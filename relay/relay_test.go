@@ -15,6 +15,7 @@ import (
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/ancore/ancore/testwait"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -77,7 +78,7 @@ func TestOfflineDeliveryBlind(t *testing.T) {
 	owner, member, late := comm.Members[0], comm.Members[1], comm.Members[2]
 	secret := []byte("a topic secret of 32 bytes......")
 
-	var carriedResp CarriedCommunity
+	var carriedResp relayapi.CarriedCommunity
 	if code := relaytest.Call(t, base(r), "POST", "/communities", token, relaytest.CarryRequest(comm, secret, member.User), nil); code != http.StatusForbidden {
 		t.Fatalf("carry signed by a non-owner: %d, want 403", code)
 	}

@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/ancore/ancore/relayapi"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
@@ -93,11 +94,9 @@ func New(baseURL string, hc *http.Client) (*Client, error) {
 // URL returns the relay's normalized base URL.
 func (c *Client) URL() string { return c.base }
 
-// Info is the relay's libp2p identity and addresses (GET /info).
-type Info struct {
-	Peer  string   `json:"peer"`
-	Addrs []string `json:"addrs"`
-}
+// Info is the relay's libp2p identity and addresses (GET /info), with
+// AddrInfo to dial them.
+type Info relayapi.Info
 
 // AddrInfo parses the info into a peer and its addresses; addresses of
 // another peer are refused, and at least one must be usable.
@@ -127,34 +126,30 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	return out, err
 }
 
-// Account is a relay account. User is the user key (KeyText form) and
-// Identity the sealed identity backup, when the account has them.
-type Account struct {
-	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
-	User      string    `json:"user,omitempty"`
-	Identity  string    `json:"identity,omitempty"`
-}
+// Account is relayapi.Account.
+//
+// Deprecated: use relayapi.Account.
+type Account = relayapi.Account
 
-// Session is a logged-in session: its bearer token and the account.
-type Session struct {
-	Token     string    `json:"token"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Account   Account   `json:"account"`
-}
+// Session is relayapi.Session.
+//
+// Deprecated: use relayapi.Session.
+type Session = relayapi.Session
 
-// Registration is a new account. Password is the login secret (Keys), not
-// the user's password.
-type Registration struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	User     string `json:"user,omitempty"`
-	Identity string `json:"identity,omitempty"`
-}
+// Registration is relayapi.Registration.
+//
+// Deprecated: use relayapi.Registration.
+type Registration = relayapi.Registration
 
-// Register creates an account and logs it in.
-func (c *Client) Register(ctx context.Context, r Registration) (Session, error) {
-	var out Session
+// CarryRequest is relayapi.CarryRequest.
+//
+// Deprecated: use relayapi.CarryRequest.
+type CarryRequest = relayapi.CarryRequest
+
+// Register creates an account and logs it in. Its Password is the login
+// secret (Keys), not the user's password.
+func (c *Client) Register(ctx context.Context, r relayapi.Registration) (relayapi.Session, error) {
+	var out relayapi.Session
 	err := c.do(ctx, http.MethodPost, "/auth/register", "", r, &out)
 	if err == nil && out.Token == "" {
 		err = fmt.Errorf("%w: no token", ErrBadAnswer)
@@ -163,9 +158,9 @@ func (c *Client) Register(ctx context.Context, r Registration) (Session, error) 
 }
 
 // Login opens a session; password is the login secret (Keys).
-func (c *Client) Login(ctx context.Context, email, password string) (Session, error) {
-	var out Session
-	err := c.do(ctx, http.MethodPost, "/auth/login", "", map[string]string{"email": email, "password": password}, &out)
+func (c *Client) Login(ctx context.Context, email, password string) (relayapi.Session, error) {
+	var out relayapi.Session
+	err := c.do(ctx, http.MethodPost, "/auth/login", "", relayapi.Login{Email: email, Password: password}, &out)
 	if err == nil && out.Token == "" {
 		err = fmt.Errorf("%w: no token", ErrBadAnswer)
 	}
@@ -178,8 +173,8 @@ func (c *Client) Logout(ctx context.Context, token string) error {
 }
 
 // Me returns the account of token's session.
-func (c *Client) Me(ctx context.Context, token string) (Account, error) {
-	var out Account
+func (c *Client) Me(ctx context.Context, token string) (relayapi.Account, error) {
+	var out relayapi.Account
 	err := c.do(ctx, http.MethodGet, "/auth/me", token, nil, &out)
 	return out, err
 }
@@ -187,7 +182,7 @@ func (c *Client) Me(ctx context.Context, token string) (Account, error) {
 // PutIdentity gives the account of token's session its user key and
 // sealed identity backup.
 func (c *Client) PutIdentity(ctx context.Context, token, user, identity string) error {
-	return c.do(ctx, http.MethodPut, "/auth/identity", token, map[string]string{"user": user, "identity": identity}, nil)
+	return c.do(ctx, http.MethodPut, "/auth/identity", token, relayapi.IdentityBackup{User: user, Identity: identity}, nil)
 }
 
 // InviteRequest asks for a short code standing for an invite link.
@@ -232,21 +227,10 @@ func (c *Client) RevokeInvite(ctx context.Context, token, code string) error {
 	return c.do(ctx, http.MethodDelete, "/invites/"+url.PathEscape(code), token, nil, nil)
 }
 
-// CarryRequest asks the relay to carry a community: the raw genesis op,
-// the topic secret, and the owner's crdt.User.SignCarry over both.
-// Encoded in JSON as standard base64.
-type CarryRequest struct {
-	Genesis     []byte `json:"genesis"`
-	TopicSecret []byte `json:"topic_secret"`
-	Proof       []byte `json:"proof"`
-}
-
 // Carry asks the relay to carry a community and returns its id as the
 // relay names it.
-func (c *Client) Carry(ctx context.Context, token string, r CarryRequest) (string, error) {
-	var out struct {
-		ID string `json:"id"`
-	}
+func (c *Client) Carry(ctx context.Context, token string, r relayapi.CarryRequest) (string, error) {
+	var out relayapi.CarriedCommunity
 	err := c.do(ctx, http.MethodPost, "/communities", token, r, &out)
 	return out.ID, err
 }

@@ -29,6 +29,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/store"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -163,25 +164,8 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.Handle("PUT /auth/identity", s.Require(s.handlePutIdentity))
 }
 
-// AccountJSON is an account as the API shows it to its owner.
-type AccountJSON struct {
-	Email     string    `json:"email"`
-	CreatedAt time.Time `json:"created_at"`
-	// User and Identity are the identity backup, if there is one: the
-	// user key as crdt.KeyText and the sealed box in standard base64.
-	User     string `json:"user,omitempty"`
-	Identity string `json:"identity,omitempty"`
-}
-
-// SessionJSON answers a registration or login.
-type SessionJSON struct {
-	Token     string      `json:"token"`
-	ExpiresAt time.Time   `json:"expires_at"`
-	Account   AccountJSON `json:"account"`
-}
-
-func accountJSON(a store.Account) AccountJSON {
-	j := AccountJSON{Email: a.Email, CreatedAt: a.CreatedAt.UTC()}
+func accountJSON(a store.Account) relayapi.Account {
+	j := relayapi.Account{Email: a.Email, CreatedAt: a.CreatedAt.UTC()}
 	if a.UserKey != nil {
 		j.User = crdt.KeyText(a.UserKey)
 		j.Identity = base64.StdEncoding.EncodeToString(a.IdentityBox)
@@ -275,18 +259,11 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 // failure.
 func (s *Service) Unauthorized(w http.ResponseWriter, err error) { s.fail(w, nil, err) }
 
-type registerRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-	User     string `json:"user,omitempty"`
-	Identity string `json:"identity,omitempty"`
-}
-
 func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
 	if !s.register.Admit(w, s.ClientIP(r)) {
 		return
 	}
-	var req registerRequest
+	var req relayapi.Registration
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
@@ -332,18 +309,13 @@ func (s *Service) handleRegister(w http.ResponseWriter, r *http.Request) {
 	httpjson.JSON(w, http.StatusCreated, sess)
 }
 
-type loginRequest struct {
-	Email    string `json:"email"`
-	Password string `json:"password"`
-}
-
 var errBadCredentials = httpjson.Errorf(http.StatusUnauthorized, "bad_credentials", "wrong email or password")
 
 func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 	if !s.loginIP.Admit(w, s.ClientIP(r)) {
 		return
 	}
-	var req loginRequest
+	var req relayapi.Login
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return
@@ -391,17 +363,17 @@ func (s *Service) handleLogin(w http.ResponseWriter, r *http.Request) {
 }
 
 // newSession starts a session for a and returns its token.
-func (s *Service) newSession(ctx context.Context, a store.Account) (SessionJSON, error) {
+func (s *Service) newSession(ctx context.Context, a store.Account) (relayapi.Session, error) {
 	raw := make([]byte, 32)
 	if _, err := rand.Read(raw); err != nil {
-		return SessionJSON{}, err
+		return relayapi.Session{}, err
 	}
 	token := base64.RawURLEncoding.EncodeToString(raw)
 	expires := s.cfg.Now().Add(s.cfg.SessionLifetime).UTC().Truncate(time.Second)
 	if err := s.store.CreateSession(ctx, tokenHash(token), a.ID, expires); err != nil {
-		return SessionJSON{}, err
+		return relayapi.Session{}, err
 	}
-	return SessionJSON{Token: token, ExpiresAt: expires, Account: accountJSON(a)}, nil
+	return relayapi.Session{Token: token, ExpiresAt: expires, Account: accountJSON(a)}, nil
 }
 
 func tokenHash(token string) []byte {
@@ -472,13 +444,8 @@ func (s *Service) handleMe(w http.ResponseWriter, r *http.Request, a store.Accou
 	httpjson.JSON(w, http.StatusOK, accountJSON(a))
 }
 
-type identityRequest struct {
-	User     string `json:"user"`
-	Identity string `json:"identity"`
-}
-
 func (s *Service) handlePutIdentity(w http.ResponseWriter, r *http.Request, a store.Account) {
-	var req identityRequest
+	var req relayapi.IdentityBackup
 	if err := decode(w, r, &req); err != nil {
 		s.fail(w, r, err)
 		return

@@ -19,6 +19,7 @@ import (
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/store"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -159,9 +160,9 @@ func (tr *testRelay) mustFail(status int, code, method, path, token string, body
 	return r
 }
 
-func (tr *testRelay) register(email, password string) SessionJSON {
+func (tr *testRelay) register(email, password string) relayapi.Session {
 	tr.t.Helper()
-	var s SessionJSON
+	var s relayapi.Session
 	tr.must(201, "POST", "/auth/register", "", map[string]any{"email": email, "password": password}, &s)
 	return s
 }
@@ -198,12 +199,12 @@ func TestRegisterLoginMe(t *testing.T) {
 		t.Errorf("registrations counter %v", got)
 	}
 
-	var me AccountJSON
+	var me relayapi.Account
 	tr.must(200, "GET", "/auth/me", s.Token, nil, &me)
 	if me.Email != "ada@example.org" {
 		t.Fatalf("me %+v", me)
 	}
-	var login SessionJSON
+	var login relayapi.Session
 	tr.must(200, "POST", "/auth/login", "", map[string]any{"email": "ADA@example.org", "password": "correct horse"}, &login)
 	if login.Token == "" || login.Token == s.Token || login.Account.Email != "ada@example.org" {
 		t.Fatalf("login %+v", login)
@@ -315,7 +316,7 @@ func TestRegisterRateLimit(t *testing.T) {
 func TestLogout(t *testing.T) {
 	tr := startRelay(t, Config{})
 	s := tr.register("ada@example.org", "correct horse")
-	var other SessionJSON
+	var other relayapi.Session
 	tr.must(200, "POST", "/auth/login", "", map[string]any{"email": "ada@example.org", "password": "correct horse"}, &other)
 	tr.must(204, "POST", "/auth/logout", s.Token, nil, nil)
 	checkUnauthorized(t, tr.do("GET", "/auth/me", s.Token, nil))
@@ -376,13 +377,13 @@ func TestIdentityBackup(t *testing.T) {
 	tr := startRelay(t, Config{})
 	s := tr.register("ada@example.org", "correct horse")
 	tr.must(204, "PUT", "/auth/identity", s.Token, map[string]any{"user": userKey, "identity": identity}, nil)
-	var me AccountJSON
+	var me relayapi.Account
 	tr.must(200, "GET", "/auth/me", s.Token, nil, &me)
 	if me.User != userKey || me.Identity != identity {
 		t.Fatalf("me after upload: %+v", me)
 	}
 	// A new device logs in and restores it.
-	var login SessionJSON
+	var login relayapi.Session
 	tr.must(200, "POST", "/auth/login", "", map[string]any{"email": "ada@example.org", "password": "correct horse"}, &login)
 	if login.Account.User != userKey || login.Account.Identity != identity {
 		t.Fatalf("login account %+v", login.Account)
@@ -396,7 +397,7 @@ func TestIdentityBackup(t *testing.T) {
 	}
 
 	// Registering with a backup.
-	var withBackup SessionJSON
+	var withBackup relayapi.Session
 	tr.must(201, "POST", "/auth/register", "", map[string]any{"email": "bob@example.org", "password": "correct horse",
 		"user": userKey, "identity": identity}, &withBackup)
 	if withBackup.Account.User != userKey || withBackup.Account.Identity != identity {

@@ -24,6 +24,7 @@ import (
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/account"
 	"github.com/ancore/ancore/relay/store"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -70,19 +71,8 @@ func (s *Service) Routes(mux *http.ServeMux) {
 	mux.Handle("DELETE /invites/{code}", s.accounts.Require(s.handleRevoke))
 }
 
-// InviteCodeJSON is an invite code as the API shows it.
-type InviteCodeJSON struct {
-	Code      string     `json:"code"`
-	Link      string     `json:"link"`
-	Community string     `json:"community"`  // the community's ID
-	ExpiresAt *time.Time `json:"expires_at"` // null: never
-	MaxUses   int        `json:"max_uses"`   // 0: unlimited
-	Uses      int        `json:"uses"`
-	CreatedAt time.Time  `json:"created_at"`
-}
-
-func codeJSON(c store.InviteCode) InviteCodeJSON {
-	j := InviteCodeJSON{Code: c.Code, Link: c.Link, MaxUses: c.MaxUses, Uses: c.Uses, CreatedAt: c.CreatedAt.UTC()}
+func codeJSON(c store.InviteCode) relayapi.Invite {
+	j := relayapi.Invite{Code: c.Code, Link: c.Link, MaxUses: c.MaxUses, Uses: c.Uses, CreatedAt: c.CreatedAt.UTC()}
 	if id, err := crdt.IDFromBytes(c.Community); err == nil {
 		j.Community = id.String()
 	}
@@ -152,14 +142,8 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
 	}
 }
 
-type createRequest struct {
-	Link      string `json:"link"`
-	MaxUses   int    `json:"max_uses"`
-	ExpiresIn int64  `json:"expires_in"`
-}
-
 func (s *Service) handleCreate(w http.ResponseWriter, r *http.Request, a store.Account) {
-	var req createRequest
+	var req relayapi.InviteRequest
 	r.Body = http.MaxBytesReader(w, r.Body, account.MaxBodyBytes)
 	if err := httpjson.Decode(r, &req); err != nil {
 		s.fail(w, r, err)
@@ -220,11 +204,11 @@ func (s *Service) handleList(w http.ResponseWriter, r *http.Request, a store.Acc
 		s.fail(w, r, err)
 		return
 	}
-	out := make([]InviteCodeJSON, len(codes))
+	out := relayapi.Invites{Invites: make([]relayapi.Invite, len(codes))}
 	for i, c := range codes {
-		out[i] = codeJSON(c)
+		out.Invites[i] = codeJSON(c)
 	}
-	httpjson.JSON(w, http.StatusOK, map[string]any{"invites": out})
+	httpjson.JSON(w, http.StatusOK, out)
 }
 
 var errNoCode = httpjson.Errorf(http.StatusNotFound, "not_found", "no such invite code")

@@ -20,6 +20,7 @@ import (
 	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 )
@@ -165,21 +166,21 @@ func (tr *testRelay) mustFail(status int, code, method, path, token string, body
 // register makes an account and returns its session token.
 func (tr *testRelay) register(email string) string {
 	tr.t.Helper()
-	var s account.SessionJSON
+	var s relayapi.Session
 	tr.must(201, "POST", "/auth/register", "", map[string]any{"email": email, "password": "correct horse"}, &s)
 	return s.Token
 }
 
-func (tr *testRelay) create(token string, body map[string]any) InviteCodeJSON {
+func (tr *testRelay) create(token string, body map[string]any) relayapi.Invite {
 	tr.t.Helper()
-	var c InviteCodeJSON
+	var c relayapi.Invite
 	tr.must(201, "POST", "/invites", token, body, &c)
 	return c
 }
 
-func (tr *testRelay) list(token string) []InviteCodeJSON {
+func (tr *testRelay) list(token string) []relayapi.Invite {
 	tr.t.Helper()
-	var l struct{ Invites []InviteCodeJSON }
+	var l relayapi.Invites
 	tr.must(200, "GET", "/invites", token, nil, &l)
 	return l.Invites
 }
@@ -222,7 +223,7 @@ func TestCreateAndResolve(t *testing.T) {
 		c.MaxUses != 0 || c.Uses != 0 || c.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", c)
 	}
-	var got InviteCodeJSON
+	var got relayapi.Invite
 	tr.must(200, "GET", "/invites/"+typed(c.Code), "", nil, &got)
 	if got.Code != c.Code || got.Link != link || got.Uses != 1 {
 		t.Fatalf("resolved %+v", got)
@@ -294,7 +295,7 @@ func TestExpiry(t *testing.T) {
 	later := tr.create(ada, map[string]any{"link": link, "expires_in": 3 * 3600})
 	noLimit := tr.create(ada, map[string]any{"link": inviteLink(time.Time{}), "expires_in": 0})
 	for _, c := range []struct {
-		got  InviteCodeJSON
+		got  relayapi.Invite
 		want time.Time
 	}{{withLink, now.Add(2 * time.Hour)}, {sooner, now.Add(time.Hour)}, {later, now.Add(2 * time.Hour)}} {
 		if c.got.ExpiresAt == nil || !c.got.ExpiresAt.Equal(c.want) {

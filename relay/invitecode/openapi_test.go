@@ -10,6 +10,7 @@ import (
 
 	"github.com/ancore/ancore/relay/account"
 	"github.com/ancore/ancore/relay/relaytest"
+	"github.com/ancore/ancore/relayapi"
 )
 
 // TestOpenAPIDocument: the document describes its operations completely
@@ -77,7 +78,7 @@ func TestOpenAPI(t *testing.T) {
 	key := strings.Repeat("a", 52)
 	identity := "c2VhbGVk"
 
-	var s account.SessionJSON
+	var s relayapi.Session
 	tr.must(201, "POST", "/auth/register", "", map[string]any{"email": "ada@example.org", "password": "correct horse",
 		"user": key, "identity": identity}, &s)
 	tr.mustFail(409, "email_taken", "POST", "/auth/register", "", map[string]any{"email": "ada@example.org", "password": "correct horse"})
