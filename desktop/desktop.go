@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 )
 
 var (
@@ -31,12 +32,14 @@ var (
 
 // Config says how to run the desktop app.
 type Config struct {
-	// Node is the node's configuration. An empty API means 127.0.0.1:0
-	// and a nil UI the embedded one: the window needs both.
+	// Node is the node's configuration.
 	Node node.Config
-	// Started, if set, is called once the node is open, before the window
-	// shows.
-	Started func(*node.Node)
+	// API is its local API's. An empty Addr means 127.0.0.1:0 and a nil
+	// UI the embedded one: the window needs both.
+	API api.Config
+	// Started, if set, is called once the node and its API are open,
+	// before the window shows.
+	Started func(*node.Node, api.Info)
 }
 
 // CanOpen returns nil if Run can open a window here, or why it cannot

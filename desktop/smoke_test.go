@@ -30,7 +30,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/desktop"
-	"github.com/ancore/ancore/node"
+	nodeapi "github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/testwait"
 )
 
@@ -289,8 +289,8 @@ func (s *smoke) waitAPI() api {
 	var a api
 	var last error
 	ok := waitFor(30*time.Second, func() bool {
-		var info node.APIInfo
-		raw, err := os.ReadFile(filepath.Join(s.data, node.APIFile))
+		var info nodeapi.Info
+		raw, err := os.ReadFile(filepath.Join(s.data, nodeapi.APIFile))
 		if err == nil {
 			err = json.Unmarshal(raw, &info)
 		}

@@ -5,6 +5,7 @@ package desktop
 import (
 	"context"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -16,6 +17,7 @@ import (
 	"testing"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 )
 
 func TestStateRoundTrip(t *testing.T) {
@@ -88,47 +90,42 @@ func TestRedirectPage(t *testing.T) {
 	}
 }
 
-// TestOpenNodeReusesThePort: the UI's origin, and so its local storage,
+// TestListenAPIReusesThePort: the UI's origin, and so its local storage,
 // survives a restart, unless the port is taken by then.
-func TestOpenNodeReusesThePort(t *testing.T) {
-	cfg := node.Config{DataDir: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true, API: "127.0.0.1:0"}
-	port := func(n *node.Node) int {
-		info, _ := n.API()
-		u, _ := url.Parse(info.URL)
+func TestListenAPIReusesThePort(t *testing.T) {
+	cfg := node.Config{DataDir: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
+	ac := api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}
+	// run opens the node and its API after a run on lastPort, runs both
+	// for a moment, and returns the API's port.
+	run := func(lastPort int) int {
+		t.Helper()
+		n, err := node.New(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv, err := listenAPI(n, ac, lastPort)
+		if err != nil {
+			t.Fatal(err)
+		}
+		u, _ := url.Parse(srv.Info().URL)
 		p, _ := strconv.Atoi(u.Port())
-		return p
-	}
-	stop := func(n *node.Node) {
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := n.Run(ctx); err != nil {
+		if err := api.Run(ctx, n, srv); err != nil {
 			t.Error(err)
 		}
+		return p
 	}
-	n, err := openNode(cfg, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	first := port(n)
-	stop(n)
-	if n, err = openNode(cfg, first); err != nil {
-		t.Fatal(err)
-	}
-	if got := port(n); got != first {
+	first := run(0)
+	if got := run(first); got != first {
 		t.Errorf("second run on port %d, want %d", got, first)
 	}
-	stop(n)
-
 	l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(first))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	if n, err = openNode(cfg, first); err != nil {
-		t.Fatalf("port taken: %v", err)
+	if got := run(first); got == first || got == 0 {
+		t.Errorf("port taken: API on port %d", got)
 	}
-	if got := port(n); got == first || got == 0 {
-		t.Errorf("port taken: node on port %d", got)
-	}
-	stop(n)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/ancore/ancore/desktop/instance"
 	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/store"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/logger"
@@ -39,15 +40,18 @@ const Title = "Ancore"
 // nil. GTK wants one thread for all its calls: call Run from the main
 // goroutine.
 func Run(ctx context.Context, cfg Config) error {
-	nc := cfg.Node
-	if nc.API == "" {
-		nc.API = "127.0.0.1:0"
+	nc, ac := cfg.Node, cfg.API
+	if ac.Addr == "" {
+		ac.Addr = "127.0.0.1:0"
 	}
-	if nc.UI == nil {
-		nc.UI = ui.Handler()
+	if ac.UI == nil {
+		ac.UI = ui.Handler()
 	}
 	if nc.Logger == nil {
 		nc.Logger = slog.Default()
+	}
+	if ac.Logger == nil {
+		ac.Logger = nc.Logger
 	}
 	log := nc.Logger.With("subsystem", "window")
 	dir := nc.DataDir
@@ -71,16 +75,20 @@ func Run(ctx context.Context, cfg Config) error {
 	if stErr != nil {
 		log.Warn("window state not restored", "err", stErr)
 	}
-	n, err := openNode(nc, st.APIPort)
+	n, err := node.New(nc)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w (is Ancore running with --headless on %s?)", err, dir)
 	}
 	if err != nil {
 		return err
 	}
-	api, _ := n.API() // nc.API is set, so the node serves one
+	srv, err := listenAPI(n, ac, st.APIPort)
+	if err != nil {
+		return errors.Join(err, closeNode(n))
+	}
+	apiInfo := srv.Info()
 	if cfg.Started != nil {
-		cfg.Started(n)
+		cfg.Started(n, apiInfo)
 	}
 
 	nodeCtx, stopNode := context.WithCancel(ctx)
@@ -89,10 +97,10 @@ func Run(ctx context.Context, cfg Config) error {
 	var nodeErr error
 	go func() {
 		defer close(nodeStopped)
-		nodeErr = n.Run(nodeCtx)
+		nodeErr = api.Run(nodeCtx, n, srv)
 	}()
 
-	if u, err := url.Parse(api.URL); err == nil {
+	if u, err := url.Parse(apiInfo.URL); err == nil {
 		st.APIPort, _ = strconv.Atoi(u.Port())
 	}
 	w := &window{log: log, dir: dir, state: st, started: make(chan struct{}), closed: make(chan struct{})}
@@ -112,7 +120,7 @@ func Run(ctx context.Context, cfg Config) error {
 		MinHeight: minHeight,
 		// The page is the node's: the asset server (which has no port)
 		// only sends the webview there, with the token in the fragment.
-		AssetServer:              &assetserver.Options{Handler: redirect(api.OpenURL())},
+		AssetServer:              &assetserver.Options{Handler: redirect(apiInfo.OpenURL())},
 		WindowStartState:         start,
 		EnableDefaultContextMenu: true, // copy and paste in a chat
 		Logger:                   wailsLogger{log},
@@ -249,21 +257,29 @@ func runWails(app *options.App) (err error) {
 	return wails.Run(app)
 }
 
-// openNode opens the node. When its API address leaves the port to the
-// system (port 0), it first tries the port of the last run, so that the
-// UI's origin, and with it the UI's local storage, stays the same.
-func openNode(nc node.Config, lastPort int) (*node.Node, error) {
-	host, port, err := net.SplitHostPort(nc.API)
+// listenAPI opens the node's local API. When its address leaves the port
+// to the system (port 0), it first tries the port of the last run, so that
+// the UI's origin, and with it the UI's local storage, stays the same.
+func listenAPI(n *node.Node, ac api.Config, lastPort int) (*api.Server, error) {
+	host, port, err := net.SplitHostPort(ac.Addr)
 	if err != nil || port != "0" || lastPort == 0 {
-		return node.New(nc)
+		return api.Listen(n, ac)
 	}
-	again := nc
-	again.API = net.JoinHostPort(host, strconv.Itoa(lastPort))
-	n, err := node.New(again)
+	again := ac
+	again.Addr = net.JoinHostPort(host, strconv.Itoa(lastPort))
+	srv, err := api.Listen(n, again)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return node.New(nc)
+		return api.Listen(n, ac)
 	}
-	return n, err
+	return srv, err
+}
+
+// closeNode closes a node that never ran: Run with a finished context
+// closes its host and store.
+func closeNode(n *node.Node) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return n.Run(ctx)
 }
 
 // redirect serves the one page the window loads from Wails' asset server:

@@ -1,9 +1,14 @@
-package node
+package node_test
+
+// The local API's benchmarks live beside the node, not in node/api: their
+// fixtures are built below the API (export_test.go), which only this
+// folder's tests can reach.
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -14,6 +19,9 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/nodetest"
 	"github.com/ancore/ancore/node/store"
 	"github.com/gorilla/websocket"
 )
@@ -35,7 +43,7 @@ const settingFixture = "bench-fixture"
 func apiFixture(b *testing.B, n int) (dir string) {
 	b.Helper()
 	dir = benchDir(b, fmt.Sprintf("api-v2-%d", n))
-	if st, err := store.Open(filepath.Join(dir, StoreFile), nil); err == nil {
+	if st, err := store.Open(filepath.Join(dir, node.StoreFile), nil); err == nil {
 		v, _ := st.Setting(settingFixture)
 		st.Close()
 		if string(v) == fmt.Sprint(n) {
@@ -44,7 +52,7 @@ func apiFixture(b *testing.B, n int) (dir string) {
 	}
 	os.RemoveAll(dir)
 	start := time.Now()
-	nd, err := New(testConfig(dir))
+	nd, err := node.New(nodetest.Config(dir))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -59,12 +67,12 @@ func apiFixture(b *testing.B, n int) (dir string) {
 		general = ch
 	}
 	cur, _ := state.Current()
-	key := nd.comms.keyring()[cur.ID]
+	key := nd.Keyring()[cur.ID]
 	// Signed on both cores, stored in commits of 1000 like sync delivers.
 	// Each op cites the last of the previous batch: a DAG whose heads stay
 	// few, as real authors' do (ops citing nothing would all be heads).
 	const batch = 1000
-	hlc := nd.clock.Now()
+	hlc := nd.Clock().Now()
 	var parents []crdt.ID
 	for lo := 0; lo < n; lo += batch {
 		ops := make([]*crdt.Op, min(batch, n-lo))
@@ -72,7 +80,7 @@ func apiFixture(b *testing.B, n int) (dir string) {
 		for w := range 2 {
 			wg.Go(func() {
 				for i := w; i < len(ops); i += 2 {
-					op, err := nd.identity.Device.Sign(crdt.Draft{Community: id, Channel: general, Kind: crdt.KindPost,
+					op, err := nd.Identity().Device.Sign(crdt.Draft{Community: id, Channel: general, Kind: crdt.KindPost,
 						HLC: hlc + crdt.HLC(lo+i) + 1, Parents: parents, Body: crdt.Body{Text: fmt.Sprintf("message %d: %s", lo+i, strings.Repeat("x", 80))}}, key)
 					if err != nil {
 						panic(err)
@@ -82,12 +90,12 @@ func apiFixture(b *testing.B, n int) (dir string) {
 			})
 		}
 		wg.Wait()
-		if err := nd.pipe.IngestVerified(ctx, ops); err != nil {
+		if err := nd.IngestVerified(ctx, ops); err != nil {
 			b.Fatal(err)
 		}
 		parents = []crdt.ID{ops[len(ops)-1].ID}
 	}
-	if err := nd.store.PutSetting(settingFixture, []byte(fmt.Sprint(n))); err != nil {
+	if err := nd.Settings().Put(settingFixture, []byte(fmt.Sprint(n))); err != nil {
 		b.Fatal(err)
 	}
 	closed, cancel := context.WithCancel(ctx)
@@ -99,25 +107,26 @@ func apiFixture(b *testing.B, n int) (dir string) {
 	return dir
 }
 
+// served runs a node on dir with its local API until the benchmark ends.
+func served(b *testing.B, dir string) (*node.Node, api.Info) {
+	b.Helper()
+	n, err := node.New(nodetest.Config(dir))
+	if err != nil {
+		b.Fatal(err)
+	}
+	srv, err := api.Listen(n, api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	nodetest.Run(b, n, srv.Serve)
+	return n, srv.Info()
+}
+
 // BenchmarkAPIPage measures GET /channels/{id}/messages?limit=50 on a
 // channel of 1M messages through the real HTTP stack: loopback TCP, the
 // guard, JSON.
 func BenchmarkAPIPage(b *testing.B) {
-	dir := apiFixture(b, 1_000_000)
-	cfg := testConfig(dir)
-	cfg.API = "127.0.0.1:0"
-	nd, err := New(cfg)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- nd.Run(ctx) }()
-	defer func() { cancel(); <-done }()
-	for !nd.Running() {
-		time.Sleep(time.Millisecond)
-	}
-	info, _ := nd.API()
+	nd, info := served(b, apiFixture(b, 1_000_000))
 	var general string
 	for _, id := range nd.Communities() {
 		c, _ := nd.Community(id)
@@ -135,7 +144,7 @@ func BenchmarkAPIPage(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		var page []MessageJSON
+		var page []api.MessageJSON
 		if err := json.NewDecoder(resp.Body).Decode(&page); err != nil || resp.StatusCode != 200 || len(page) != 50 {
 			b.Fatalf("status %d, %d messages, %v", resp.StatusCode, len(page), err)
 		}
@@ -169,25 +178,8 @@ func reportLatency(b *testing.B, lat []time.Duration) {
 // message:new event: gossip, validation, decryption, the store's commit,
 // the event stream.
 func BenchmarkAPIEventLatency(b *testing.B) {
-	start := func(dir string) (*Node, func()) {
-		cfg := testConfig(dir)
-		cfg.API = "127.0.0.1:0"
-		nd, err := New(cfg)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan error, 1)
-		go func() { done <- nd.Run(ctx) }()
-		for !nd.Running() {
-			time.Sleep(time.Millisecond)
-		}
-		return nd, func() { cancel(); <-done }
-	}
-	a, stopA := start(b.TempDir())
-	defer stopA()
-	bn, stopB := start(b.TempDir())
-	defer stopB()
+	a, _ := served(b, b.TempDir())
+	bn, info := served(b, b.TempDir())
 	ctx := context.Background()
 	id, err := a.CreateCommunity(ctx, "Latency")
 	if err != nil {
@@ -208,7 +200,7 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := bn.Community(id)
-		if err == nil && c.Channels[general] != nil && len(a.comms.get(id).logs[general].topic.Peers()) > 0 {
+		if err == nil && c.Channels[general] != nil && a.Subscribers(id, general) > 0 {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -216,7 +208,6 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	info, _ := bn.API()
 	conn, _, err := websocket.DefaultDialer.Dial(strings.Replace(info.URL, "http", "ws", 1)+"/api/v1/events?token="+info.Token, nil)
 	if err != nil {
 		b.Fatal(err)
@@ -227,7 +218,7 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 			conn.SetReadDeadline(time.Now().Add(30 * time.Second))
 			var e struct {
 				Type string
-				Data MessageJSON
+				Data api.MessageJSON
 			}
 			if err := conn.ReadJSON(&e); err != nil {
 				b.Fatal(err)
@@ -239,13 +230,13 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 	}
 	// The op is signed on a beforehand and published on its topic: the
 	// time measured starts as the op goes onto the wire.
-	topic := a.comms.get(id).logs[general].topic
+	topic := a.ChannelTopic(id, general)
 	cur, _ := state.Current()
-	key := a.comms.keyring()[cur.ID]
+	key := a.Keyring()[cur.ID]
 	send := func(i int) time.Duration {
 		text := fmt.Sprintf("latency %d %s", i, strings.Repeat("x", 400))
-		op, err := a.identity.Device.Sign(crdt.Draft{Community: id, Channel: general, Kind: crdt.KindPost,
-			HLC: a.clock.Now(), Body: crdt.Body{Text: text}}, key)
+		op, err := a.Identity().Device.Sign(crdt.Draft{Community: id, Channel: general, Kind: crdt.KindPost,
+			HLC: a.Clock().Now(), Body: crdt.Body{Text: text}}, key)
 		if err != nil {
 			b.Fatal(err)
 		}

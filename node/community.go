@@ -207,7 +207,7 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 		keys[id] = k
 	}
 	n.comms.mu.Unlock()
-	secret := state.Unlock(n.identity.User, keys)
+	secret := state.Unlock(n.Identity().User, keys)
 	n.comms.mu.Lock()
 	before := c.state
 	c.state = state
@@ -443,7 +443,7 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (crdt.ID, error
 	if _, err := rand.Read(topic); err != nil {
 		return crdt.ID{}, err
 	}
-	g, err := n.identity.Device.Sign(crdt.Draft{Kind: crdt.KindGenesis, HLC: n.clock.Now(),
+	g, err := n.Identity().Device.Sign(crdt.Draft{Kind: crdt.KindGenesis, HLC: n.clock.Now(),
 		State: &crdt.StateBody{Info: &crdt.Info{Name: name}}}, key)
 	if err != nil {
 		return crdt.ID{}, err
@@ -461,6 +461,20 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (crdt.ID, error
 		return crdt.ID{}, err
 	}
 	return g.ID, nil
+}
+
+// ChannelCommunity returns the state of the community channel belongs to;
+// ErrUnknownChannel when this node knows no such channel or it is deleted.
+func (n *Node) ChannelCommunity(channel crdt.ID) (*crdt.Community, error) {
+	c := n.comms.ofLog(channel)
+	if c == nil || c.id == channel {
+		return nil, ErrUnknownChannel
+	}
+	state := n.comms.state(c)
+	if ch := state.Channels[channel]; ch == nil || ch.Deleted {
+		return nil, ErrUnknownChannel
+	}
+	return state, nil
 }
 
 // Community returns the current state of community id.
@@ -536,7 +550,7 @@ func (n *Node) authorState(ctx context.Context, c *community, dr crdt.Draft, key
 		}
 	}
 	dr.HLC = n.clock.Now()
-	op, err := n.identity.Device.Sign(dr, key)
+	op, err := n.Identity().Device.Sign(dr, key)
 	if err != nil {
 		return nil, err
 	}

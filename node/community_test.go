@@ -262,7 +262,7 @@ func forgePost(t *testing.T, n *Node, community, channel crdt.ID, text string) *
 	if err != nil {
 		t.Fatal(err)
 	}
-	op, err := n.identity.Device.Sign(crdt.Draft{Community: community, Channel: channel, Kind: crdt.KindPost,
+	op, err := n.Identity().Device.Sign(crdt.Draft{Community: community, Channel: channel, Kind: crdt.KindPost,
 		HLC: n.clock.Now(), Parents: heads, Body: crdt.Body{Text: fmt.Sprint(text)}}, key)
 	if err != nil {
 		t.Fatal(err)

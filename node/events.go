@@ -9,14 +9,46 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// Events of the local API (SPEC.md): what changed, as the UI needs it.
-// Messages and reactions are announced from committed store batches, so an
-// event never announces something the store does not hold; community
-// changes from the difference between a community's state before and
-// after a rebuild.
+// Events: what changed, as the local API announces it (node/api renders
+// and streams them; the types are in docs/api/openapi.yaml). Messages and
+// reactions are announced from committed store batches, so an event never
+// announces something the store does not hold; community changes from the
+// difference between a community's state before and after a rebuild.
 
-// eventBuffer is how many events a reconnecting client can catch up on.
-const eventBuffer = 4096
+// Event is one change. Data is a *crdt.Message (message:new,
+// message:update), a *crdt.Community (community:update), a ChannelChange
+// (channel:create, channel:update), a MemberChange (member:join, :leave,
+// :update), or for the other types a value already in the API's shape
+// (MessageRef, ReactionEvent, ChannelRef, SyncEvent, PresenceEvent,
+// TypingEvent, PeerUpdate, RelayUpdate).
+type Event struct {
+	Type string
+	Data any
+}
+
+// ChannelChange is a channel created or changed in a community.
+type ChannelChange struct {
+	Community crdt.ID
+	Channel   *crdt.Channel
+}
+
+// MemberChange is a member of a community joining, leaving or changing.
+type MemberChange struct {
+	Community *crdt.Community
+	Member    *crdt.Member
+}
+
+// PeerUpdate is the data of a network:update event for a peer's
+// connection coming or going.
+type PeerUpdate struct {
+	Peer      string `json:"peer"`
+	Connected bool   `json:"connected"`
+}
+
+// OnEvent makes f receive every event from now on (one receiver: the
+// local API). f runs in the goroutine that made the change, under no lock
+// of the node's, and must not block.
+func (n *Node) OnEvent(f func(Event)) { n.events.Store(&f) }
 
 // MessageRef names a message, for events about one that is gone.
 type MessageRef struct {
@@ -32,12 +64,6 @@ type ReactionEvent struct {
 	User    string `json:"user"`
 }
 
-// MemberEvent is a member joining, leaving or changing.
-type MemberEvent struct {
-	Community string     `json:"community"`
-	Member    MemberJSON `json:"member"`
-}
-
 // ChannelRef names a deleted channel.
 type ChannelRef struct {
 	ID        string `json:"id"`
@@ -45,16 +71,16 @@ type ChannelRef struct {
 }
 
 func (n *Node) emit(typ string, data any) {
-	if n.events != nil {
-		n.events.Publish(typ, data)
+	if f := n.events.Load(); f != nil {
+		(*f)(Event{Type: typ, Data: data})
 	}
 }
 
-// bulkEvents is how many message ops of one channel in one committed
+// BulkEvents is how many message ops of one channel in one committed
 // batch are announced one by one; a bigger batch (a sync catching up) is
 // announced as one sync:progress event, after which clients refetch the
 // channel rather than replay thousands of events.
-const bulkEvents = 32
+const BulkEvents = 32
 
 // SyncEvent is progress of catching a log up (event sync:progress): a
 // session with Peer has received Done of Total ops, or a batch of Ops
@@ -80,8 +106,8 @@ func (n *Node) syncProgress(log crdt.ID, p peer.ID, done, total int) {
 	n.emit("sync:progress", e)
 }
 
-// syncSessions lists the sync sessions under way.
-func (n *Node) syncSessions() []SyncEvent {
+// SyncSessions lists the sync sessions under way.
+func (n *Node) SyncSessions() []SyncEvent {
 	n.syncing.Lock()
 	defer n.syncing.Unlock()
 	out := []SyncEvent{}
@@ -102,13 +128,13 @@ func (n *Node) emitStored(entries []store.Entry) {
 		}
 	}
 	for ch, count := range perChannel {
-		if count > bulkEvents {
+		if count > BulkEvents {
 			n.emit("sync:progress", SyncEvent{Channel: ch.String(), Ops: count})
 		}
 	}
 	for _, e := range entries {
 		op := e.Op
-		if !e.Readable || op.Kind.IsState() || perChannel[op.Channel] > bulkEvents {
+		if !e.Readable || op.Kind.IsState() || perChannel[op.Channel] > BulkEvents {
 			continue
 		}
 		switch op.Kind {
@@ -119,7 +145,7 @@ func (n *Node) emitStored(entries []store.Entry) {
 				id, typ = op.Target, "message:update"
 			}
 			if m, err := n.store.Message(op.Channel, id); err == nil && !m.Deleted {
-				n.emit(typ, n.messageJSON(m))
+				n.emit(typ, m)
 			}
 		case crdt.KindDelete:
 			if m, err := n.store.Message(op.Channel, op.Target); err == nil && m.Deleted {
@@ -142,7 +168,7 @@ func (n *Node) sent(op *crdt.Op) {
 		return
 	}
 	if m, err := n.store.Message(op.Channel, op.ID); err == nil && !m.Deleted {
-		n.emit("message:update", n.messageJSON(m))
+		n.emit("message:update", m)
 	}
 }
 
@@ -156,7 +182,7 @@ func (n *Node) emitState(before, after *crdt.Community) {
 		before = &crdt.Community{}
 	}
 	if before.Meta != after.Meta || before.Dissolved != after.Dissolved {
-		n.emit("community:update", n.communityJSON(after))
+		n.emit("community:update", after)
 	}
 	for id, ch := range after.Channels {
 		old := before.Channels[id]
@@ -165,19 +191,19 @@ func (n *Node) emitState(before, after *crdt.Community) {
 			n.emit("channel:delete", ChannelRef{ID: id.String(), Community: after.ID.String()})
 		case ch.Deleted:
 		case old == nil:
-			n.emit("channel:create", n.channelJSON(after.ID, ch))
+			n.emit("channel:create", ChannelChange{Community: after.ID, Channel: ch})
 		case old.Info != ch.Info || old.Position != ch.Position:
-			n.emit("channel:update", n.channelJSON(after.ID, ch))
+			n.emit("channel:update", ChannelChange{Community: after.ID, Channel: ch})
 		}
 	}
 	for u, m := range after.Members {
 		old := before.Members[u]
-		ev := MemberEvent{Community: after.ID.String(), Member: n.memberJSON(after, m)}
+		ev := MemberChange{Community: after, Member: m}
 		switch {
 		case m.State == crdt.Joined && (old == nil || old.State != crdt.Joined):
 			n.emit("member:join", ev)
 			n.presence.announce() // a newcomer (maybe us) learns who is here
-			if u == n.identity.User.ID() {
+			if u == n.Identity().User.ID() {
 				go n.publishProfile(after.ID) // not from inside a rebuild
 			}
 		case m.State != crdt.Joined && old != nil && old.State == crdt.Joined:

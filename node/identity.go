@@ -70,3 +70,6 @@ func KeyText(key []byte) string {
 func ParseKeyText(s string) ([]byte, error) {
 	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(s))
 }
+
+// userText is a user's key as text.
+func userText(u crdt.UserID) string { return KeyText(u[:]) }

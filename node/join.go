@@ -131,14 +131,14 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 		return crdt.ID{}, err
 	}
 	if c := n.comms.get(inv.Community); c != nil {
-		if m := n.comms.state(c).Members[n.identity.User.ID()]; m != nil && m.State == crdt.Joined {
+		if m := n.comms.state(c).Members[n.Identity().User.ID()]; m != nil && m.State == crdt.Joined {
 			return inv.Community, nil
 		}
 	}
 	if !n.Running() {
 		return crdt.ID{}, ErrNotRunning
 	}
-	me := n.identity.User.ID()
+	me := n.Identity().User.ID()
 	req := joinRequest{Community: inv.Community[:], Invite: inv.Invite[:], User: me[:], Proof: inv.Prove(me)}
 	var errs []error
 	for _, a := range inv.Addrs {
@@ -151,7 +151,7 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 			errs = append(errs, fmt.Errorf("%s answered with a %s op", a, admit.Kind))
 			continue
 		}
-		grant, err := crdt.OpenGrant(admit, n.identity.User)
+		grant, err := crdt.OpenGrant(admit, n.Identity().User)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", a, err))
 			continue

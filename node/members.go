@@ -63,7 +63,7 @@ func (n *Node) Unban(ctx context.Context, id crdt.ID, user crdt.UserID) error {
 // Leave takes this node's user out of community id. The remaining
 // members rotate the keys when they next send.
 func (n *Node) Leave(ctx context.Context, id crdt.ID) error {
-	return n.remove(ctx, id, crdt.KindLeave, n.identity.User.ID())
+	return n.remove(ctx, id, crdt.KindLeave, n.Identity().User.ID())
 }
 
 func (n *Node) remove(ctx context.Context, id crdt.ID, k crdt.Kind, user crdt.UserID) error {

@@ -14,14 +14,35 @@ func (n *Node) Send(ctx context.Context, channel crdt.ID, body crdt.Body) (*crdt
 	return n.authorMessage(ctx, channel, crdt.Draft{Kind: crdt.KindPost, Body: body})
 }
 
-// Edit replaces the text of this user's message msg.
+// Edit replaces the text of this user's message msg; another's is
+// ErrForbidden (every replica would ignore the edit).
 func (n *Node) Edit(ctx context.Context, channel, msg crdt.ID, body crdt.Body) (*crdt.Op, error) {
+	m, err := n.store.Message(channel, msg)
+	if err != nil {
+		return nil, err
+	}
+	if m.Author != n.Identity().User.ID() {
+		return nil, fmt.Errorf("%w: only the author edits a message", ErrForbidden)
+	}
 	return n.authorMessage(ctx, channel, crdt.Draft{Kind: crdt.KindEdit, Target: msg, Body: body})
 }
 
-// Delete deletes message msg (this user's, or anyone's with manage
-// messages).
+// Delete deletes message msg: this user's, or anyone's with
+// manage-messages (else ErrForbidden: every replica would ignore it).
 func (n *Node) Delete(ctx context.Context, channel, msg crdt.ID) (*crdt.Op, error) {
+	m, err := n.store.Message(channel, msg)
+	if err != nil {
+		return nil, err
+	}
+	if self := n.Identity().User.ID(); m.Author != self {
+		c := n.comms.ofLog(channel)
+		if c == nil {
+			return nil, ErrUnknownChannel
+		}
+		if member, perms, _ := n.comms.state(c).Standing(self); !member || !perms.Has(crdt.PermManageMessages) {
+			return nil, fmt.Errorf("%w: deleting others' messages needs manage-messages", ErrForbidden)
+		}
+	}
 	return n.authorMessage(ctx, channel, crdt.Draft{Kind: crdt.KindDelete, Target: msg})
 }
 
@@ -32,6 +53,34 @@ func (n *Node) React(ctx context.Context, channel, msg crdt.ID, emoji string, on
 		k = crdt.KindUnreact
 	}
 	return n.authorMessage(ctx, channel, crdt.Draft{Kind: k, Target: msg, Body: crdt.Body{Emoji: emoji}})
+}
+
+// Message returns message id, in whichever channel it is; store.ErrNotFound
+// when this node holds no such message or it was deleted.
+func (n *Node) Message(id crdt.ID) (*crdt.Message, error) {
+	raw, err := n.store.Op(id)
+	if err != nil {
+		return nil, err
+	}
+	op, err := crdt.DecodeStored(raw)
+	if err != nil || op.Kind != crdt.KindPost {
+		return nil, fmt.Errorf("%w: no message %s", store.ErrNotFound, id)
+	}
+	m, err := n.store.Message(op.Channel, id)
+	if err != nil {
+		return nil, err
+	}
+	if m.Deleted {
+		return nil, fmt.Errorf("%w: message %s was deleted", store.ErrNotFound, id)
+	}
+	return m, nil
+}
+
+// Pending reports whether message m is still in the outbox: no peer has
+// confirmed having it.
+func (n *Node) Pending(m *crdt.Message) bool {
+	pending, err := n.store.Pending(m.HLC, m.ID)
+	return err == nil && pending
 }
 
 // Messages returns a page of a channel's messages.
@@ -81,7 +130,7 @@ func (n *Node) authorMessage(ctx context.Context, channel crdt.ID, dr crdt.Draft
 		}
 	}
 	dr.HLC = n.clock.Now()
-	op, err := n.identity.Device.Sign(dr, key)
+	op, err := n.Identity().Device.Sign(dr, key)
 	if err != nil {
 		return nil, err
 	}
@@ -106,7 +155,7 @@ func (n *Node) lastOwn(c *community, log crdt.ID) (crdt.ID, error) {
 	if r != nil && !r.prev.IsZero() {
 		return r.prev, nil
 	}
-	last, err := n.lastBy(log, func(op *crdt.Op) bool { return op.Author == n.identity.Device.ID() })
+	last, err := n.lastBy(log, func(op *crdt.Op) bool { return op.Author == n.Identity().Device.ID() })
 	if err != nil || last == nil {
 		return crdt.ID{}, err
 	}

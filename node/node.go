@@ -12,13 +12,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 
 	"github.com/ancore/ancore/crdt"
-	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/pipeline"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
@@ -44,12 +43,6 @@ type Config struct {
 	Bootstrap []string
 	// NoLAN turns mDNS discovery off.
 	NoLAN bool
-	// API is the loopback address (host:port, port 0 for any) of the local
-	// HTTP API; empty means none.
-	API string
-	// UI, if set, serves the web UI beside the API (at every path outside
-	// /api/); the page gets the API token from its URL's fragment.
-	UI http.Handler
 	// Relay is the base URL of a home relay (http://host:port). It is
 	// remembered: a node started without it uses the relay it last had.
 	// A different relay replaces the remembered one and its session.
@@ -67,15 +60,14 @@ type Node struct {
 	cfg       Config
 	log       *slog.Logger
 	store     *store.Store
-	identity  *Identity
+	identity  atomic.Pointer[Identity] // swapped by a relay login (swapIdentity)
 	host      host.Host
 	bootstrap []peer.AddrInfo
 	clock     *crdt.Clock
 	verifier  *crdt.Verifier
 	pipe      *pipeline.Pipeline
 	comms     *communities
-	api       *apiServer // nil without Config.API
-	events    *api.Hub
+	events    atomic.Pointer[func(Event)] // OnEvent
 	presence  *presence
 	syncing   struct {
 		sync.Mutex
@@ -83,9 +75,9 @@ type Node struct {
 	}
 	relay relay
 	// identityMu is held for reading by every API request but the relay
-	// login, which holds it for writing while it swaps the identity
-	// (swapIdentity), so that no request sees half of each. It is taken
-	// before relay.op.
+	// login (HoldIdentity), which holds it for writing while it swaps the
+	// identity (swapIdentity), so that no request sees half of each. It is
+	// taken before relay.op.
 	identityMu sync.RWMutex
 
 	// Set by Run.
@@ -110,18 +102,19 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data folder: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil),
-		verifier: crdt.NewVerifier(), events: api.NewHub(eventBuffer), presence: newPresence()}
+		verifier: crdt.NewVerifier(), presence: newPresence()}
 	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), &store.Options{MayDelete: n.mayDelete})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.store = st
 	n.syncing.sessions = map[string]SyncEvent{}
-	if n.identity, err = loadIdentity(st); err != nil {
+	id, err := loadIdentity(st)
+	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	id := n.identity
+	n.identity.Store(id)
 	if err := n.openRelay(); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: relay: %w", err)
@@ -154,13 +147,6 @@ func New(cfg Config) (*Node, error) {
 	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen, Options: n.hostOptions()}); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
-	}
-	if cfg.API != "" {
-		if err := n.openAPI(cfg.API); err != nil {
-			n.host.Close()
-			st.Close()
-			return nil, fmt.Errorf("node: %w", err)
-		}
 	}
 	return n, nil
 }
@@ -198,12 +184,28 @@ func (n *Node) Addrs() []string {
 // Peers returns the peers the node is connected to.
 func (n *Node) Peers() []peer.ID { return n.host.Network().Peers() }
 
+// PeerID is the node's libp2p peer ID (its device key).
+func (n *Node) PeerID() peer.ID { return n.host.ID() }
+
+// PeerAddrs returns the remote addresses of the node's connections to p.
+func (n *Node) PeerAddrs(p peer.ID) []string {
+	out := []string{}
+	for _, c := range n.host.Network().ConnsToPeer(p) {
+		out = append(out, c.RemoteMultiaddr().String())
+	}
+	return out
+}
+
 // Identity returns the node's user and device identity. The user changes
 // when a relay login restores another (on a node without communities).
-func (n *Node) Identity() *Identity {
+func (n *Node) Identity() *Identity { return n.identity.Load() }
+
+// HoldIdentity keeps the identity from changing until release is called:
+// the local API holds it around every request but the relay login, so
+// that no request sees half of one identity and half of another.
+func (n *Node) HoldIdentity() (release func()) {
 	n.identityMu.RLock()
-	defer n.identityMu.RUnlock()
-	return n.identity
+	return n.identityMu.RUnlock
 }
 
 // DataDir returns the node's data folder.
@@ -217,7 +219,7 @@ func (n *Node) DataDir() string { return n.cfg.DataDir }
 func (n *Node) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
-	u, d := n.identity.User.ID(), n.identity.Device.ID()
+	u, d := n.Identity().User.ID(), n.Identity().Device.ID()
 	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
 	// Connection changes are worth a line in the log: they are what a
 	// user checks first when messages do not arrive.
@@ -225,7 +227,7 @@ func (n *Node) Run(ctx context.Context) error {
 	notify := &network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer connected", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
-			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": true})
+			n.emit("network:update", PeerUpdate{Peer: c.RemotePeer().String(), Connected: true})
 			if n.isRelay(c.RemotePeer()) {
 				n.relayChanged()
 			}
@@ -236,7 +238,7 @@ func (n *Node) Run(ctx context.Context) error {
 		},
 		DisconnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer disconnected", "peer", c.RemotePeer())
-			n.emit("network:update", map[string]any{"peer": c.RemotePeer().String(), "connected": false})
+			n.emit("network:update", PeerUpdate{Peer: c.RemotePeer().String(), Connected: false})
 			if n.isRelay(c.RemotePeer()) {
 				n.relayChanged()
 				n.kickRelay()
@@ -251,9 +253,6 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	gossip, err := p2p.NewGossip(ctx, n.host, n.admit)
 	if err != nil {
-		if n.api != nil {
-			n.api.listener.Close()
-		}
 		return errors.Join(fmt.Errorf("node: gossip: %w", err), n.host.Close(), n.store.Close())
 	}
 	n.comms.mu.Lock()
@@ -274,7 +273,6 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if err == nil {
 		var bg sync.WaitGroup
-		bg.Go(func() { n.runAPI(ctx) })
 		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
 		bg.Go(func() { n.announcePresence(ctx) })
 		bg.Go(func() { n.runRelay(ctx) })

@@ -77,7 +77,7 @@ func newUnknownMember(t *testing.T) *unknownMember {
 	if err != nil {
 		t.Fatal(err)
 	}
-	admit := a.sign(t, a.identity.Device, dr, nil)
+	admit := a.sign(t, a.Identity().Device, dr, nil)
 	if err := a.pipe.IngestVerified(ctx, []*crdt.Op{admit}); err != nil { // stored, not published
 		t.Fatal(err)
 	}

@@ -14,17 +14,23 @@ import (
 // Presence and typing: ephemeral, signed signals on each community's
 // signal topic, never stored. A node announces its user's status every
 // presenceInterval and whenever it changes; a user not heard of for
-// presenceTTL is offline. Typing lasts typingTTL unless repeated.
+// presenceTTL is offline. Typing lasts TypingTTL unless repeated.
 
 const (
 	presenceInterval = 30 * time.Second
 	presenceTTL      = 3 * presenceInterval
-	typingTTL        = 8 * time.Second
+	TypingTTL        = 8 * time.Second
 )
 
 // Statuses a user can choose; "invisible" is announced as offline.
 var statuses = map[string]crdt.Status{"online": crdt.StatusOnline, "idle": crdt.StatusIdle,
 	"dnd": crdt.StatusDND, "invisible": crdt.StatusOffline}
+
+// ValidStatus reports whether s is a status a user can choose.
+func ValidStatus(s string) bool {
+	_, ok := statuses[s]
+	return ok
+}
 
 var statusNames = map[crdt.Status]string{crdt.StatusOnline: "online", crdt.StatusIdle: "idle",
 	crdt.StatusDND: "dnd", crdt.StatusOffline: "offline"}
@@ -94,7 +100,7 @@ func (p *presence) announce() {
 
 // UserStatus returns what this node knows of u's status in a community.
 func (n *Node) UserStatus(community crdt.ID, u crdt.UserID) string {
-	if u == n.identity.User.ID() {
+	if u == n.Identity().User.ID() {
 		if s := n.Status(); s != "invisible" {
 			return s
 		}
@@ -165,7 +171,7 @@ func (n *Node) signal(s crdt.Signal) {
 		}
 	case crdt.SignalTyping:
 		n.emit("user:typing", TypingEvent{Community: s.Community.String(), Channel: s.Channel.String(),
-			User: userText(s.User()), Until: s.Time.Add(typingTTL).UTC()})
+			User: userText(s.User()), Until: s.Time.Add(TypingTTL).UTC()})
 	}
 }
 
@@ -217,24 +223,25 @@ func (n *Node) Typing(ctx context.Context, channel crdt.ID) error {
 	return n.sendSignal(ctx, c.id, crdt.Signal{Kind: crdt.SignalTyping, Community: c.id, Channel: channel})
 }
 
-var errNoSignals = errors.New("not connected to the community's signal topic")
+// ErrNoSignals: the node is not (yet) on the community's signal topic.
+var ErrNoSignals = errors.New("not connected to the community's signal topic")
 
 func (n *Node) sendSignal(ctx context.Context, community crdt.ID, s crdt.Signal) error {
 	c := n.comms.get(community)
 	if c == nil {
 		return ErrUnknownCommunity
 	}
-	if m := n.comms.state(c).Members[n.identity.User.ID()]; m == nil || m.State != crdt.Joined {
+	if m := n.comms.state(c).Members[n.Identity().User.ID()]; m == nil || m.State != crdt.Joined {
 		return ErrForbidden
 	}
 	n.comms.mu.Lock()
 	topic := c.signals
 	n.comms.mu.Unlock()
 	if topic == nil {
-		return errNoSignals
+		return ErrNoSignals
 	}
 	s.Time = time.Now()
-	b, err := n.identity.Device.SignSignal(s)
+	b, err := n.Identity().Device.SignSignal(s)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
-	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node/relayclient"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/p2p"
@@ -43,7 +42,7 @@ var (
 	ErrBadCredentials   = errors.New("wrong email or password")
 	ErrIdentityConflict = errors.New("this node is another user, who belongs to communities")
 	ErrRelayUnreachable = errors.New("relay unreachable")
-	errInvalidEmail     = errors.New("not an email address")
+	ErrInvalidEmail     = errors.New("not an email address")
 	// ErrWiped is what Run returns after a logout with wipe: the store and
 	// the relay secrets are deleted, so the next start makes a new
 	// identity. The program should exit.
@@ -96,7 +95,7 @@ func (n *Node) openRelay() error {
 	r.kick = make(chan struct{}, 1)
 	r.secrets = n.cfg.Secrets
 	if r.secrets == nil {
-		dev := n.identity.Device.ID()
+		dev := n.Identity().Device.ID()
 		r.secrets = secretstore.Detect(context.Background(), filepath.Join(n.cfg.DataDir, RelaySecretsFile),
 			keyringService, "relay/"+KeyText(dev[:]), secretstore.DetectTimeout)
 	}
@@ -217,6 +216,34 @@ func (n *Node) relayClient() (*relayclient.Client, error) {
 	return n.relay.client, nil
 }
 
+// NetworkRelayJSON is the relay's part of the node's connectivity.
+type NetworkRelayJSON struct {
+	URL       *string `json:"url"`
+	Connected bool    `json:"connected"`
+	Peer      *string `json:"peer"` // null until the relay's /info answered
+}
+
+// RelayUpdate is the data of a network:update event for a change of the
+// relay's status (a peer's connection is {"peer", "connected"}).
+type RelayUpdate struct {
+	Relay NetworkRelayJSON `json:"relay"`
+}
+
+// RelayJSON is the node's relay: where it is, the account logged in, and
+// whether the node is connected to it.
+type RelayJSON struct {
+	URL       *string           `json:"url"`
+	Account   *RelayAccountJSON `json:"account"`
+	Connected bool              `json:"connected"`
+	Peer      *string           `json:"peer"`
+	Error     *string           `json:"error"` // the last failure to reach it
+}
+
+// RelayAccountJSON is the relay account logged in.
+type RelayAccountJSON struct {
+	Email string `json:"email"`
+}
+
 // RelayStatus is the node's relay as the API shows it.
 func (n *Node) RelayStatus() RelayJSON {
 	n.relay.mu.Lock()
@@ -241,14 +268,14 @@ func (n *Node) RelayStatus() RelayJSON {
 	return out
 }
 
-func (n *Node) networkRelay() NetworkRelayJSON {
+func (n *Node) NetworkRelay() NetworkRelayJSON {
 	s := n.RelayStatus()
 	return NetworkRelayJSON{URL: s.URL, Connected: s.Connected, Peer: s.Peer}
 }
 
 // relayChanged announces a change of the relay's status.
 func (n *Node) relayChanged() {
-	n.emit("network:update", RelayUpdate{Relay: n.networkRelay()})
+	n.emit("network:update", RelayUpdate{Relay: n.NetworkRelay()})
 }
 
 func (n *Node) kickRelay() {
@@ -522,7 +549,7 @@ func checkEmail(email string) error {
 	e := relayclient.NormalizeEmail(email)
 	at := strings.LastIndexByte(e, '@')
 	if len(e) > 254 || at < 1 || at == len(e)-1 || strings.ContainsFunc(e, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
-		return errInvalidEmail
+		return ErrInvalidEmail
 	}
 	return nil
 }
@@ -544,7 +571,7 @@ func (n *Node) RegisterRelay(ctx context.Context, email, password string) error 
 	}
 	email = relayclient.NormalizeEmail(email)
 	keys := relayclient.DeriveKeys(email, password)
-	id := n.identity // see swapIdentity
+	id := n.Identity() // see swapIdentity
 	sealed, err := keys.SealIdentity(id.User.ID(), id.User.Seed())
 	if err != nil {
 		return err
@@ -624,7 +651,7 @@ func (n *Node) openSession(ctx context.Context, email, password string) (*relayc
 // account this node's and returns nil. relay.op is held.
 func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayclient.Session) ([]byte, error) {
 	if s.Account.Identity == "" {
-		id := n.identity
+		id := n.Identity()
 		u := id.User.ID()
 		sealed, err := keys.SealIdentity(u, id.User.Seed())
 		if err != nil {
@@ -665,14 +692,14 @@ func (n *Node) finishLogin(client *relayclient.Client, email string, s relayclie
 // device key (and so the peer ID) and certifying it by that user; the new
 // identity is written in one transaction. A node whose user belongs to
 // communities refuses, since its store holds that user's memberships and
-// keys. n.identity changes only here, with identityMu held for writing
+// keys. n.Identity() changes only here, with identityMu held for writing
 // and relay.op held, so holding either is enough to read it.
 func (n *Node) swapIdentity(seed []byte) error {
 	u, err := crdt.UserFromSeed(seed)
 	if err != nil {
 		return err
 	}
-	cur := n.identity
+	cur := n.Identity()
 	if cur.User.ID() == u.ID() {
 		return nil
 	}
@@ -686,7 +713,7 @@ func (n *Node) swapIdentity(seed []byte) error {
 	if err := n.store.PutSetting(settingIdentity, append(u.Seed(), d.Seed()...)); err != nil {
 		return err
 	}
-	n.identity = &Identity{User: u, Device: d}
+	n.identity.Store(&Identity{User: u, Device: d})
 	old, now := cur.User.ID(), u.ID()
 	n.log.Info("identity restored from the relay", "was", KeyText(old[:]), "user", KeyText(now[:]))
 	return nil
@@ -778,7 +805,7 @@ func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
 	if c == nil {
 		return ErrUnknownCommunity
 	}
-	user := n.identity.User
+	user := n.Identity().User
 	if n.comms.state(c).Owner != user.ID() {
 		return fmt.Errorf("%w: only the owner asks a relay to carry a community", ErrForbidden)
 	}
@@ -805,7 +832,7 @@ func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
 	}
 	n.log.Info("the relay carries a community", "community", id)
 	if state, err := n.Community(id); err == nil {
-		n.emit("community:update", n.communityJSON(state))
+		n.emit("community:update", state)
 	}
 	return nil
 }
@@ -814,8 +841,8 @@ func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
 // community: another relay set later does not.
 func settingCarried(community crdt.ID) string { return "relay-carries/" + community.String() }
 
-// carried reports whether the node's relay said it carries community id.
-func (n *Node) carried(id crdt.ID) bool {
+// Carried reports whether the node's relay said it carries community id.
+func (n *Node) Carried(id crdt.ID) bool {
 	n.relay.mu.Lock()
 	client := n.relay.client
 	n.relay.mu.Unlock()
@@ -829,7 +856,7 @@ func (n *Node) carried(id crdt.ID) bool {
 // relayInviteCode asks the relay for a short code standing for link, if
 // the node has a session; it returns nil without one or when the relay
 // fails (the link works without a code).
-func (n *Node) relayInviteCode(ctx context.Context, link string, ttl time.Duration, maxUses uint32) *string {
+func (n *Node) RelayInviteCode(ctx context.Context, link string, ttl time.Duration, maxUses uint32) *string {
 	client, token, err := n.relaySession()
 	if err != nil {
 		return nil
@@ -887,56 +914,4 @@ func (n *Node) ResolveInviteCode(ctx context.Context, code string) (string, erro
 		return "", fmt.Errorf("%w: code %s: %v", relayclient.ErrBadAnswer, code, err)
 	}
 	return inv.Link, nil
-}
-
-// relayAPIError maps the errors of the relay operations to the API's
-// statuses; ok is false for other errors.
-func relayAPIError(err error) (*httpjson.StatusError, bool) {
-	var answer *relayclient.Error
-	switch {
-	case errors.Is(err, ErrNoRelay):
-		return httpjson.Errorf(http.StatusConflict, "no_relay", "%v", err), true
-	case errors.Is(err, ErrIdentityConflict):
-		return httpjson.Errorf(http.StatusConflict, "identity_conflict", "%v", err), true
-	case errors.Is(err, ErrBadCredentials):
-		return httpjson.Errorf(http.StatusUnauthorized, "bad_credentials", "%v", err), true
-	case errors.Is(err, relayclient.ErrBadURL):
-		return httpjson.Errorf(http.StatusUnprocessableEntity, "bad_url", "%v", err), true
-	case errors.Is(err, errInvalidEmail):
-		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid_email", "%v", err), true
-	case errors.Is(err, relayclient.ErrWeakPassword):
-		return httpjson.Errorf(http.StatusUnprocessableEntity, "weak_password", "%v", err), true
-	case errors.Is(err, ErrRelayUnreachable):
-		return httpjson.Errorf(http.StatusBadGateway, "relay_unreachable", "%v", err), true
-	case errors.Is(err, relayclient.ErrBadBackup):
-		return httpjson.Errorf(http.StatusBadGateway, "bad_backup", "%v", err), true
-	case errors.Is(err, relayclient.ErrBadAnswer):
-		return httpjson.Errorf(http.StatusBadGateway, "relay_error", "%v", err), true
-	case errors.As(err, &answer):
-		return relayAnswerError(answer), true
-	}
-	return nil, false
-}
-
-// relayAnswerError passes on what the relay refused that the user can
-// act on; the rest is the relay's fault (502).
-func relayAnswerError(e *relayclient.Error) *httpjson.StatusError {
-	msg := "relay: " + e.Message
-	switch {
-	case e.Status == http.StatusConflict && e.Code == "email_taken",
-		e.Status == http.StatusUnprocessableEntity && (e.Code == "invalid_email" || e.Code == "weak_password"):
-		return httpjson.Errorf(e.Status, e.Code, "%s", msg)
-	case e.Status == http.StatusTooManyRequests:
-		if e.RetryAfter > 0 {
-			msg += fmt.Sprintf(" (retry in %v)", e.RetryAfter)
-		}
-		return httpjson.Errorf(e.Status, "rate_limited", "%s", msg)
-	case e.Status == http.StatusForbidden:
-		return httpjson.Errorf(e.Status, "forbidden", "%s", msg)
-	case e.Status == http.StatusNotFound:
-		return httpjson.Errorf(e.Status, "not_found", "%s", msg)
-	case e.Status == http.StatusGone && (e.Code == "expired" || e.Code == "revoked" || e.Code == "exhausted"):
-		return httpjson.Errorf(e.Status, "invite_"+e.Code, "%s", msg)
-	}
-	return httpjson.Errorf(http.StatusBadGateway, "relay_error", "%s", e.Error())
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/relay"
@@ -29,6 +30,7 @@ var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 10 * time.Millisecond
 type liveNode struct {
 	*node.Node
 	dir  string
+	api  api.Info
 	stop func()
 }
 
@@ -39,16 +41,20 @@ func startNode(t *testing.T, dir, relayURL string, bootstrap ...string) *liveNod
 	t.Helper()
 	n, err := node.New(node.Config{
 		DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true, Bootstrap: bootstrap,
-		Relay: relayURL, API: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler),
+		Relay: relayURL, Logger: slog.New(slog.DiscardHandler),
 		Secrets: secretstore.File(filepath.Join(dir, node.RelaySecretsFile)),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	srv, err := api.Listen(n, api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	l := &liveNode{Node: n, dir: dir}
+	go func() { done <- api.Run(ctx, n, srv) }()
+	l := &liveNode{Node: n, dir: dir, api: srv.Info()}
 	var stopped bool
 	l.stop = func() {
 		if stopped {
@@ -196,12 +202,12 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if err := b.RegisterRelay(ctx, "bea@example.org", relaytest.Password); err != nil {
 		t.Fatal(err)
 	}
-	api, _ := b.API()
+	info := b.api
 	var code struct {
 		Link string
 		Code *string
 	}
-	if status := relaytest.Call(t, api.URL, "POST", "/api/v1/communities/"+community.String()+"/invites", api.Token,
+	if status := relaytest.Call(t, info.URL, "POST", "/api/v1/communities/"+community.String()+"/invites", info.Token,
 		map[string]any{"max_uses": 1}, &code); status != 201 || code.Code == nil {
 		t.Fatalf("create invite with a code: status %d, code %v", status, code.Code)
 	}
@@ -225,10 +231,10 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 		Code *string
 	}
 	invites := "/api/v1/communities/" + community.String() + "/invites"
-	if status := relaytest.Call(t, api.URL, "POST", invites, api.Token, map[string]any{}, &revocable); status != 201 || revocable.Code == nil {
+	if status := relaytest.Call(t, info.URL, "POST", invites, info.Token, map[string]any{}, &revocable); status != 201 || revocable.Code == nil {
 		t.Fatalf("create invite with a code: status %d", status)
 	}
-	if status := relaytest.Call(t, api.URL, "DELETE", invites+"/"+revocable.ID, api.Token, nil, nil); status != 204 {
+	if status := relaytest.Call(t, info.URL, "DELETE", invites+"/"+revocable.ID, info.Token, nil, nil); status != 204 {
 		t.Fatalf("revoke invite: status %d", status)
 	}
 	var gone struct{ Error struct{ Code string } }

@@ -22,6 +22,7 @@ import (
 	"github.com/ancore/ancore/desktop"
 	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 )
 
 func main() {
@@ -65,12 +66,14 @@ func run() error {
 	cfg := node.Config{
 		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
 		Listen: listen.Values, Bootstrap: bootstrap.Values, NoLAN: *noMDNS,
-		API: *apiAddr, UI: ui.Handler(), Relay: *relay,
+		Relay: *relay,
 	}
+	ac := api.Config{Addr: *apiAddr, UI: ui.Handler(), Logger: cfg.Logger}
+	status := func(n *node.Node, info api.Info) { printStatus(n, &info, !*noMDNS) }
 	if !*headless {
 		err := desktop.CanOpen()
 		if err == nil {
-			return wiped(desktop.Run(ctx, desktop.Config{Node: cfg, Started: func(n *node.Node) { printStatus(n, !*noMDNS) }}))
+			return wiped(desktop.Run(ctx, desktop.Config{Node: cfg, API: ac, Started: status}))
 		}
 		fmt.Printf("No window, so running headless: %v.\n", err)
 	}
@@ -78,9 +81,18 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	printStatus(n, !*noMDNS)
+	if ac.Addr == "" {
+		printStatus(n, nil, !*noMDNS)
+		fmt.Println("Ctrl-C stops the node.")
+		return wiped(n.Run(ctx))
+	}
+	srv, err := api.Listen(n, ac)
+	if err != nil {
+		return errors.Join(err, n.Run(canceled()))
+	}
+	status(n, srv.Info())
 	fmt.Println("Ctrl-C stops the node.")
-	return wiped(n.Run(ctx))
+	return wiped(api.Run(ctx, n, srv))
 }
 
 // wiped turns the node's stop after a logout with wipe into a clean exit:
@@ -93,8 +105,16 @@ func wiped(err error) error {
 	return err
 }
 
+// canceled is a finished context: a node run with it closes at once.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
+}
+
 // printStatus prints who the node is and where to reach it.
-func printStatus(n *node.Node, lan bool) {
+// info is the local API's, nil when it serves none.
+func printStatus(n *node.Node, info *api.Info, lan bool) {
 	id := n.Identity()
 	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", id.User.ID(), id.Device.ID(), n.DataDir())
 	for _, a := range n.Addrs() {
@@ -108,10 +128,10 @@ func printStatus(n *node.Node, lan bool) {
 	if r := n.RelayStatus(); r.URL != nil {
 		fmt.Printf("  relay:  %s\n", *r.URL)
 	}
-	if info, ok := n.API(); ok {
+	if info != nil {
 		fmt.Printf("Open Ancore in a browser: %s\n", info.OpenURL())
 		fmt.Printf("Another tab or a bookmark needs the token again: run %s\n", openCommand(n.DataDir()))
-		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), node.APIFile))
+		fmt.Printf("Local API: %s/api/v1/ (token in %s)\n", info.URL, filepath.Join(n.DataDir(), api.APIFile))
 	}
 }
 

@@ -9,7 +9,7 @@ import (
 	"os/exec"
 	"time"
 
-	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 )
 
 // openerGrace is how long runOpen waits to hear that xdg-open failed;
@@ -38,8 +38,8 @@ func runOpen(ctx context.Context, args []string, stdout io.Writer) error {
 	if fs.NArg() > 0 {
 		return fmt.Errorf("open: unexpected argument %q", fs.Arg(0))
 	}
-	info, err := node.RunningAPI(ctx, *data)
-	if errors.Is(err, node.ErrNoNode) {
+	info, err := api.Running(ctx, *data)
+	if errors.Is(err, api.ErrNoNode) {
 		return fmt.Errorf("%w; start one with: ancore --data %s", err, *data)
 	}
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 )
 
 // TestOpen: `ancore open --print` prints an address whose token the
@@ -49,18 +49,18 @@ func TestOpen(t *testing.T) {
 	if err := h.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	if printed, err := open(); !errors.Is(err, node.ErrNoNode) || !strings.Contains(err.Error(), "does not answer") || printed != "" {
+	if printed, err := open(); !errors.Is(err, api.ErrNoNode) || !strings.Contains(err.Error(), "does not answer") || printed != "" {
 		t.Errorf("a hung node: printed %q, error %v", printed, err)
 	}
 	// A killed node leaves its api.json behind; no process holds the store.
 	h.cmd.Process.Kill()
 	h.cmd.Wait()
-	if printed, err := open(); !errors.Is(err, node.ErrNoNode) || !strings.Contains(err.Error(), "earlier run") || printed != "" {
+	if printed, err := open(); !errors.Is(err, api.ErrNoNode) || !strings.Contains(err.Error(), "earlier run") || printed != "" {
 		t.Errorf("a killed node: printed %q, error %v", printed, err)
 	}
 	empty := t.TempDir()
 	err = runOpen(context.Background(), []string{"--data", empty}, &bytes.Buffer{})
-	if !errors.Is(err, node.ErrNoNode) || !strings.Contains(err.Error(), "no api.json") || !strings.Contains(err.Error(), "ancore --data "+empty) {
+	if !errors.Is(err, api.ErrNoNode) || !strings.Contains(err.Error(), "no api.json") || !strings.Contains(err.Error(), "ancore --data "+empty) {
 		t.Errorf("no node: %v", err)
 	}
 }

@@ -20,8 +20,8 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// waitFor is how long tests wait for something that should happen at once.
-const waitFor = 10 * time.Second
+// eventWait is how long tests wait for something that should happen at once.
+const eventWait = 10 * time.Second
 
 // publishN publishes n events of type "test" carrying their seq, and
 // checks the seqs they got. It may run outside the test's goroutine.
@@ -44,7 +44,7 @@ func checkEvent(t *testing.T, ev Event, seq uint64) {
 	}
 }
 
-// receive returns the next event of sub, failing the test after waitFor.
+// receive returns the next event of sub, failing the test after eventWait.
 func receive(t *testing.T, sub *Subscription) Event {
 	t.Helper()
 	select {
@@ -53,7 +53,7 @@ func receive(t *testing.T, sub *Subscription) Event {
 			t.Fatal("subscription ended")
 		}
 		return ev
-	case <-time.After(waitFor):
+	case <-time.After(eventWait):
 		t.Fatal("no event")
 	}
 	return Event{}
@@ -66,7 +66,7 @@ func subscriberCount(h *Hub) int {
 	return len(h.subs)
 }
 
-// within runs fn and fails the test if it does not return within waitFor.
+// within runs fn and fails the test if it does not return within eventWait.
 func within(t *testing.T, what string, fn func()) {
 	t.Helper()
 	done := make(chan struct{})
@@ -76,7 +76,7 @@ func within(t *testing.T, what string, fn func()) {
 	}()
 	select {
 	case <-done:
-	case <-time.After(waitFor):
+	case <-time.After(eventWait):
 		t.Fatalf("%s did not return", what)
 	}
 }
@@ -212,7 +212,7 @@ func TestHubSubscribeWhilePublishing(t *testing.T) {
 					since = sub.start
 				}
 				evs := missed
-				timeout := time.After(waitFor)
+				timeout := time.After(eventWait)
 				for uint64(len(evs)) < total-since {
 					select {
 					case ev := <-sub.Events():
@@ -279,7 +279,7 @@ func TestHubSlowSubscriber(t *testing.T) {
 	}()
 	waitCount := func(n int) {
 		t.Helper()
-		deadline := time.Now().Add(waitFor)
+		deadline := time.Now().Add(eventWait)
 		for received() < n {
 			if time.Now().After(deadline) {
 				t.Fatalf("fast subscriber has %d events, want %d", received(), n)
@@ -392,7 +392,7 @@ func (s *eventServer) waitReturned(t *testing.T) {
 	t.Helper()
 	select {
 	case <-s.returned:
-	case <-time.After(waitFor):
+	case <-time.After(eventWait):
 		t.Fatal("the handler did not return")
 	}
 }
@@ -400,7 +400,7 @@ func (s *eventServer) waitReturned(t *testing.T) {
 // readEvent reads the next envelope from c.
 func readEvent(t *testing.T, c *websocket.Conn) Event {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(waitFor))
+	c.SetReadDeadline(time.Now().Add(eventWait))
 	var ev Event
 	if err := c.ReadJSON(&ev); err != nil {
 		t.Fatalf("read event: %v", err)
@@ -420,7 +420,7 @@ func wantEnvelope(t *testing.T, ev Event, typ string, seq uint64) {
 // and reason.
 func wantClose(t *testing.T, c *websocket.Conn, code int, reason string) {
 	t.Helper()
-	c.SetReadDeadline(time.Now().Add(waitFor))
+	c.SetReadDeadline(time.Now().Add(eventWait))
 	for {
 		_, _, err := c.ReadMessage()
 		if err == nil {
@@ -536,7 +536,7 @@ func TestWSClientCloseEndsHandler(t *testing.T) {
 	c = s.dial(t, "")
 	wantEnvelope(t, readEvent(t, c), typeHello, 0)
 	msg := websocket.FormatCloseMessage(websocket.CloseNormalClosure, "bye")
-	if err := c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(waitFor)); err != nil {
+	if err := c.WriteControl(websocket.CloseMessage, msg, time.Now().Add(eventWait)); err != nil {
 		t.Fatal(err)
 	}
 	s.waitReturned(t)
@@ -564,7 +564,7 @@ func TestWSClientMessages(t *testing.T) {
 	}
 	// The server closes with 1009, but it may also reset the connection,
 	// as the message is still unread, and the frame is lost: either will do.
-	c.SetReadDeadline(time.Now().Add(waitFor))
+	c.SetReadDeadline(time.Now().Add(eventWait))
 	for {
 		_, _, err := c.ReadMessage()
 		if err == nil {
@@ -608,7 +608,7 @@ func TestWSPing(t *testing.T) {
 		case pings <- struct{}{}:
 		default:
 		}
-		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(waitFor))
+		return c.WriteControl(websocket.PongMessage, []byte(data), time.Now().Add(eventWait))
 	})
 	events := make(chan Event, 10)
 	go func() {
@@ -625,7 +625,7 @@ func TestWSPing(t *testing.T) {
 	for range 30 { // 1.5 s, past pongWait
 		select {
 		case <-pings:
-		case <-time.After(waitFor):
+		case <-time.After(eventWait):
 			t.Fatal("no ping")
 		}
 	}
@@ -633,7 +633,7 @@ func TestWSPing(t *testing.T) {
 	select {
 	case ev := <-events:
 		checkEvent(t, ev, 1)
-	case <-time.After(waitFor):
+	case <-time.After(eventWait):
 		t.Fatal("a client answering pings was dropped")
 	}
 	select {
@@ -681,7 +681,7 @@ func TestWSOverflow(t *testing.T) {
 		}
 	})
 
-	c.SetReadDeadline(time.Now().Add(waitFor))
+	c.SetReadDeadline(time.Now().Add(eventWait))
 	var last uint64
 	for {
 		_, msg, err := c.ReadMessage()

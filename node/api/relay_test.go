@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"context"
@@ -19,6 +19,8 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/nodetest"
 	"github.com/ancore/ancore/node/relayclient"
 	"github.com/ancore/ancore/p2p"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -222,7 +224,7 @@ func (f *fakeRelay) createCode(w http.ResponseWriter, r *http.Request, _, _ stri
 	}
 	b := make([]byte, 7)
 	rand.Read(b)
-	code := strings.ToUpper(KeyText(b)[:10]) // ten characters, like the relay's
+	code := strings.ToUpper(node.KeyText(b)[:10]) // ten characters, like the relay's
 	c := &fakeCode{link: in.Link, community: inv.Community.String(), maxUses: in.MaxUses, created: time.Now().UTC()}
 	if in.ExpiresIn > 0 {
 		e := time.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC()
@@ -294,9 +296,9 @@ func (f *fakeRelay) sessionCount() int {
 }
 
 // relay returns the node's relay status through its API.
-func (a *apiNode) relay() RelayJSON {
+func (a *apiNode) relay() node.RelayJSON {
 	a.t.Helper()
-	var s RelayJSON
+	var s node.RelayJSON
 	a.must(200, "GET", "/relay", nil, &s)
 	return s
 }
@@ -320,7 +322,7 @@ func TestRelayConnects(t *testing.T) {
 		t.Fatalf("a new node's relay: %+v", s)
 	}
 	events := a.events(0)
-	var s RelayJSON
+	var s node.RelayJSON
 	a.must(200, "PUT", "/relay", map[string]any{"url": f.url() + "/"}, &s)
 	if s.URL == nil || *s.URL != f.url() || s.Peer == nil || *s.Peer != f.host.ID().String() || s.Account != nil {
 		t.Fatalf("relay after PUT: %+v", s)
@@ -332,12 +334,12 @@ func TestRelayConnects(t *testing.T) {
 		t.Fatalf("network's relay: %+v", nw.Relay)
 	}
 	e := events.await("network:update", func(data json.RawMessage) bool {
-		var u RelayUpdate
+		var u node.RelayUpdate
 		return json.Unmarshal(data, &u) == nil && u.Relay.URL != nil && *u.Relay.URL == f.url()
 	})
 	validateEvent(t, e)
 
-	a.stop(t)
+	a.Stop(t)
 	a = startAPINodeIn(t, dir, nil)
 	waitFor(t, "the restarted node reconnected to its relay", a.relayUp)
 
@@ -346,7 +348,7 @@ func TestRelayConnects(t *testing.T) {
 		t.Fatalf("relay after DELETE: %+v", s)
 	}
 	waitFor(t, "a disconnected from the relay", func() bool { return !slices.Contains(a.Peers(), f.host.ID()) })
-	if _, err := os.Stat(filepath.Join(dir, RelaySecretsFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, node.RelaySecretsFile)); !os.IsNotExist(err) {
 		t.Fatalf("the relay secrets survived forgetting the relay: %v", err)
 	}
 }
@@ -356,26 +358,26 @@ func TestRelayConnects(t *testing.T) {
 func TestRelayFlag(t *testing.T) {
 	f, g := startFakeRelay(t), startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
 	waitFor(t, "a connected to the relay of its flag", a.relayUp)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
-	a.stop(t)
+	a.Stop(t)
 
-	a = startAPINodeIn(t, dir, func(c *Config) { c.Relay = f.url() + "/" })
+	a = startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() + "/" })
 	if s := a.relay(); s.Account == nil || s.Account.Email != "ann@example.org" {
 		t.Fatalf("the same relay in the flag lost the session: %+v", s)
 	}
-	a.stop(t)
+	a.Stop(t)
 
-	a = startAPINodeIn(t, dir, func(c *Config) { c.Relay = g.url() })
+	a = startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = g.url() })
 	waitFor(t, "a connected to the new relay", a.relayUp)
 	if s := a.relay(); *s.URL != g.url() || s.Account != nil || *s.Peer != g.host.ID().String() {
 		t.Fatalf("another relay in the flag: %+v", s)
 	}
 
-	cfg := testConfig(t.TempDir())
+	cfg := nodetest.Config(t.TempDir())
 	cfg.Relay = "ftp://relay"
-	if _, err := New(cfg); !errors.Is(err, relayclient.ErrBadURL) {
+	if _, err := node.New(cfg); !errors.Is(err, relayclient.ErrBadURL) {
 		t.Fatalf("a bad relay URL: %v", err)
 	}
 }
@@ -429,7 +431,7 @@ func TestRelayBadInput(t *testing.T) {
 	if s := a.relay(); s.URL != nil || s.Error != nil {
 		t.Fatalf("refused input changed the relay: %+v", s)
 	}
-	if _, err := os.Stat(filepath.Join(dir, RelaySecretsFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, node.RelaySecretsFile)); !os.IsNotExist(err) {
 		t.Fatalf("refused input wrote secrets: %v", err)
 	}
 
@@ -460,10 +462,10 @@ func TestRelayBadInput(t *testing.T) {
 func TestRelayAccount(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
 	var me MeJSON
 	a.must(200, "GET", "/me", nil, &me)
-	var s RelayJSON
+	var s node.RelayJSON
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, &s)
 	if s.Account == nil || s.Account.Email != "ann@example.org" {
 		t.Fatalf("relay after register: %+v", s)
@@ -481,21 +483,21 @@ func TestRelayAccount(t *testing.T) {
 	if raw, _ := base64.StdEncoding.DecodeString(acct.identity); len(raw) == 0 || strings.Contains(string(raw), string(seed)) {
 		t.Fatal("the relay holds the identity in clear")
 	}
-	path := filepath.Join(dir, RelaySecretsFile)
+	path := filepath.Join(dir, node.RelaySecretsFile)
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s has mode %v", RelaySecretsFile, fi.Mode().Perm())
+		t.Errorf("%s has mode %v", node.RelaySecretsFile, fi.Mode().Perm())
 	}
 	raw, _ := os.ReadFile(path)
-	var rec relayRecord
+	var rec struct{ URL, Email, Token string }
 	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" || rec.URL != f.url() || rec.Email != "ann@example.org" {
-		t.Fatalf("%s: %s (%v)", RelaySecretsFile, raw, err)
+		t.Fatalf("%s: %s (%v)", node.RelaySecretsFile, raw, err)
 	}
 	if strings.Contains(string(raw), testPassword) || strings.Contains(string(raw), keys.Login) {
-		t.Fatalf("%s holds the password or the login secret: %s", RelaySecretsFile, raw)
+		t.Fatalf("%s holds the password or the login secret: %s", node.RelaySecretsFile, raw)
 	}
 
 	var status int
@@ -535,7 +537,7 @@ func TestRelayAccount(t *testing.T) {
 func (m MeJSON) userID(t *testing.T) crdt.UserID {
 	t.Helper()
 	var u crdt.UserID
-	b, err := ParseKeyText(m.User)
+	b, err := node.ParseKeyText(m.User)
 	if err != nil || len(b) != len(u) {
 		t.Fatalf("user %q: %v", m.User, err)
 	}
@@ -548,21 +550,21 @@ func (m MeJSON) userID(t *testing.T) crdt.UserID {
 // has communities refuses; an account without a backup gets one.
 func TestRelayRestoresIdentity(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *Config) { c.Relay = f.url() }
+	relayOn := func(c *node.Config) { c.Relay = f.url() }
 	a := startAPINodeIn(t, t.TempDir(), relayOn)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	user := a.Identity().User.ID()
 
 	dir := t.TempDir()
 	b := startAPINodeIn(t, dir, relayOn)
-	device, peerID := b.Identity().Device.ID(), b.host.ID()
+	device, peerID := b.Identity().Device.ID(), b.PeerID()
 	if status := b.call("POST", "/relay/login", map[string]any{"email": testEmail, "password": "wrong password"}, nil); status != 401 {
 		t.Fatalf("wrong password: %d", status)
 	}
 	if b.Identity().User.ID() == user {
 		t.Fatal("a wrong password restored the identity")
 	}
-	var s RelayJSON
+	var s node.RelayJSON
 	b.must(200, "POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, &s)
 	var me MeJSON
 	b.must(200, "GET", "/me", nil, &me)
@@ -570,7 +572,7 @@ func TestRelayRestoresIdentity(t *testing.T) {
 	if id.User.ID() != user || me.userID(t) != user {
 		t.Fatalf("login on a new device did not restore the user")
 	}
-	if id.Device.ID() != device || b.host.ID() != peerID {
+	if id.Device.ID() != device || b.PeerID() != peerID {
 		t.Fatal("the device key changed")
 	}
 	if id.Device.User() != user || !id.Device.Cert().Verify(device) {
@@ -582,8 +584,8 @@ func TestRelayRestoresIdentity(t *testing.T) {
 	if comm.Owner != me.User {
 		t.Fatalf("owner %s, want %s", comm.Owner, me.User)
 	}
-	b.stop(t)
-	again, err := New(testConfig(dir))
+	b.Stop(t)
+	again, err := node.New(nodetest.Config(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -626,30 +628,27 @@ func TestRelayRestoresIdentity(t *testing.T) {
 func TestRelayWipe(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	a.must(201, "POST", "/communities", map[string]any{"name": "Doomed"}, nil)
 	user, device := a.Identity().User.ID(), a.Identity().Device.ID()
 	a.must(204, "POST", "/relay/logout", map[string]any{"wipe": true}, nil)
-	select {
-	case err := <-a.done:
-		if !errors.Is(err, ErrWiped) {
-			t.Fatalf("Run after a wipe: %v", err)
-		}
-	case <-time.After(30 * time.Second):
+	err, ok := a.Wait(30 * time.Second)
+	if !ok {
 		t.Fatal("the node did not stop after a wipe")
 	}
-	a.cancel()
-	a.cancel = nil
+	if !errors.Is(err, node.ErrWiped) {
+		t.Fatalf("Run after a wipe: %v", err)
+	}
 	if f.sessionCount() != 0 {
 		t.Error("the wipe did not log out")
 	}
-	for _, name := range []string{StoreFile, RelaySecretsFile, APIFile} {
+	for _, name := range []string{node.StoreFile, node.RelaySecretsFile, APIFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
 			t.Errorf("%s survived the wipe: %v", name, err)
 		}
 	}
-	n, err := New(testConfig(dir))
+	n, err := node.New(nodetest.Config(dir))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -661,7 +660,7 @@ func TestRelayWipe(t *testing.T) {
 		t.Fatalf("the relay survived the wipe: %+v", s)
 	}
 	// Without Run, a wipe is refused rather than left pending.
-	if err := n.LogoutRelay(t.Context(), true); !errors.Is(err, ErrNotRunning) {
+	if err := n.LogoutRelay(t.Context(), true); !errors.Is(err, node.ErrNotRunning) {
 		t.Fatalf("wipe of a node not running: %v", err)
 	}
 }
@@ -671,7 +670,7 @@ func TestRelayWipe(t *testing.T) {
 // join with; codes the relay refuses say why.
 func TestRelayCarriesAndCodes(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *Config) { c.Relay = f.url() }
+	relayOn := func(c *node.Config) { c.Relay = f.url() }
 	a, b := startAPINodeIn(t, t.TempDir(), relayOn), startAPINodeIn(t, t.TempDir(), relayOn)
 	var comm CommunityJSON
 	a.must(201, "POST", "/communities", map[string]any{"name": "Carried"}, &comm)
@@ -689,7 +688,7 @@ func TestRelayCarriesAndCodes(t *testing.T) {
 	f.mu.Lock()
 	secret := f.carried[comm.ID]
 	f.mu.Unlock()
-	if c := a.comms.get(mustID(t, comm.ID)); secret == nil || string(secret) != string(c.topic) {
+	if topic, err := a.TopicSecret(mustID(t, comm.ID)); err != nil || secret == nil || string(secret) != string(topic) {
 		t.Fatal("the relay did not get the community's topic secret")
 	}
 
@@ -742,7 +741,7 @@ func TestRelayCarriesAndCodes(t *testing.T) {
 func TestRelayCarriedFlag(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	relayOn := func(c *Config) { c.Relay = f.url() }
+	relayOn := func(c *node.Config) { c.Relay = f.url() }
 	a, b := startAPINodeIn(t, dir, relayOn), startAPINodeIn(t, t.TempDir(), relayOn)
 	var comm CommunityJSON
 	a.must(201, "POST", "/communities", map[string]any{"name": "Carried"}, &comm)
@@ -779,7 +778,7 @@ func TestRelayCarriedFlag(t *testing.T) {
 		t.Fatal("carried on a member's node that never asked")
 	}
 
-	a.stop(t)
+	a.Stop(t)
 	a = startAPINodeIn(t, dir, nil)
 	if !carried(a) {
 		t.Fatal("carried forgotten across a restart")
@@ -826,7 +825,7 @@ func mustID(t *testing.T, s string) crdt.ID {
 // test builds the circuit address itself.)
 func TestRelayCircuit(t *testing.T) {
 	f := startFakeRelay(t)
-	a := startAPINodeIn(t, t.TempDir(), func(c *Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, t.TempDir(), func(c *node.Config) { c.Relay = f.url() })
 	waitFor(t, "a connected to the relay", a.relayUp)
 	seed := make([]byte, 32)
 	rand.Read(seed)
@@ -839,14 +838,14 @@ func TestRelayCircuit(t *testing.T) {
 	viaRelay := func() error {
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
 		defer cancel()
-		return b.Connect(ctx, peer.AddrInfo{ID: a.host.ID(), Addrs: []ma.Multiaddr{circuit}})
+		return b.Connect(ctx, peer.AddrInfo{ID: a.PeerID(), Addrs: []ma.Multiaddr{circuit}})
 	}
 	if err := viaRelay(); err == nil {
 		t.Fatal("a was reachable through the relay before it took a reservation")
 	}
 	// AutoNAT cannot judge loopback addresses; tell the host what it
 	// would conclude behind a NAT.
-	em, err := a.host.EventBus().Emitter(new(event.EvtLocalReachabilityChanged), eventbus.Stateful)
+	em, err := a.Libp2p().EventBus().Emitter(new(event.EvtLocalReachabilityChanged), eventbus.Stateful)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -862,7 +861,7 @@ func TestRelayCircuit(t *testing.T) {
 // nor races with them.
 func TestRelayLoginWhileBusy(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *Config) { c.Relay = f.url() }
+	relayOn := func(c *node.Config) { c.Relay = f.url() }
 	a := startAPINodeIn(t, t.TempDir(), relayOn)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	b := startAPINodeIn(t, t.TempDir(), relayOn)
@@ -912,7 +911,7 @@ func TestRelayDownAtStart(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	a := startAPINodeIn(t, t.TempDir(), func(c *Config) { c.Relay = "http://" + addr })
+	a := startAPINodeIn(t, t.TempDir(), func(c *node.Config) { c.Relay = "http://" + addr })
 	waitFor(t, "the relay's failure in the status", func() bool { return a.relay().Error != nil })
 	if s := a.relay(); s.URL == nil || s.Connected || s.Peer != nil {
 		t.Fatalf("status of a relay that is down: %+v", s)

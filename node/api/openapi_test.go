@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"bytes"
@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ancore/ancore/node"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -28,7 +29,7 @@ import (
 // validates every response of the black-box API tests against it, and
 // TestOpenAPIEvents the envelopes of the event stream.
 
-const openAPIFile = "../docs/api/openapi.yaml"
+const openAPIFile = "../../docs/api/openapi.yaml"
 
 // eventsRoute is the WebSocket route, which response validation skips.
 const eventsRoute = "GET /api/v1/events"
@@ -185,7 +186,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(doc.Security) == 0 || doc.Components == nil || doc.Components.SecuritySchemes["bearerAuth"] == nil {
 		t.Error("no global bearerAuth security requirement")
 	}
-	routes := (&Node{}).Routes()
+	routes := Routes()
 	if !slices.Contains(routes, eventsRoute) {
 		t.Errorf("Routes lacks %s", eventsRoute)
 	}
@@ -396,8 +397,8 @@ func TestOpenAPIEventPayloads(t *testing.T) {
 	}
 	const id = "bafireiglnrqnntofx34uhrfj5jhzymknoepm27clpimen5mugsik2gxrfu"
 	for typ, data := range map[string]any{
-		"sync:progress":  SyncEvent{Channel: id, Ops: bulkEvents + 1},
-		"network:update": RelayUpdate{Relay: NetworkRelayJSON{}},
+		"sync:progress":  node.SyncEvent{Channel: id, Ops: node.BulkEvents + 1},
+		"network:update": node.RelayUpdate{Relay: node.NetworkRelayJSON{}},
 	} {
 		raw, err := json.Marshal(data)
 		if err != nil {

@@ -1,4 +1,4 @@
-package node
+package api
 
 import (
 	"slices"
@@ -6,11 +6,12 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node"
 )
 
 // The JSON resources of the local API (docs/api/openapi.yaml). IDs of ops
 // and what they create are CID strings; users and devices are their keys
-// in base32 (KeyText).
+// in base32 (node.KeyText).
 
 // MeJSON is the local user.
 type MeJSON struct {
@@ -107,39 +108,11 @@ type ReactionJSON struct {
 
 // NetworkJSON is the node's connectivity.
 type NetworkJSON struct {
-	PeerID string           `json:"peer_id"`
-	Addrs  []string         `json:"addrs"`
-	Peers  []PeerJSON       `json:"peers"`
-	Sync   []SyncEvent      `json:"sync"` // sessions under way
-	Relay  NetworkRelayJSON `json:"relay"`
-}
-
-// NetworkRelayJSON is the relay's part of the node's connectivity.
-type NetworkRelayJSON struct {
-	URL       *string `json:"url"`
-	Connected bool    `json:"connected"`
-	Peer      *string `json:"peer"` // null until the relay's /info answered
-}
-
-// RelayUpdate is the data of a network:update event for a change of the
-// relay's status (a peer's connection is {"peer", "connected"}).
-type RelayUpdate struct {
-	Relay NetworkRelayJSON `json:"relay"`
-}
-
-// RelayJSON is the node's relay: where it is, the account logged in, and
-// whether the node is connected to it.
-type RelayJSON struct {
-	URL       *string           `json:"url"`
-	Account   *RelayAccountJSON `json:"account"`
-	Connected bool              `json:"connected"`
-	Peer      *string           `json:"peer"`
-	Error     *string           `json:"error"` // the last failure to reach it
-}
-
-// RelayAccountJSON is the relay account logged in.
-type RelayAccountJSON struct {
-	Email string `json:"email"`
+	PeerID string                `json:"peer_id"`
+	Addrs  []string              `json:"addrs"`
+	Peers  []PeerJSON            `json:"peers"`
+	Sync   []node.SyncEvent      `json:"sync"` // sessions under way
+	Relay  node.NetworkRelayJSON `json:"relay"`
 }
 
 // PeerJSON is a connected peer.
@@ -148,7 +121,7 @@ type PeerJSON struct {
 	Addrs []string `json:"addrs"`
 }
 
-func userText(u crdt.UserID) string { return KeyText(u[:]) }
+func userText(u crdt.UserID) string { return node.KeyText(u[:]) }
 
 var memberStates = map[crdt.MemberState]string{crdt.Joined: "joined", crdt.Left: "left", crdt.Kicked: "kicked", crdt.Banned: "banned"}
 
@@ -171,16 +144,16 @@ func permNames(p crdt.Perm) []string {
 
 // communityJSON renders a community's state with the names this node can
 // open.
-func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
+func (s *Server) communityJSON(c *crdt.Community) CommunityJSON {
 	out := CommunityJSON{ID: c.ID.String(), Owner: userText(c.Owner), Channels: []ChannelJSON{}, Roles: []RoleJSON{}, MyRoles: []string{}}
 	if c.Meta != nil {
-		if info, err := n.OpenInfo(c.Meta); err == nil {
+		if info, err := s.node.OpenInfo(c.Meta); err == nil {
 			out.Name, out.Icon = info.Name, info.Icon
 		}
 	}
 	for _, ch := range c.Channels {
 		if !ch.Deleted {
-			out.Channels = append(out.Channels, n.channelJSON(c.ID, ch))
+			out.Channels = append(out.Channels, s.channelJSON(c.ID, ch))
 		}
 	}
 	slices.SortFunc(out.Channels, func(a, b ChannelJSON) int {
@@ -191,35 +164,36 @@ func (n *Node) communityJSON(c *crdt.Community) CommunityJSON {
 	})
 	for _, r := range c.Roles {
 		if !r.Deleted {
-			out.Roles = append(out.Roles, n.roleJSON(c, r))
+			out.Roles = append(out.Roles, s.roleJSON(c, r))
 		}
 	}
 	slices.SortFunc(out.Roles, func(a, b RoleJSON) int { return int(b.Position - a.Position) })
-	member, perms, _ := c.Standing(n.identity.User.ID())
+	self := s.node.Identity().User.ID()
+	member, perms, _ := c.Standing(self)
 	out.Member, out.Perms = member, permNames(perms)
-	if m := c.Members[n.identity.User.ID()]; m != nil && member {
+	if m := c.Members[self]; m != nil && member {
 		for _, r := range m.Roles {
 			out.MyRoles = append(out.MyRoles, r.String())
 		}
 	}
-	out.Carried = n.carried(c.ID)
+	out.Carried = s.node.Carried(c.ID)
 	return out
 }
 
-func (n *Node) channelJSON(community crdt.ID, ch *crdt.Channel) ChannelJSON {
+func (s *Server) channelJSON(community crdt.ID, ch *crdt.Channel) ChannelJSON {
 	out := ChannelJSON{ID: ch.ID.String(), Community: community.String(), Type: channelType(ch.Type), Position: ch.Position}
-	if info, err := n.OpenInfo(ch.Info); err == nil {
+	if info, err := s.node.OpenInfo(ch.Info); err == nil {
 		out.Name, out.Topic = info.Name, info.Topic
 	}
 	return out
 }
 
-func (n *Node) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
+func (s *Server) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
 	out := RoleJSON{ID: r.ID.String(), Perms: permNames(r.Perms.Effective()), Position: r.Position}
 	if r.ID == c.ID {
 		out.Name = "@everyone"
 	} else if r.Info != nil {
-		if info, err := n.OpenInfo(r.Info); err == nil {
+		if info, err := s.node.OpenInfo(r.Info); err == nil {
 			out.Name, out.Color = info.Name, info.Color
 		}
 	}
@@ -228,10 +202,10 @@ func (n *Node) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
 
 // memberJSON shows a member with its profile, or without a name the start
 // of its key.
-func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
+func (s *Server) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
 	var profile crdt.Info
 	if m.Profile != nil {
-		if info, err := n.OpenInfo(m.Profile); err == nil {
+		if info, err := s.node.OpenInfo(m.Profile); err == nil {
 			profile = info
 		}
 	}
@@ -239,7 +213,7 @@ func (n *Node) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
 		profile.Name = userText(m.User)[:8]
 	}
 	out := MemberJSON{User: userText(m.User), Name: profile.Name, State: memberStates[m.State], Roles: []string{},
-		Owner: m.User == c.Owner, Status: n.UserStatus(c.ID, m.User), StatusText: profile.StatusText}
+		Owner: m.User == c.Owner, Status: s.node.UserStatus(c.ID, m.User), StatusText: profile.StatusText}
 	if m.Joined != nil {
 		out.JoinedAt = m.Joined.HLC.Time().UTC()
 	}
@@ -258,7 +232,7 @@ func inviteJSON(inv *crdt.InviteInfo) InviteJSON {
 	return out
 }
 
-func (n *Node) messageJSON(m *crdt.Message) MessageJSON {
+func (s *Server) messageJSON(m *crdt.Message) MessageJSON {
 	out := MessageJSON{ID: m.ID.String(), Channel: m.Channel.String(), Author: userText(m.Author), Text: m.Text,
 		Mentions: []string{}, Everyone: m.Everyone, CreatedAt: m.HLC.Time().UTC(), Reactions: []ReactionJSON{}, State: "sent"}
 	if !m.ReplyTo.IsZero() {
@@ -278,8 +252,31 @@ func (n *Node) messageJSON(m *crdt.Message) MessageJSON {
 			out.Reactions = append(out.Reactions, ReactionJSON{Emoji: r.Emoji, Users: []string{userText(r.User)}})
 		}
 	}
-	if pending, err := n.store.Pending(m.HLC, m.ID); err == nil && pending {
+	if s.node.Pending(m) {
 		out.State = "pending"
 	}
 	return out
+}
+
+// MemberEvent is the data of member:join, member:leave and member:update.
+type MemberEvent struct {
+	Community string     `json:"community"`
+	Member    MemberJSON `json:"member"`
+}
+
+// publish renders one of the node's events in the API's shape and puts it
+// on the stream.
+func (s *Server) publish(ev node.Event) {
+	data := ev.Data
+	switch d := ev.Data.(type) {
+	case *crdt.Message:
+		data = s.messageJSON(d)
+	case *crdt.Community:
+		data = s.communityJSON(d)
+	case node.ChannelChange:
+		data = s.channelJSON(d.Community, d.Channel)
+	case node.MemberChange:
+		data = MemberEvent{Community: d.Community.ID.String(), Member: s.memberJSON(d.Community, d.Member)}
+	}
+	s.hub.Publish(ev.Type, data)
 }

@@ -1,10 +1,12 @@
-package node
+package api
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/url"
 	"os"
@@ -15,12 +17,14 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/nodetest"
 	"github.com/gorilla/websocket"
 )
 
 // apiNode is a node driven only through its HTTP API.
 type apiNode struct {
-	*live
+	*nodetest.Live
 	t     *testing.T
 	url   string
 	token string
@@ -33,14 +37,29 @@ func startAPINode(t *testing.T) *apiNode {
 
 // startAPINodeIn starts a node with an API on data folder dir, its
 // config changed by mod (if not nil).
-func startAPINodeIn(t *testing.T, dir string, mod func(*Config)) *apiNode {
+func startAPINodeIn(t *testing.T, dir string, mod func(*node.Config)) *apiNode {
 	t.Helper()
-	cfg := testConfig(dir)
-	cfg.API = "127.0.0.1:0"
+	return startServed(t, dir, mod, Config{})
+}
+
+// startServed starts a node on dir, its config changed by mod, with the
+// API served as api says (on loopback, whatever its Addr).
+func startServed(t *testing.T, dir string, mod func(*node.Config), api Config) *apiNode {
+	t.Helper()
+	cfg := nodetest.Config(dir)
 	if mod != nil {
 		mod(&cfg)
 	}
-	l := startConfig(t, cfg)
+	n, err := node.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api.Addr, api.Logger = "127.0.0.1:0", slog.New(slog.DiscardHandler)
+	srv, err := Listen(n, api)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := nodetest.Run(t, n, srv.Serve)
 	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
 	if err != nil {
 		t.Fatal(err)
@@ -48,11 +67,30 @@ func startAPINodeIn(t *testing.T, dir string, mod func(*Config)) *apiNode {
 	if fi, _ := os.Stat(filepath.Join(dir, APIFile)); fi.Mode().Perm() != 0o600 {
 		t.Errorf("%s has mode %v", APIFile, fi.Mode().Perm())
 	}
-	var info APIInfo
+	var info Info
 	if err := json.Unmarshal(raw, &info); err != nil {
 		t.Fatal(err)
 	}
-	return &apiNode{live: l, t: t, url: info.URL, token: info.Token}
+	if info != srv.Info() {
+		t.Errorf("%s holds %+v, the server says %+v", APIFile, info, srv.Info())
+	}
+	return &apiNode{Live: l, t: t, url: info.URL, token: info.Token}
+}
+
+// stop runs n with a finished context, which closes it.
+func stop(t *testing.T, n *node.Node) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := n.Run(ctx); err != nil {
+		t.Error(err)
+	}
+}
+
+// waitFor polls cond until it holds, failing the test after a deadline.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	nodetest.Wait.For(t, what, cond)
 }
 
 // call makes a request and decodes a JSON answer into out (if not nil);
@@ -189,7 +227,7 @@ func TestAPIFlow(t *testing.T) {
 	othersSee(c, "user:typing", nil)
 	b.must(200, "PATCH", "/me", map[string]any{"status": "idle"}, nil)
 	othersSee(b, "user:presence", func(d json.RawMessage) bool {
-		var e PresenceEvent
+		var e node.PresenceEvent
 		return json.Unmarshal(d, &e) == nil && e.Status == "idle"
 	})
 	if got := b.call("DELETE", "/messages/"+m1.ID, nil, nil); got != http.StatusForbidden {
@@ -528,7 +566,7 @@ func TestAPIEvents(t *testing.T) {
 	sb.await("message:update", textIs("pong"))
 	a.must(204, "PUT", "/messages/"+m.ID+"/reactions/"+url.PathEscape("🎉"), nil, nil)
 	sb.await("reaction:add", func(d json.RawMessage) bool {
-		var r ReactionEvent
+		var r node.ReactionEvent
 		return json.Unmarshal(d, &r) == nil && r.Emoji == "🎉" && r.Message == m.ID
 	})
 
@@ -602,7 +640,7 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 
 	a.must(200, "PATCH", "/me", map[string]any{"status": "idle"}, nil)
 	sb.await("user:presence", func(d json.RawMessage) bool {
-		var e PresenceEvent
+		var e node.PresenceEvent
 		return json.Unmarshal(d, &e) == nil && e.User == ame.User && e.Status == "idle"
 	})
 	if s := statusOnB(); s != "idle" {
@@ -610,7 +648,7 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 	}
 	a.must(200, "PATCH", "/me", map[string]any{"status": "invisible"}, nil)
 	sb.await("user:presence", func(d json.RawMessage) bool {
-		var e PresenceEvent
+		var e node.PresenceEvent
 		return json.Unmarshal(d, &e) == nil && e.User == ame.User && e.Status == "offline"
 	})
 	if got := a.call("PATCH", "/me", map[string]any{"status": "sleeping"}, nil); got != 422 {
@@ -622,9 +660,9 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 	})
 	a.must(204, "POST", "/channels/"+general+"/typing", nil, nil)
 	e := sb.await("user:typing", nil)
-	var typing TypingEvent
+	var typing node.TypingEvent
 	if err := json.Unmarshal(e.Data, &typing); err != nil || typing.User != ame.User || typing.Channel != general ||
-		time.Until(typing.Until) <= 0 || time.Until(typing.Until) > typingTTL+time.Second {
+		time.Until(typing.Until) <= 0 || time.Until(typing.Until) > node.TypingTTL+time.Second {
 		t.Fatalf("typing event %+v (%v)", typing, err)
 	}
 }
@@ -634,10 +672,9 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 // checks; the API beside it still needs the token.
 func TestUIBesideTheAPI(t *testing.T) {
 	dir := t.TempDir()
-	cfg := testConfig(dir)
-	cfg.API = "127.0.0.1:0"
-	cfg.UI = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>ui</html>") })
-	info, _ := startConfig(t, cfg).API()
+	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>ui</html>") })
+	a := startServed(t, dir, nil, Config{UI: ui})
+	info := Info{URL: a.url, Token: a.token}
 	if !strings.HasSuffix(info.OpenURL(), "/#token="+info.Token) {
 		t.Fatalf("open URL %q", info.OpenURL())
 	}

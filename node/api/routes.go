@@ -1,0 +1,190 @@
+package api
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/store"
+)
+
+// apiHandler answers a request with a status and a JSON body, or an error
+// that apiError maps to a status.
+type apiHandler func(r *http.Request) (int, any, error)
+
+// Handler returns the API's HTTP handler, guarded by the token, and the
+// UI (Config.UI) at every path outside /api/.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for pattern, h := range s.routes() {
+		mux.HandleFunc(pattern, s.serve(h))
+	}
+	mux.HandleFunc("GET /api/v1/events", s.hub.ServeWS)
+	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
+		httpjson.Error(w, http.StatusNotFound, "not_found", "no such route")
+	})
+	root := http.NewServeMux()
+	root.Handle("/api/", Guard(s.info.Token, mux))
+	if s.ui != nil {
+		root.Handle("/", Secure(s.ui))
+	}
+	return root
+}
+
+// Routes lists the API's route patterns; the OpenAPI test checks it
+// against the document.
+func Routes() []string {
+	var out []string
+	for p := range (&Server{}).routes() {
+		out = append(out, p)
+	}
+	out = append(out, "GET /api/v1/events")
+	slices.Sort(out)
+	return out
+}
+
+func (s *Server) routes() map[string]apiHandler {
+	const v = "/api/v1"
+	return map[string]apiHandler{
+		"GET " + v + "/me":                                    s.getMe,
+		"PATCH " + v + "/me":                                  s.patchMe,
+		"GET " + v + "/communities":                           s.listCommunities,
+		"POST " + v + "/communities":                          s.createCommunity,
+		"POST " + v + "/communities/join":                     s.joinCommunity,
+		"GET " + v + "/communities/{id}":                      s.getCommunity,
+		"PATCH " + v + "/communities/{id}":                    s.patchCommunity,
+		"DELETE " + v + "/communities/{id}":                   s.deleteCommunity,
+		"POST " + v + "/communities/{id}/leave":               s.leaveCommunity,
+		"GET " + v + "/communities/{id}/members":              s.listMembers,
+		"POST " + v + "/communities/{id}/members/{user}/kick": s.kickMember,
+		"PUT " + v + "/communities/{id}/members/{user}/roles": s.putMemberRoles,
+		"PUT " + v + "/communities/{id}/bans/{user}":          s.banMember,
+		"DELETE " + v + "/communities/{id}/bans/{user}":       s.unbanMember,
+		"GET " + v + "/communities/{id}/roles":                s.listRoles,
+		"POST " + v + "/communities/{id}/roles":               s.createRole,
+		"PATCH " + v + "/communities/{id}/roles/{role}":       s.patchRole,
+		"DELETE " + v + "/communities/{id}/roles/{role}":      s.deleteRole,
+		"GET " + v + "/communities/{id}/invites":              s.listInvites,
+		"POST " + v + "/communities/{id}/invites":             s.createInvite,
+		"DELETE " + v + "/communities/{id}/invites/{invite}":  s.revokeInvite,
+		"GET " + v + "/communities/{id}/channels":             s.listChannels,
+		"POST " + v + "/communities/{id}/channels":            s.createChannel,
+		"PATCH " + v + "/channels/{id}":                       s.patchChannel,
+		"DELETE " + v + "/channels/{id}":                      s.deleteChannel,
+		"GET " + v + "/channels/{id}/messages":                s.listMessages,
+		"POST " + v + "/channels/{id}/messages":               s.postMessage,
+		"PATCH " + v + "/messages/{id}":                       s.patchMessage,
+		"DELETE " + v + "/messages/{id}":                      s.deleteMessage,
+		"PUT " + v + "/messages/{id}/reactions/{emoji}":       s.putReaction,
+		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    s.deleteReaction,
+		"POST " + v + "/channels/{id}/typing":                 s.postTyping,
+		"GET " + v + "/network":                               s.getNetwork,
+		"GET " + v + "/relay":                                 s.getRelay,
+		"PUT " + v + "/relay":                                 s.putRelay,
+		"DELETE " + v + "/relay":                              s.deleteRelay,
+		"POST " + v + "/relay/register":                       s.registerRelay,
+		relayLoginRoute:                                       s.loginRelay,
+		"POST " + v + "/relay/logout":                         s.logoutRelay,
+		"POST " + v + "/communities/{id}/relay":               s.carryCommunity,
+	}
+}
+
+// relayLoginRoute may swap the node's identity, so it runs without
+// holding it (node.HoldIdentity); the login takes it for the swap.
+const relayLoginRoute = "POST /api/v1/relay/login"
+
+func (s *Server) serve(h apiHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Pattern != relayLoginRoute {
+			defer s.node.HoldIdentity()()
+		}
+		status, body, err := h(r)
+		if err != nil {
+			e := apiError(err)
+			if e.Status == http.StatusInternalServerError {
+				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
+			}
+			httpjson.Error(w, e.Status, e.Code, e.Message)
+			return
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
+		}
+		httpjson.JSON(w, status, body)
+	}
+}
+
+// apiError maps the node's errors to statuses.
+func apiError(err error) *httpjson.StatusError {
+	var se *httpjson.StatusError
+	if e, ok := relayAPIError(err); ok {
+		return e
+	}
+	switch {
+	case errors.As(err, &se):
+		return se
+	case errors.Is(err, node.ErrUnknownCommunity), errors.Is(err, node.ErrUnknownChannel), errors.Is(err, store.ErrNotFound):
+		return httpjson.Errorf(http.StatusNotFound, "not_found", "%v", err)
+	case errors.Is(err, node.ErrForbidden), errors.Is(err, crdt.ErrUnauthorized):
+		return httpjson.Errorf(http.StatusForbidden, "forbidden", "%v", err)
+	case errors.Is(err, store.ErrBadQuery):
+		return httpjson.Errorf(http.StatusBadRequest, "bad_query", "%v", err)
+	case errors.Is(err, crdt.ErrTooLarge):
+		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
+	case errors.Is(err, crdt.ErrBadBody), errors.Is(err, crdt.ErrMalformed):
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
+	case errors.Is(err, node.ErrJoin):
+		return httpjson.Errorf(http.StatusConflict, "join_refused", "%v", err)
+	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, node.ErrNotRunning), errors.Is(err, node.ErrNoSignals):
+		return httpjson.Errorf(http.StatusConflict, "not_ready", "%v", err)
+	}
+	return httpjson.Errorf(http.StatusInternalServerError, "internal", "internal error")
+}
+
+func badInput(format string, args ...any) error {
+	return httpjson.Errorf(http.StatusBadRequest, "bad_input", format, args...)
+}
+
+func invalid(format string, args ...any) error {
+	return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", format, args...)
+}
+
+// pathID parses an ID path parameter; a malformed one names nothing (404).
+func pathID(r *http.Request, name string) (crdt.ID, error) {
+	id, err := crdt.ParseID(r.PathValue(name))
+	if err != nil {
+		return crdt.ID{}, httpjson.Errorf(http.StatusNotFound, "not_found", "no %s %q", name, r.PathValue(name))
+	}
+	return id, nil
+}
+
+func pathUser(r *http.Request) (crdt.UserID, error) {
+	var u crdt.UserID
+	b, err := node.ParseKeyText(r.PathValue("user"))
+	if err != nil || len(b) != len(u) {
+		return u, httpjson.Errorf(http.StatusNotFound, "not_found", "no user %q", r.PathValue("user"))
+	}
+	copy(u[:], b)
+	return u, nil
+}
+
+// community resolves the {id} of a community route.
+func (s *Server) community(r *http.Request) (*crdt.Community, error) {
+	id, err := pathID(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	return s.node.Community(id)
+}
+
+func checkName(name string) error {
+	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > crdt.MaxNameLen {
+		return invalid("name must be 1–%d characters", crdt.MaxNameLen)
+	}
+	return nil
+}
