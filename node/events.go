@@ -157,7 +157,7 @@ func (n *Node) emitStored(entries []store.Entry) {
 				typ = "reaction:remove"
 			}
 			n.emit(typ, ReactionEvent{Message: op.Target.String(), Channel: op.Channel.String(),
-				Emoji: e.Body.Emoji, User: userText(op.User())})
+				Emoji: e.Body.Emoji, User: op.User().String()})
 		}
 	}
 }

@@ -2,9 +2,7 @@ package node
 
 import (
 	"crypto/ed25519"
-	"encoding/base32"
 	"fmt"
-	"strings"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
@@ -60,16 +58,3 @@ func newIdentity(st *store.Store) (*Identity, error) {
 	}
 	return &Identity{User: u, Device: d}, nil
 }
-
-// KeyText renders a public key for people: lowercase base32, no padding.
-func KeyText(key []byte) string {
-	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(key))
-}
-
-// ParseKeyText reads what KeyText wrote.
-func ParseKeyText(s string) ([]byte, error) {
-	return base32.StdEncoding.WithPadding(base32.NoPadding).DecodeString(strings.ToUpper(s))
-}
-
-// userText is a user's key as text.
-func userText(u crdt.UserID) string { return KeyText(u[:]) }

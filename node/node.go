@@ -220,7 +220,7 @@ func (n *Node) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	u, d := n.Identity().User.ID(), n.Identity().Device.ID()
-	n.log.Info("node running", "user", KeyText(u[:]), "device", KeyText(d[:]), "data", n.cfg.DataDir, "addrs", n.Addrs())
+	n.log.Info("node running", "user", u.String(), "device", d.String(), "data", n.cfg.DataDir, "addrs", n.Addrs())
 	// Connection changes are worth a line in the log: they are what a
 	// user checks first when messages do not arrive.
 	kickOutbox := make(chan struct{}, 1)

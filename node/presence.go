@@ -162,7 +162,7 @@ func (n *Node) signal(s crdt.Signal) {
 		n.presence.mu.Unlock()
 		fresh := !had || time.Since(old.at) > presenceTTL
 		if fresh || old.status != s.Status {
-			n.emit("user:presence", PresenceEvent{Community: s.Community.String(), User: userText(s.User()), Status: statusNames[s.Status]})
+			n.emit("user:presence", PresenceEvent{Community: s.Community.String(), User: s.User().String(), Status: statusNames[s.Status]})
 		}
 		if fresh {
 			// Someone new (or back): tell them our status now rather than
@@ -171,7 +171,7 @@ func (n *Node) signal(s crdt.Signal) {
 		}
 	case crdt.SignalTyping:
 		n.emit("user:typing", TypingEvent{Community: s.Community.String(), Channel: s.Channel.String(),
-			User: userText(s.User()), Until: s.Time.Add(TypingTTL).UTC()})
+			User: s.User().String(), Until: s.Time.Add(TypingTTL).UTC()})
 	}
 }
 
@@ -204,7 +204,7 @@ func (n *Node) expirePresence() {
 		for u, s := range users {
 			if time.Since(s.at) > presenceTTL {
 				delete(users, u)
-				gone = append(gone, PresenceEvent{Community: community.String(), User: userText(u), Status: "offline"})
+				gone = append(gone, PresenceEvent{Community: community.String(), User: u.String(), Status: "offline"})
 			}
 		}
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/ancore/ancore/node/relayclient"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/p2p"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -97,7 +98,7 @@ func (n *Node) openRelay() error {
 	if r.secrets == nil {
 		dev := n.Identity().Device.ID()
 		r.secrets = secretstore.Detect(context.Background(), filepath.Join(n.cfg.DataDir, RelaySecretsFile),
-			keyringService, "relay/"+KeyText(dev[:]), secretstore.DetectTimeout)
+			keyringService, "relay/"+dev.String(), secretstore.DetectTimeout)
 	}
 	rec, err := loadRelayRecord(r.secrets)
 	if err != nil {
@@ -577,7 +578,7 @@ func (n *Node) RegisterRelay(ctx context.Context, email, password string) error 
 		return err
 	}
 	u := id.User.ID()
-	s, err := client.Register(ctx, relayclient.Registration{Email: email, Password: keys.Login, User: KeyText(u[:]), Identity: sealed})
+	s, err := client.Register(ctx, relayapi.Registration{Email: email, Password: keys.Login, User: u.String(), Identity: sealed})
 	if err != nil {
 		return relayErr(err)
 	}
@@ -623,10 +624,10 @@ func (n *Node) LoginRelay(ctx context.Context, email, password string) error {
 // identity backup it holds (nil if it held none and now holds this
 // node's). Only relay.op is held: the network round trips do not hold up
 // the API.
-func (n *Node) openSession(ctx context.Context, email, password string) (*relayclient.Client, relayclient.Session, []byte, error) {
+func (n *Node) openSession(ctx context.Context, email, password string) (*relayclient.Client, relayapi.Session, []byte, error) {
 	n.relay.op.Lock()
 	defer n.relay.op.Unlock()
-	var s relayclient.Session
+	var s relayapi.Session
 	client, err := n.relayClient()
 	if err != nil {
 		return nil, s, nil, err
@@ -649,7 +650,7 @@ func (n *Node) openSession(ctx context.Context, email, password string) (*relayc
 
 // backupSeed opens the identity backup of the account of s, or gives the
 // account this node's and returns nil. relay.op is held.
-func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayclient.Session) ([]byte, error) {
+func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys *relayclient.Keys, s relayapi.Session) ([]byte, error) {
 	if s.Account.Identity == "" {
 		id := n.Identity()
 		u := id.User.ID()
@@ -657,10 +658,10 @@ func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys 
 		if err != nil {
 			return nil, err
 		}
-		return nil, relayErr(client.PutIdentity(ctx, s.Token, KeyText(u[:]), sealed))
+		return nil, relayErr(client.PutIdentity(ctx, s.Token, u.String(), sealed))
 	}
 	var user crdt.UserID
-	b, err := ParseKeyText(s.Account.User)
+	b, err := crdt.ParseKeyText(s.Account.User)
 	if err != nil || len(b) != len(user) {
 		return nil, fmt.Errorf("%w: the account's user %q is not a key", relayclient.ErrBadAnswer, s.Account.User)
 	}
@@ -672,7 +673,7 @@ func (n *Node) backupSeed(ctx context.Context, client *relayclient.Client, keys 
 // session s, atomically for API requests: it holds identityMu for writing
 // (no request runs) and relay.op. It returns the session s replaced, for
 // the caller to log out once the locks are released.
-func (n *Node) finishLogin(client *relayclient.Client, email string, s relayclient.Session, seed []byte) (relayRecord, error) {
+func (n *Node) finishLogin(client *relayclient.Client, email string, s relayapi.Session, seed []byte) (relayRecord, error) {
 	n.identityMu.Lock()
 	defer n.identityMu.Unlock()
 	n.relay.op.Lock()
@@ -715,13 +716,13 @@ func (n *Node) swapIdentity(seed []byte) error {
 	}
 	n.identity.Store(&Identity{User: u, Device: d})
 	old, now := cur.User.ID(), u.ID()
-	n.log.Info("identity restored from the relay", "was", KeyText(old[:]), "user", KeyText(now[:]))
+	n.log.Info("identity restored from the relay", "was", old.String(), "user", now.String())
 	return nil
 }
 
 // saveSession keeps the session s of email at client's relay and returns
 // the session it replaces, which the caller logs out. relay.op is held.
-func (n *Node) saveSession(client *relayclient.Client, email string, s relayclient.Session) (relayRecord, error) {
+func (n *Node) saveSession(client *relayclient.Client, email string, s relayapi.Session) (relayRecord, error) {
 	n.relay.mu.Lock()
 	prev := n.relay.rec
 	n.relay.mu.Unlock()
@@ -820,7 +821,7 @@ func (n *Node) CarryCommunity(ctx context.Context, id crdt.ID) error {
 	n.comms.mu.Lock()
 	topic := c.topic
 	n.comms.mu.Unlock()
-	got, err := client.Carry(ctx, token, relayclient.CarryRequest{Genesis: genesis, TopicSecret: topic, Proof: user.SignCarry(id, topic)})
+	got, err := client.Carry(ctx, token, relayapi.CarryRequest{Genesis: genesis, TopicSecret: topic, Proof: user.SignCarry(id, topic)})
 	if err != nil {
 		return n.sessionErr(token, err)
 	}
@@ -861,7 +862,7 @@ func (n *Node) RelayInviteCode(ctx context.Context, link string, ttl time.Durati
 	if err != nil {
 		return nil
 	}
-	inv, err := client.CreateInvite(ctx, token, relayclient.InviteRequest{Link: link, MaxUses: maxUses, ExpiresIn: int64(ttl / time.Second)})
+	inv, err := client.CreateInvite(ctx, token, relayapi.InviteRequest{Link: link, MaxUses: int(maxUses), ExpiresIn: int64(ttl / time.Second)})
 	if err != nil {
 		n.log.Warn("no invite code from the relay", "err", n.sessionErr(token, err))
 		return nil

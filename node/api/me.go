@@ -15,7 +15,7 @@ func (s *Server) me() MeJSON {
 	id := s.node.Identity()
 	dev := id.Device.ID()
 	p := s.node.Profile()
-	return MeJSON{User: userText(id.User.ID()), Device: node.KeyText(dev[:]), Name: p.Name, Status: s.node.Status(),
+	return MeJSON{User: id.User.ID().String(), Device: dev.String(), Name: p.Name, Status: s.node.Status(),
 		StatusText: p.StatusText}
 }
 

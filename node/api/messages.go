@@ -8,7 +8,6 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
-	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -81,7 +80,7 @@ func (in messageInput) body() (crdt.Body, error) {
 		return b, invalid("at most %d mentions", crdt.MaxMentions)
 	}
 	for _, m := range in.Mentions {
-		k, err := node.ParseKeyText(m)
+		k, err := crdt.ParseKeyText(m)
 		var u crdt.UserID
 		if err != nil || len(k) != len(u) {
 			return b, invalid("mention %q is not a user", m)

@@ -23,6 +23,7 @@ import (
 	"github.com/ancore/ancore/node/nodetest"
 	"github.com/ancore/ancore/node/relayclient"
 	"github.com/ancore/ancore/p2p"
+	"github.com/ancore/ancore/relayapi"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/event"
@@ -59,7 +60,7 @@ type fakeAccount struct {
 type fakeCode struct {
 	link, community string
 	expires         *time.Time
-	maxUses, uses   uint32
+	maxUses, uses   int
 	revoked         bool
 	created         time.Time
 }
@@ -128,16 +129,16 @@ func (f *fakeRelay) session(w http.ResponseWriter, email string, status int) {
 	rand.Read(tok)
 	token := base64.RawURLEncoding.EncodeToString(tok)
 	f.sessions[token] = email
-	httpjson.JSON(w, status, relayclient.Session{Token: token, ExpiresAt: time.Now().Add(time.Hour).UTC(), Account: f.account(email)})
+	httpjson.JSON(w, status, relayapi.Session{Token: token, ExpiresAt: time.Now().Add(time.Hour).UTC(), Account: f.account(email)})
 }
 
-func (f *fakeRelay) account(email string) relayclient.Account {
+func (f *fakeRelay) account(email string) relayapi.Account {
 	a := f.accounts[email]
-	return relayclient.Account{Email: a.email, CreatedAt: a.created, User: a.user, Identity: a.identity}
+	return relayapi.Account{Email: a.email, CreatedAt: a.created, User: a.user, Identity: a.identity}
 }
 
 func (f *fakeRelay) register(w http.ResponseWriter, r *http.Request) {
-	var in relayclient.Registration
+	var in relayapi.Registration
 	if !f.decode(w, r, &in) {
 		return
 	}
@@ -213,7 +214,7 @@ func (f *fakeRelay) putIdentity(w http.ResponseWriter, r *http.Request, email, _
 }
 
 func (f *fakeRelay) createCode(w http.ResponseWriter, r *http.Request, _, _ string) {
-	var in relayclient.InviteRequest
+	var in relayapi.InviteRequest
 	if !f.decode(w, r, &in) {
 		return
 	}
@@ -224,7 +225,7 @@ func (f *fakeRelay) createCode(w http.ResponseWriter, r *http.Request, _, _ stri
 	}
 	b := make([]byte, 7)
 	rand.Read(b)
-	code := strings.ToUpper(node.KeyText(b)[:10]) // ten characters, like the relay's
+	code := strings.ToUpper(crdt.KeyText(b)[:10]) // ten characters, like the relay's
 	c := &fakeCode{link: in.Link, community: inv.Community.String(), maxUses: in.MaxUses, created: time.Now().UTC()}
 	if in.ExpiresIn > 0 {
 		e := time.Now().Add(time.Duration(in.ExpiresIn) * time.Second).UTC()
@@ -234,9 +235,9 @@ func (f *fakeRelay) createCode(w http.ResponseWriter, r *http.Request, _, _ stri
 	httpjson.JSON(w, 201, f.codeJSON(code))
 }
 
-func (f *fakeRelay) codeJSON(code string) relayclient.Invite {
+func (f *fakeRelay) codeJSON(code string) relayapi.Invite {
 	c := f.codes[code]
-	return relayclient.Invite{Code: code, Link: c.link, Community: c.community, ExpiresAt: c.expires, MaxUses: c.maxUses, Uses: c.uses, CreatedAt: c.created}
+	return relayapi.Invite{Code: code, Link: c.link, Community: c.community, ExpiresAt: c.expires, MaxUses: c.maxUses, Uses: c.uses, CreatedAt: c.created}
 }
 
 func (f *fakeRelay) resolveCode(w http.ResponseWriter, r *http.Request) {
@@ -267,7 +268,7 @@ func (f *fakeRelay) revokeCode(w http.ResponseWriter, r *http.Request, _, _ stri
 }
 
 func (f *fakeRelay) carry(w http.ResponseWriter, r *http.Request, _, _ string) {
-	var in relayclient.CarryRequest
+	var in relayapi.CarryRequest
 	if !f.decode(w, r, &in) {
 		return
 	}
@@ -537,7 +538,7 @@ func TestRelayAccount(t *testing.T) {
 func (m MeJSON) userID(t *testing.T) crdt.UserID {
 	t.Helper()
 	var u crdt.UserID
-	b, err := node.ParseKeyText(m.User)
+	b, err := crdt.ParseKeyText(m.User)
 	if err != nil || len(b) != len(u) {
 		t.Fatalf("user %q: %v", m.User, err)
 	}
@@ -614,7 +615,7 @@ func TestRelayRestoresIdentity(t *testing.T) {
 	f.mu.Lock()
 	bob := *f.accounts["bob@example.org"]
 	f.mu.Unlock()
-	if bob.user != userText(cUser) || bob.identity == "" {
+	if bob.user != cUser.String() || bob.identity == "" {
 		t.Fatalf("the account without a backup did not get one: %+v", bob)
 	}
 	keys := relayclient.DeriveKeys("bob@example.org", testPassword)

@@ -165,7 +165,7 @@ func pathID(r *http.Request, name string) (crdt.ID, error) {
 
 func pathUser(r *http.Request) (crdt.UserID, error) {
 	var u crdt.UserID
-	b, err := node.ParseKeyText(r.PathValue("user"))
+	b, err := crdt.ParseKeyText(r.PathValue("user"))
 	if err != nil || len(b) != len(u) {
 		return u, httpjson.Errorf(http.StatusNotFound, "not_found", "no user %q", r.PathValue("user"))
 	}

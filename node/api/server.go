@@ -14,6 +14,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/store"
 )
@@ -198,7 +199,7 @@ func apiToken(settings node.Settings) (string, error) {
 	if _, err := rand.Read(b); err != nil {
 		return "", err
 	}
-	token := node.KeyText(b)
+	token := crdt.KeyText(b)
 	return token, settings.Put(settingAPIToken, []byte(token))
 }
 

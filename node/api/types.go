@@ -11,7 +11,7 @@ import (
 
 // The JSON resources of the local API (docs/api/openapi.yaml). IDs of ops
 // and what they create are CID strings; users and devices are their keys
-// in base32 (node.KeyText).
+// in base32 (crdt.KeyText).
 
 // MeJSON is the local user.
 type MeJSON struct {
@@ -121,8 +121,6 @@ type PeerJSON struct {
 	Addrs []string `json:"addrs"`
 }
 
-func userText(u crdt.UserID) string { return node.KeyText(u[:]) }
-
 var memberStates = map[crdt.MemberState]string{crdt.Joined: "joined", crdt.Left: "left", crdt.Kicked: "kicked", crdt.Banned: "banned"}
 
 func channelType(t crdt.ChannelType) string {
@@ -145,7 +143,7 @@ func permNames(p crdt.Perm) []string {
 // communityJSON renders a community's state with the names this node can
 // open.
 func (s *Server) communityJSON(c *crdt.Community) CommunityJSON {
-	out := CommunityJSON{ID: c.ID.String(), Owner: userText(c.Owner), Channels: []ChannelJSON{}, Roles: []RoleJSON{}, MyRoles: []string{}}
+	out := CommunityJSON{ID: c.ID.String(), Owner: c.Owner.String(), Channels: []ChannelJSON{}, Roles: []RoleJSON{}, MyRoles: []string{}}
 	if c.Meta != nil {
 		if info, err := s.node.OpenInfo(c.Meta); err == nil {
 			out.Name, out.Icon = info.Name, info.Icon
@@ -210,9 +208,9 @@ func (s *Server) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
 		}
 	}
 	if profile.Name == "" {
-		profile.Name = userText(m.User)[:8]
+		profile.Name = m.User.String()[:8]
 	}
-	out := MemberJSON{User: userText(m.User), Name: profile.Name, State: memberStates[m.State], Roles: []string{},
+	out := MemberJSON{User: m.User.String(), Name: profile.Name, State: memberStates[m.State], Roles: []string{},
 		Owner: m.User == c.Owner, Status: s.node.UserStatus(c.ID, m.User), StatusText: profile.StatusText}
 	if m.Joined != nil {
 		out.JoinedAt = m.Joined.HLC.Time().UTC()
@@ -224,7 +222,7 @@ func (s *Server) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
 }
 
 func inviteJSON(inv *crdt.InviteInfo) InviteJSON {
-	out := InviteJSON{ID: inv.ID.String(), Creator: userText(inv.Creator), MaxUses: inv.MaxUses, Uses: inv.Uses, Revoked: inv.Revoked}
+	out := InviteJSON{ID: inv.ID.String(), Creator: inv.Creator.String(), MaxUses: inv.MaxUses, Uses: inv.Uses, Revoked: inv.Revoked}
 	if inv.Expires != 0 {
 		t := time.UnixMilli(inv.Expires).UTC()
 		out.ExpiresAt = &t
@@ -233,13 +231,13 @@ func inviteJSON(inv *crdt.InviteInfo) InviteJSON {
 }
 
 func (s *Server) messageJSON(m *crdt.Message) MessageJSON {
-	out := MessageJSON{ID: m.ID.String(), Channel: m.Channel.String(), Author: userText(m.Author), Text: m.Text,
+	out := MessageJSON{ID: m.ID.String(), Channel: m.Channel.String(), Author: m.Author.String(), Text: m.Text,
 		Mentions: []string{}, Everyone: m.Everyone, CreatedAt: m.HLC.Time().UTC(), Reactions: []ReactionJSON{}, State: "sent"}
 	if !m.ReplyTo.IsZero() {
 		out.ReplyTo = m.ReplyTo.String()
 	}
 	for _, u := range m.Mentions {
-		out.Mentions = append(out.Mentions, userText(u))
+		out.Mentions = append(out.Mentions, u.String())
 	}
 	if !m.Edited.IsZero() {
 		t := m.Edited.HLC.Time().UTC()
@@ -247,9 +245,9 @@ func (s *Server) messageJSON(m *crdt.Message) MessageJSON {
 	}
 	for _, r := range m.Reacted() {
 		if k := len(out.Reactions); k > 0 && out.Reactions[k-1].Emoji == r.Emoji {
-			out.Reactions[k-1].Users = append(out.Reactions[k-1].Users, userText(r.User))
+			out.Reactions[k-1].Users = append(out.Reactions[k-1].Users, r.User.String())
 		} else {
-			out.Reactions = append(out.Reactions, ReactionJSON{Emoji: r.Emoji, Users: []string{userText(r.User)}})
+			out.Reactions = append(out.Reactions, ReactionJSON{Emoji: r.Emoji, Users: []string{r.User.String()}})
 		}
 	}
 	if s.node.Pending(m) {

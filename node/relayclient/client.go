@@ -126,26 +126,6 @@ func (c *Client) Info(ctx context.Context) (Info, error) {
 	return out, err
 }
 
-// Account is relayapi.Account.
-//
-// Deprecated: use relayapi.Account.
-type Account = relayapi.Account
-
-// Session is relayapi.Session.
-//
-// Deprecated: use relayapi.Session.
-type Session = relayapi.Session
-
-// Registration is relayapi.Registration.
-//
-// Deprecated: use relayapi.Registration.
-type Registration = relayapi.Registration
-
-// CarryRequest is relayapi.CarryRequest.
-//
-// Deprecated: use relayapi.CarryRequest.
-type CarryRequest = relayapi.CarryRequest
-
 // Register creates an account and logs it in. Its Password is the login
 // secret (Keys), not the user's password.
 func (c *Client) Register(ctx context.Context, r relayapi.Registration) (relayapi.Session, error) {
@@ -185,29 +165,9 @@ func (c *Client) PutIdentity(ctx context.Context, token, user, identity string) 
 	return c.do(ctx, http.MethodPut, "/auth/identity", token, relayapi.IdentityBackup{User: user, Identity: identity}, nil)
 }
 
-// InviteRequest asks for a short code standing for an invite link.
-// MaxUses 0 and ExpiresIn 0 are left out: any number of uses, never
-// expires.
-type InviteRequest struct {
-	Link      string `json:"link"`
-	MaxUses   uint32 `json:"max_uses,omitempty"`
-	ExpiresIn int64  `json:"expires_in,omitempty"` // seconds
-}
-
-// Invite is a short invite code and the link it stands for.
-type Invite struct {
-	Code      string     `json:"code"`
-	Link      string     `json:"link"`
-	Community string     `json:"community"`
-	ExpiresAt *time.Time `json:"expires_at"`
-	MaxUses   uint32     `json:"max_uses"`
-	Uses      uint32     `json:"uses"`
-	CreatedAt time.Time  `json:"created_at"`
-}
-
 // CreateInvite makes a short code for an invite link.
-func (c *Client) CreateInvite(ctx context.Context, token string, r InviteRequest) (Invite, error) {
-	var out Invite
+func (c *Client) CreateInvite(ctx context.Context, token string, r relayapi.InviteRequest) (relayapi.Invite, error) {
+	var out relayapi.Invite
 	err := c.do(ctx, http.MethodPost, "/invites", token, r, &out)
 	if err == nil && out.Code == "" {
 		err = fmt.Errorf("%w: no code", ErrBadAnswer)
@@ -216,8 +176,8 @@ func (c *Client) CreateInvite(ctx context.Context, token string, r InviteRequest
 }
 
 // ResolveInvite returns the link a code stands for (which counts a use).
-func (c *Client) ResolveInvite(ctx context.Context, code string) (Invite, error) {
-	var out Invite
+func (c *Client) ResolveInvite(ctx context.Context, code string) (relayapi.Invite, error) {
+	var out relayapi.Invite
 	err := c.do(ctx, http.MethodGet, "/invites/"+url.PathEscape(code), "", nil, &out)
 	return out, err
 }
