@@ -197,17 +197,10 @@ func BenchmarkAPIEventLatency(b *testing.B) {
 	for ch := range state.Channels {
 		general = ch
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	nodetest.Wait.For(b, "b to join the channel", func() bool {
 		c, err := bn.Community(id)
-		if err == nil && c.Channels[general] != nil && a.Subscribers(id, general) > 0 {
-			break
-		}
-		if time.Now().After(deadline) {
-			b.Fatal("b never joined the channel")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		return err == nil && c.Channels[general] != nil && a.Subscribers(id, general) > 0
+	})
 	conn, _, err := websocket.DefaultDialer.Dial(strings.Replace(info.URL, "http", "ws", 1)+"/api/v1/events?token="+info.Token, nil)
 	if err != nil {
 		b.Fatal(err)

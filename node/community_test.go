@@ -11,6 +11,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
+	"github.com/ancore/ancore/testwait"
 )
 
 // live is a node running in the background.
@@ -54,16 +55,13 @@ func (l *live) stop(t *testing.T) {
 	}
 }
 
+// wait is how long tests wait for nodes on loopback to converge.
+var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 20 * time.Millisecond}
+
 // waitFor polls cond until it holds, failing the test after a deadline.
 func waitFor(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, what, cond)
 }
 
 // texts returns the readable texts of channel on n, oldest first.

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
-	"time"
 
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
@@ -117,13 +116,7 @@ func TestBootstrap(t *testing.T) {
 	done := make(chan error, 2)
 	go func() { done <- a.Run(ctx) }()
 	go func() { done <- b.Run(ctx) }()
-	deadline := time.Now().Add(20 * time.Second)
-	for !slices.Contains(b.Peers(), a.host.ID()) {
-		if time.Now().After(deadline) {
-			t.Fatal("b did not connect to its bootstrap peer")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitFor(t, "b to connect to its bootstrap peer", func() bool { return slices.Contains(b.Peers(), a.host.ID()) })
 	cancel()
 	for range 2 {
 		if err := <-done; err != nil {

@@ -2,12 +2,14 @@ package node
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/p2p"
+	"github.com/ancore/ancore/testwait"
 )
 
 // notYetDeadline is how soon an op that was ignored only for now must be
@@ -188,11 +190,5 @@ func TestIgnoredStateOpComesSoon(t *testing.T) {
 // waitWithin polls cond until it holds, failing the test after d.
 func waitWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(d)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v", what, d)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	testwait.Poll{Timeout: d, Every: 20 * time.Millisecond}.For(t, fmt.Sprintf("%s (within %v)", what, d), cond)
 }
