@@ -21,8 +21,9 @@ GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prun
 FRONTEND = desktop/frontend
 
 # The desktop window (package desktop): Wails v2 on GTK 3 and WebKitGTK 4.1.
-# DESIGN.md: without webkit2_41 POST bodies to Wails' asset server are lost;
-# without production (or dev) the binary builds but refuses to run.
+# Without webkit2_41 POST bodies to Wails' asset server are lost; without
+# production (or dev) the binary builds but refuses to run (docs/operations.md,
+# "Building the desktop window").
 DESKTOP_TAGS = desktop,production,webkit2_41
 DESKTOP_BUILD = $(GO) build -tags $(DESKTOP_TAGS) -o bin/ancore ./cmd/ancore
 

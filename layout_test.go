@@ -15,9 +15,9 @@ import (
 const modulePath = "github.com/ancore/ancore"
 
 // importRules maps each top-level folder of the module to the folders of the
-// module its packages may import: DESIGN.md's dependency direction. A new
-// top-level folder needs a row here. No folder lists cmd: nothing imports a
-// command.
+// module its packages may import (docs/architecture.md, "Dependency
+// direction"). A new top-level folder needs a row here. No folder lists cmd:
+// nothing imports a command.
 var importRules = map[string][]string{
 	"crdt":     {"crdt"},
 	"httpjson": {"httpjson"},
@@ -139,7 +139,7 @@ func TestImportDirection(t *testing.T) {
 		if rel == "" {
 			// The module root holds only repository-wide tests like this one.
 			if !p.testOnly() {
-				t.Errorf("module root has non-test Go files; code belongs in the folders of DESIGN.md")
+				t.Errorf("module root has non-test Go files; code belongs in the folders of docs/architecture.md")
 			}
 			continue
 		}
@@ -169,7 +169,7 @@ func checkImports(t *testing.T, rel, kind string, imports, allowed []string) {
 			continue
 		}
 		if !slices.ContainsFunc(allowed, func(folder string) bool { return within(impRel, folder) }) {
-			t.Errorf("%s %simports %s: %s/ may import only %v of this module (DESIGN.md, dependency direction)",
+			t.Errorf("%s %simports %s: %s/ may import only %v of this module (docs/architecture.md, \"Dependency direction\")",
 				rel, kind, impRel, topFolder(rel), allowed)
 			continue
 		}

@@ -23,7 +23,8 @@ import (
 	"github.com/libp2p/go-libp2p/p2p/host/autorelay"
 )
 
-// The node's home relay (SPEC.md, "With a relay"). The node knows one
+// The node's home relay (docs/operations.md, "Relay" and "Relay account";
+// docs/protocol.md, "The home relay"). The node knows one
 // relay by its HTTP base URL. It asks the relay's /info for its libp2p
 // peer, keeps connected to it like to a bootstrap peer (the dialer), and
 // offers it to AutoRelay as its circuit relay, so that a node behind a NAT

@@ -1,6 +1,6 @@
 // Package api is the local HTTP and WebSocket API of an Ancore node: what
 // the UI uses, and what scripts may use. It serves the REST routes of
-// SPEC.md ("Local node API") under /api/v1 and the event stream at
+// docs/api/openapi.yaml under /api/v1 and the event stream at
 // /api/v1/events, where a reconnecting client passes the last seq it saw
 // and receives what it missed.
 //

@@ -23,11 +23,10 @@ import (
 	"github.com/gorilla/websocket"
 )
 
-// The OpenAPI document of the local API (SPEC.md: "described by an OpenAPI
-// document kept in the repo and checked by a test"). TestOpenAPIRoutes
-// checks that it names exactly the routes the node serves; apiNode.call
-// validates every response of the black-box API tests against it, and
-// TestOpenAPIEvents the envelopes of the event stream.
+// The OpenAPI document of the local API (docs/architecture.md, "The local
+// API"). TestOpenAPIRoutes checks that it names exactly the routes the node
+// serves; apiNode.call validates every response of the black-box API tests
+// against it, and TestOpenAPIEvents the envelopes of the event stream.
 
 const openAPIFile = "../../docs/api/openapi.yaml"
 

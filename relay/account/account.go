@@ -2,9 +2,8 @@
 // email and password (argon2id hashes), bearer-token sessions, the sealed
 // identity backup a new device restores at login, and the in-memory rate
 // limits that keep password guessing and sign-up floods in check. Its
-// HTTP routes live under /auth/ (SPEC.md, "Relay HTTP API";
-// docs/api/relay.yaml); Authenticate and Require guard the relay's other
-// bearer-protected routes.
+// HTTP routes live under /auth/ (docs/api/relay.yaml); Authenticate and
+// Require guard the relay's other bearer-protected routes.
 //
 // Log levels: Info for accounts created; Debug for refused logins (they
 // are routine, and counted in ancore_relay_logins_total); Error for store

@@ -708,8 +708,9 @@ export interface paths {
          *
          *     When one committed batch holds more than 32 message ops of a
          *     channel (a sync catching up), they are announced as one
-         *     `sync:progress` instead of one event each. SPEC.md's `call:*`
-         *     events are not emitted yet.
+         *     `sync:progress` instead of one event each. The call events
+         *     (`call:*`: initiate, offer, answer, ice-candidate, end, reject)
+         *     are not emitted yet.
          *
          *     The server pings every 30 s and drops a client silent for 60 s. A
          *     client that falls more than 1024 events behind is closed with code
