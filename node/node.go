@@ -80,6 +80,8 @@ type Node struct {
 	// taken before relay.op.
 	identityMu sync.RWMutex
 
+	ready chan struct{} // closed once Run has the node on the network (Ready)
+
 	// Set by Run.
 	runCtx   context.Context    // under comms.mu
 	stopRun  context.CancelFunc // under comms.mu
@@ -102,7 +104,7 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: data folder: %w", err)
 	}
 	n := &Node{cfg: cfg, log: cfg.Logger.With("subsystem", "node"), clock: crdt.NewClock(nil),
-		verifier: crdt.NewVerifier(), presence: newPresence()}
+		verifier: crdt.NewVerifier(), presence: newPresence(), ready: make(chan struct{})}
 	st, err := store.Open(filepath.Join(cfg.DataDir, StoreFile), &store.Options{MayDelete: n.mayDelete})
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -150,6 +152,11 @@ func New(cfg Config) (*Node, error) {
 	}
 	return n, nil
 }
+
+// Ready is closed once Run has the node on the network: its gossip, sync,
+// replicas and LAN discovery are up, and requests that need them can be
+// served (the local API starts answering then).
+func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // Running reports whether Run has started the node's networking (and has
 // not stopped): embedders wait for it before they use the network.
@@ -273,6 +280,7 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	if err == nil {
 		var bg sync.WaitGroup
+		close(n.ready)
 		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
 		bg.Go(func() { n.announcePresence(ctx) })
 		bg.Go(func() { n.runRelay(ctx) })

@@ -204,12 +204,18 @@ func apiToken(settings node.Settings) (string, error) {
 }
 
 // Run runs node n with its API srv beside it until ctx ends or the node
-// stops on its own (a wipe); it returns what the node's Run returned.
+// stops on its own (a wipe); it returns what the node's Run returned. The
+// API answers once the node is on the network (node.Ready): requests that
+// come earlier wait in the listener's queue.
 func Run(ctx context.Context, n *node.Node, srv *Server) error {
 	ctx, cancel := context.WithCancel(ctx)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
+		select {
+		case <-n.Ready():
+		case <-ctx.Done():
+		}
 		srv.Serve(ctx)
 	}()
 	err := n.Run(ctx)
