@@ -19,8 +19,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/app"
 )
 
 var (
@@ -32,14 +32,14 @@ var (
 
 // Config says how to run the desktop app.
 type Config struct {
-	// Node is the node's configuration.
-	Node node.Config
+	// App is the node's configuration, with its features'.
+	App app.Config
 	// API is its local API's. An empty Addr means 127.0.0.1:0 and a nil
 	// UI the embedded one: the window needs both.
 	API api.Config
 	// Started, if set, is called once the node and its API are open,
 	// before the window shows.
-	Started func(*node.Node, api.Info)
+	Started func(*app.App, api.Info)
 }
 
 // CanOpen returns nil if Run can open a window here, or why it cannot

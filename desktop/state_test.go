@@ -18,6 +18,9 @@ import (
 
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/app"
+	"github.com/ancore/ancore/node/relaylink"
+	"github.com/ancore/ancore/node/secretstore"
 )
 
 func TestStateRoundTrip(t *testing.T) {
@@ -93,17 +96,21 @@ func TestRedirectPage(t *testing.T) {
 // TestListenAPIReusesThePort: the UI's origin, and so its local storage,
 // survives a restart, unless the port is taken by then.
 func TestListenAPIReusesThePort(t *testing.T) {
-	cfg := node.Config{DataDir: t.TempDir(), Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
+	dir := t.TempDir()
+	cfg := app.Config{
+		Node:  node.Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true},
+		Relay: relaylink.Config{Secrets: secretstore.File(filepath.Join(dir, relaylink.SecretsFile))},
+	}
 	ac := api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)}
 	// run opens the node and its API after a run on lastPort, runs both
 	// for a moment, and returns the API's port.
 	run := func(lastPort int) int {
 		t.Helper()
-		n, err := node.New(cfg)
+		a, err := app.Open(cfg)
 		if err != nil {
 			t.Fatal(err)
 		}
-		srv, err := listenAPI(n, ac, lastPort)
+		srv, err := listenAPI(a, ac, lastPort)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -111,7 +118,7 @@ func TestListenAPIReusesThePort(t *testing.T) {
 		p, _ := strconv.Atoi(u.Port())
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		if err := api.Run(ctx, n, srv); err != nil {
+		if err := a.Run(ctx); err != nil {
 			t.Error(err)
 		}
 		return p

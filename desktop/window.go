@@ -18,8 +18,8 @@ import (
 
 	"github.com/ancore/ancore/desktop/instance"
 	"github.com/ancore/ancore/desktop/ui"
-	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/app"
 	"github.com/ancore/ancore/node/store"
 	"github.com/wailsapp/wails/v2"
 	"github.com/wailsapp/wails/v2/pkg/logger"
@@ -40,7 +40,7 @@ const Title = "Ancore"
 // nil. GTK wants one thread for all its calls: call Run from the main
 // goroutine.
 func Run(ctx context.Context, cfg Config) error {
-	nc, ac := cfg.Node, cfg.API
+	nc, ac := cfg.App.Node, cfg.API
 	if ac.Addr == "" {
 		ac.Addr = "127.0.0.1:0"
 	}
@@ -75,20 +75,22 @@ func Run(ctx context.Context, cfg Config) error {
 	if stErr != nil {
 		log.Warn("window state not restored", "err", stErr)
 	}
-	n, err := node.New(nc)
+	appCfg := cfg.App
+	appCfg.Node = nc
+	a, err := app.Open(appCfg)
 	if errors.Is(err, store.ErrLocked) {
 		return fmt.Errorf("%w (is Ancore running with --headless on %s?)", err, dir)
 	}
 	if err != nil {
 		return err
 	}
-	srv, err := listenAPI(n, ac, st.APIPort)
+	srv, err := listenAPI(a, ac, st.APIPort)
 	if err != nil {
-		return errors.Join(err, closeNode(n))
+		return errors.Join(err, a.Close())
 	}
 	apiInfo := srv.Info()
 	if cfg.Started != nil {
-		cfg.Started(n, apiInfo)
+		cfg.Started(a, apiInfo)
 	}
 
 	nodeCtx, stopNode := context.WithCancel(ctx)
@@ -97,7 +99,7 @@ func Run(ctx context.Context, cfg Config) error {
 	var nodeErr error
 	go func() {
 		defer close(nodeStopped)
-		nodeErr = api.Run(nodeCtx, n, srv)
+		nodeErr = a.Run(nodeCtx)
 	}()
 
 	if u, err := url.Parse(apiInfo.URL); err == nil {
@@ -260,26 +262,18 @@ func runWails(app *options.App) (err error) {
 // listenAPI opens the node's local API. When its address leaves the port
 // to the system (port 0), it first tries the port of the last run, so that
 // the UI's origin, and with it the UI's local storage, stays the same.
-func listenAPI(n *node.Node, ac api.Config, lastPort int) (*api.Server, error) {
+func listenAPI(a *app.App, ac api.Config, lastPort int) (*api.Server, error) {
 	host, port, err := net.SplitHostPort(ac.Addr)
 	if err != nil || port != "0" || lastPort == 0 {
-		return api.Listen(n, ac)
+		return a.Listen(ac)
 	}
 	again := ac
 	again.Addr = net.JoinHostPort(host, strconv.Itoa(lastPort))
-	srv, err := api.Listen(n, again)
+	srv, err := a.Listen(again)
 	if errors.Is(err, syscall.EADDRINUSE) {
-		return api.Listen(n, ac)
+		return a.Listen(ac)
 	}
 	return srv, err
-}
-
-// closeNode closes a node that never ran: Run with a finished context
-// closes its host and store.
-func closeNode(n *node.Node) error {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return n.Run(ctx)
 }
 
 // redirect serves the one page the window loads from Wails' asset server:

@@ -1,10 +1,24 @@
 package node
 
 import (
+	"context"
+	"errors"
+	"net/http"
+	"sync"
+	"time"
+
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
 	"github.com/libp2p/go-libp2p/core/host"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
+
+// What a feature (a capability in a package of its own: the relay link
+// today; calls, files, DMs and search to come) gets from the core. A
+// feature is built on a *Node, registers its hooks before Run, runs its
+// own Run(ctx) beside the node's, and hands its routes (Route) to the
+// local API. Features never import each other or node/api; the programs
+// wire them.
 
 // Settings are the node's small named values, kept in its store: what the
 // local API and the features remember across restarts (each under names
@@ -17,12 +31,133 @@ func (s Settings) Get(name string) ([]byte, error) { return s.st.Setting(name) }
 // Put sets a setting, durably.
 func (s Settings) Put(name string, value []byte) error { return s.st.PutSetting(name, value) }
 
+// Delete removes a setting.
+func (s Settings) Delete(name string) error { return s.st.DeleteSetting(name) }
+
 // Settings returns the node's settings.
 func (n *Node) Settings() Settings { return Settings{n.store} }
+
+// Route is a route of the local API a feature serves: a pattern
+// ("METHOD /api/v1/path") and its handler, which answers a status and a
+// JSON body or an error (a *httpjson.StatusError, or one the feature's
+// error mapping knows).
+type Route struct {
+	Pattern string
+	Handle  func(r *http.Request) (status int, body any, err error)
+	// SwapsIdentity: the handler may change the node's identity
+	// (SwapUser), so the API does not hold it around the request.
+	SwapsIdentity bool
+}
+
+// hooks are the features' callbacks, registered before Run.
+type hooks struct {
+	mu    sync.Mutex
+	peers []func(peer.ID, bool)
+	wipe  []func() error
+	codes InviteCodes
+}
+
+// OnPeer makes f hear of every connection to a peer coming (true) or
+// going (false), in the libp2p notifier's goroutine: f must not block.
+func (n *Node) OnPeer(f func(p peer.ID, connected bool)) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.peers = append(n.hooks.peers, f)
+}
+
+func (n *Node) peerChanged(p peer.ID, connected bool) {
+	n.hooks.mu.Lock()
+	fs := n.hooks.peers
+	n.hooks.mu.Unlock()
+	for _, f := range fs {
+		f(p, connected)
+	}
+}
+
+// OnWipe makes f run when a wipe (Wipe) deletes the node's data, after
+// the store is closed: a feature deletes what it keeps outside the store.
+func (n *Node) OnWipe(f func() error) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.wipe = append(n.hooks.wipe, f)
+}
+
+// InviteCodes gives invites short codes that stand for their links (the
+// relay link does, with a relay session). The node revokes an invite's
+// code with the invite.
+type InviteCodes interface {
+	// Create returns a code for link, or nil when there is none to be had
+	// (the link works without one).
+	Create(ctx context.Context, link string, ttl time.Duration, maxUses uint32) *string
+	// Revoke revokes the code made for invite, if any.
+	Revoke(ctx context.Context, invite crdt.ID)
+	// Resolve returns the link code stands for.
+	Resolve(ctx context.Context, code string) (string, error)
+}
+
+// ErrNoInviteCodes: nothing gives this node short invite codes.
+var ErrNoInviteCodes = errors.New("short invite codes need a relay")
+
+// SetInviteCodes makes codes the node's source of short invite codes.
+func (n *Node) SetInviteCodes(codes InviteCodes) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.codes = codes
+}
+
+func (n *Node) inviteCodes() InviteCodes {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	return n.hooks.codes
+}
+
+// InviteCode returns a short code for an invite link, or nil.
+func (n *Node) InviteCode(ctx context.Context, link string, ttl time.Duration, maxUses uint32) *string {
+	if c := n.inviteCodes(); c != nil {
+		return c.Create(ctx, link, ttl, maxUses)
+	}
+	return nil
+}
+
+// ResolveInviteCode returns the invite link a short code stands for.
+func (n *Node) ResolveInviteCode(ctx context.Context, code string) (string, error) {
+	if c := n.inviteCodes(); c != nil {
+		return c.Resolve(ctx, code)
+	}
+	return "", ErrNoInviteCodes
+}
+
+// Emit announces an event of a feature's on the local API's stream (see
+// Event for what Data may be).
+func (n *Node) Emit(typ string, data any) { n.emit(typ, data) }
 
 // Libp2p is the node's libp2p host: for stream protocols of a feature's
 // own (and tests that play the network's part).
 func (n *Node) Libp2p() host.Host { return n.host }
+
+// KeepConnected has the node redial pi like a bootstrap peer while it
+// runs (false before Run has started the dialer).
+func (n *Node) KeepConnected(pi peer.AddrInfo) bool {
+	n.comms.mu.Lock()
+	d := n.dialer
+	n.comms.mu.Unlock()
+	if d == nil {
+		return false
+	}
+	d.Add(pi)
+	return true
+}
+
+// Disconnect stops redialing a peer and closes the connections to it.
+func (n *Node) Disconnect(id peer.ID) {
+	n.comms.mu.Lock()
+	d := n.dialer
+	n.comms.mu.Unlock()
+	if d != nil {
+		d.Remove(id)
+	}
+	_ = n.host.Network().ClosePeer(id)
+}
 
 // TopicSecret is community id's topic secret, from which its gossip topics
 // and sync handles derive: what a relay that carries the community gets.
@@ -35,3 +170,6 @@ func (n *Node) TopicSecret(id crdt.ID) ([]byte, error) {
 	defer n.comms.mu.Unlock()
 	return c.topic, nil
 }
+
+// StoredOp returns the encoded op id as the store holds it.
+func (n *Node) StoredOp(id crdt.ID) ([]byte, error) { return n.store.Op(id) }

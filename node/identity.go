@@ -2,6 +2,7 @@ package node
 
 import (
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 
 	"github.com/ancore/ancore/crdt"
@@ -57,4 +58,51 @@ func newIdentity(st *store.Store) (*Identity, error) {
 		return nil, err
 	}
 	return &Identity{User: u, Device: d}, nil
+}
+
+// ErrIdentityConflict: the node's user belongs to communities, so its
+// store holds that user's memberships and keys, and it cannot become
+// another user.
+var ErrIdentityConflict = errors.New("this node is another user, who belongs to communities")
+
+// SwapUser makes the user of seed (if not nil) this node's user, keeping
+// the device key (and so the peer ID) and certifying it by that user, and
+// then runs then; both while no API request holds the identity
+// (HoldIdentity), so that no request sees half of each. The new identity
+// is written in one transaction. A node whose user belongs to communities
+// refuses with ErrIdentityConflict. Go callers must not use the node's
+// other methods concurrently.
+func (n *Node) SwapUser(seed []byte, then func() error) error {
+	n.identityMu.Lock()
+	defer n.identityMu.Unlock()
+	if seed != nil {
+		if err := n.swapUser(seed); err != nil {
+			return err
+		}
+	}
+	return then()
+}
+
+func (n *Node) swapUser(seed []byte) error {
+	u, err := crdt.UserFromSeed(seed)
+	if err != nil {
+		return err
+	}
+	cur := n.Identity()
+	if cur.User.ID() == u.ID() {
+		return nil
+	}
+	if len(n.Communities()) > 0 {
+		return ErrIdentityConflict
+	}
+	d, err := u.Device(cur.Device.Seed())
+	if err != nil {
+		return err
+	}
+	if err := n.store.PutSetting(settingIdentity, append(u.Seed(), d.Seed()...)); err != nil {
+		return err
+	}
+	n.identity.Store(&Identity{User: u, Device: d})
+	n.log.Info("identity restored", "was", cur.User.ID().String(), "user", u.ID().String())
+	return nil
 }

@@ -38,7 +38,9 @@ func (n *Node) RevokeInvite(ctx context.Context, id, inv crdt.ID) error {
 	if _, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindInviteRevoke, Target: inv, State: &crdt.StateBody{}}); err != nil {
 		return err
 	}
-	n.revokeInviteCode(ctx, inv)
+	if c := n.inviteCodes(); c != nil {
+		c.Revoke(ctx, inv)
+	}
 	return nil
 }
 

@@ -19,9 +19,9 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/pipeline"
-	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
+	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -43,13 +43,9 @@ type Config struct {
 	Bootstrap []string
 	// NoLAN turns mDNS discovery off.
 	NoLAN bool
-	// Relay is the base URL of a home relay (http://host:port). It is
-	// remembered: a node started without it uses the relay it last had.
-	// A different relay replaces the remembered one and its session.
-	Relay string
-	// Secrets keeps the relay session; nil means the OS keyring if a
-	// Secret Service answers, else DATA/relay.json (secretstore.Detect).
-	Secrets secretstore.Store
+	// HostOptions are libp2p options the features need of the host (the
+	// relay link's NAT traversal).
+	HostOptions []libp2p.Option
 }
 
 // DefaultListen is where a node listens when Config.Listen is empty.
@@ -73,7 +69,8 @@ type Node struct {
 		sync.Mutex
 		sessions map[string]SyncEvent // channel/peer → progress
 	}
-	relay relay
+	hooks  hooks
+	wiping atomic.Bool // set by Wipe: Run deletes the data when it ends
 	// identityMu is held for reading by every API request but the relay
 	// login (HoldIdentity), which holds it for writing while it swaps the
 	// identity (swapIdentity), so that no request sees half of each. It is
@@ -117,10 +114,6 @@ func New(cfg Config) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	n.identity.Store(id)
-	if err := n.openRelay(); err != nil {
-		st.Close()
-		return nil, fmt.Errorf("node: relay: %w", err)
-	}
 	if err := n.loadCommunities(); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
@@ -146,7 +139,7 @@ func New(cfg Config) (*Node, error) {
 	if len(listen) == 0 {
 		listen = DefaultListen
 	}
-	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen, Options: n.hostOptions()}); err != nil {
+	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen, Options: cfg.HostOptions}); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -218,11 +211,11 @@ func (n *Node) HoldIdentity() (release func()) {
 // DataDir returns the node's data folder.
 func (n *Node) DataDir() string { return n.cfg.DataDir }
 
-// Run keeps the node connected — to bootstrap peers, its relay and, unless
-// NoLAN, to peers found on the LAN — until ctx is done, then closes the
-// host and the store, which waits for every queued write to commit. After
-// a logout with wipe (LogoutRelay) it stops by itself, deletes the store
-// and the relay secrets, and returns ErrWiped.
+// Run keeps the node connected — to bootstrap peers and, unless NoLAN, to
+// peers found on the LAN — until ctx is done, then closes the host and the
+// store, which waits for every queued write to commit. After Wipe it stops
+// by itself, deletes the store (and what the features' OnWipe hooks
+// delete), and returns ErrWiped.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
@@ -235,9 +228,7 @@ func (n *Node) Run(ctx context.Context) error {
 		ConnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer connected", "peer", c.RemotePeer(), "addr", c.RemoteMultiaddr())
 			n.emit("network:update", PeerUpdate{Peer: c.RemotePeer().String(), Connected: true})
-			if n.isRelay(c.RemotePeer()) {
-				n.relayChanged()
-			}
+			n.peerChanged(c.RemotePeer(), true)
 			select {
 			case kickOutbox <- struct{}{}:
 			default:
@@ -246,10 +237,7 @@ func (n *Node) Run(ctx context.Context) error {
 		DisconnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer disconnected", "peer", c.RemotePeer())
 			n.emit("network:update", PeerUpdate{Peer: c.RemotePeer().String(), Connected: false})
-			if n.isRelay(c.RemotePeer()) {
-				n.relayChanged()
-				n.kickRelay()
-			}
+			n.peerChanged(c.RemotePeer(), false)
 		},
 	}
 	n.host.Network().Notify(notify)
@@ -283,7 +271,6 @@ func (n *Node) Run(ctx context.Context) error {
 		close(n.ready)
 		bg.Go(func() { n.flushOutbox(ctx, kickOutbox) })
 		bg.Go(func() { n.announcePresence(ctx) })
-		bg.Go(func() { n.runRelay(ctx) })
 		dialer.Run(ctx)
 		bg.Wait()
 	}
@@ -292,7 +279,7 @@ func (n *Node) Run(ctx context.Context) error {
 	n.sync.Close()
 	n.replicas.Wait()
 	err = errors.Join(err, n.host.Close(), n.store.Close())
-	if !n.wiping() {
+	if !n.wiping.Load() {
 		return err
 	}
 	if werr := n.wipe(); werr != nil {
@@ -300,4 +287,38 @@ func (n *Node) Run(ctx context.Context) error {
 	}
 	n.log.Warn("identity and data wiped", "data", n.cfg.DataDir)
 	return errors.Join(err, ErrWiped)
+}
+
+// ErrWiped is what Run returns after Wipe: the store is deleted, so the
+// next start makes a new identity. The program should exit.
+var ErrWiped = errors.New("this device's identity and data were wiped")
+
+// Wipe stops the running node; Run then deletes the store, runs the
+// OnWipe hooks and returns ErrWiped. ErrNotRunning before Run has started.
+func (n *Node) Wipe() error {
+	n.comms.mu.Lock()
+	stop, running := n.stopRun, n.runCtx != nil && n.runCtx.Err() == nil
+	n.comms.mu.Unlock()
+	if !running {
+		return ErrNotRunning
+	}
+	n.log.Warn("wiping this device's identity and data")
+	n.wiping.Store(true)
+	stop()
+	return nil
+}
+
+// wipe deletes the store (closed by then) and runs the OnWipe hooks.
+func (n *Node) wipe() error {
+	errs := []error{}
+	if err := os.Remove(filepath.Join(n.cfg.DataDir, StoreFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		errs = append(errs, err)
+	}
+	n.hooks.mu.Lock()
+	fs := n.hooks.wipe
+	n.hooks.mu.Unlock()
+	for _, f := range fs {
+		errs = append(errs, f())
+	}
+	return errors.Join(errs...)
 }

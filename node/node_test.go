@@ -8,7 +8,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -84,11 +83,9 @@ func TestNoDataDir(t *testing.T) {
 }
 
 // testConfig is a node on loopback without LAN discovery, so that tests
-// running side by side do not find each other, keeping relay secrets in
-// DATA/relay.json (never in the keyring of the machine running the tests).
+// running side by side do not find each other.
 func testConfig(dir string) Config {
-	return Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true,
-		Secrets: secretstore.File(filepath.Join(dir, RelaySecretsFile))}
+	return Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
 }
 
 // stop runs n with a finished context, which closes it.

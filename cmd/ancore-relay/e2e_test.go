@@ -13,6 +13,8 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/app"
+	"github.com/ancore/ancore/node/relaylink"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/relay"
@@ -29,9 +31,10 @@ var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 10 * time.Millisecond
 // liveNode is a node running in this process.
 type liveNode struct {
 	*node.Node
-	dir  string
-	api  api.Info
-	stop func()
+	relay *relaylink.Link
+	dir   string
+	api   api.Info
+	stop  func()
 }
 
 // startNode runs a node on dir: loopback only, no LAN discovery, its relay
@@ -39,22 +42,25 @@ type liveNode struct {
 // carry ops to it.
 func startNode(t *testing.T, dir, relayURL string, bootstrap ...string) *liveNode {
 	t.Helper()
-	n, err := node.New(node.Config{
-		DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true, Bootstrap: bootstrap,
-		Relay: relayURL, Logger: slog.New(slog.DiscardHandler),
-		Secrets: secretstore.File(filepath.Join(dir, node.RelaySecretsFile)),
+	a, err := app.Open(app.Config{
+		Node: node.Config{
+			DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true, Bootstrap: bootstrap,
+			Logger: slog.New(slog.DiscardHandler),
+		},
+		Relay: relaylink.Config{URL: relayURL, Secrets: secretstore.File(filepath.Join(dir, relaylink.SecretsFile))},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv, err := api.Listen(n, api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	n := a.Node
+	srv, err := a.Listen(api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- api.Run(ctx, n, srv) }()
-	l := &liveNode{Node: n, dir: dir, api: srv.Info()}
+	go func() { done <- a.Run(ctx) }()
+	l := &liveNode{Node: n, relay: a.Relay, dir: dir, api: srv.Info()}
 	var stopped bool
 	l.stop = func() {
 		if stopped {
@@ -111,7 +117,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 
 	dirA, dirB := t.TempDir(), t.TempDir()
 	a := startNode(t, dirA, url)
-	if err := a.RegisterRelay(ctx, "ada@example.org", relaytest.Password); err != nil {
+	if err := a.relay.Register(ctx, "ada@example.org", relaytest.Password); err != nil {
 		t.Fatal(err)
 	}
 	community, err := a.CreateCommunity(ctx, "Mill")
@@ -122,7 +128,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.CarryCommunity(ctx, community); err != nil {
+	if err := a.relay.Carry(ctx, community); err != nil {
 		t.Fatal(err)
 	}
 	link, err := a.CreateInvite(ctx, community, time.Hour, 0)
@@ -185,10 +191,10 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	if a2.Identity().User.ID() == a.Identity().User.ID() {
 		t.Fatal("a fresh device already has A's identity")
 	}
-	if err := a2.LoginRelay(ctx, "ada@example.org", "wrong password!"); err == nil {
+	if err := a2.relay.Login(ctx, "ada@example.org", "wrong password!"); err == nil {
 		t.Fatal("login with a wrong password succeeded")
 	}
-	if err := a2.LoginRelay(ctx, "ada@example.org", relaytest.Password); err != nil {
+	if err := a2.relay.Login(ctx, "ada@example.org", relaytest.Password); err != nil {
 		t.Fatal(err)
 	}
 	if a2.Identity().User.ID() != a.Identity().User.ID() {
@@ -199,7 +205,7 @@ func TestOfflineDeliveryThroughRelay(t *testing.T) {
 	}
 
 	// A short invite code from B (a member with a relay session).
-	if err := b.RegisterRelay(ctx, "bea@example.org", relaytest.Password); err != nil {
+	if err := b.relay.Register(ctx, "bea@example.org", relaytest.Password); err != nil {
 		t.Fatal(err)
 	}
 	info := b.api

@@ -23,6 +23,8 @@ import (
 	"github.com/ancore/ancore/desktop/ui"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/app"
+	"github.com/ancore/ancore/node/relaylink"
 )
 
 func main() {
@@ -63,36 +65,39 @@ func run() error {
 	// start still closes the store cleanly.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	cfg := node.Config{
-		DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
-		Listen: listen.Values, Bootstrap: bootstrap.Values, NoLAN: *noMDNS,
-		Relay: *relay,
+	cfg := app.Config{
+		Node: node.Config{
+			DataDir: *data, Logger: slog.New(slog.NewTextHandler(os.Stderr, nil)),
+			Listen: listen.Values, Bootstrap: bootstrap.Values, NoLAN: *noMDNS,
+		},
+		Relay: relaylink.Config{URL: *relay},
 	}
-	ac := api.Config{Addr: *apiAddr, UI: ui.Handler(), Logger: cfg.Logger}
-	status := func(n *node.Node, info api.Info) { printStatus(n, &info, !*noMDNS) }
+	ac := api.Config{Addr: *apiAddr, UI: ui.Handler(), Logger: cfg.Node.Logger}
+	status := func(a *app.App, info *api.Info) { printStatus(a, info, !*noMDNS) }
 	if !*headless {
 		err := desktop.CanOpen()
 		if err == nil {
-			return wiped(desktop.Run(ctx, desktop.Config{Node: cfg, API: ac, Started: status}))
+			started := func(a *app.App, info api.Info) { status(a, &info) }
+			return wiped(desktop.Run(ctx, desktop.Config{App: cfg, API: ac, Started: started}))
 		}
 		fmt.Printf("No window, so running headless: %v.\n", err)
 	}
-	n, err := node.New(cfg)
+	a, err := app.Open(cfg)
 	if err != nil {
 		return err
 	}
 	if ac.Addr == "" {
-		printStatus(n, nil, !*noMDNS)
-		fmt.Println("Ctrl-C stops the node.")
-		return wiped(n.Run(ctx))
+		status(a, nil)
+	} else {
+		srv, err := a.Listen(ac)
+		if err != nil {
+			return errors.Join(err, a.Close())
+		}
+		info := srv.Info()
+		status(a, &info)
 	}
-	srv, err := api.Listen(n, ac)
-	if err != nil {
-		return errors.Join(err, n.Run(canceled()))
-	}
-	status(n, srv.Info())
 	fmt.Println("Ctrl-C stops the node.")
-	return wiped(api.Run(ctx, n, srv))
+	return wiped(a.Run(ctx))
 }
 
 // wiped turns the node's stop after a logout with wipe into a clean exit:
@@ -105,16 +110,10 @@ func wiped(err error) error {
 	return err
 }
 
-// canceled is a finished context: a node run with it closes at once.
-func canceled() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
-}
-
 // printStatus prints who the node is and where to reach it.
 // info is the local API's, nil when it serves none.
-func printStatus(n *node.Node, info *api.Info, lan bool) {
+func printStatus(a *app.App, info *api.Info, lan bool) {
+	n := a.Node
 	id := n.Identity()
 	fmt.Printf("Ancore node\n  user:   %s\n  device: %s\n  data:   %s\n", id.User.ID(), id.Device.ID(), n.DataDir())
 	for _, a := range n.Addrs() {
@@ -125,7 +124,7 @@ func printStatus(n *node.Node, info *api.Info, lan bool) {
 	} else {
 		fmt.Println("LAN discovery is off.")
 	}
-	if r := n.RelayStatus(); r.URL != nil {
+	if r := a.Relay.Status(); r.URL != nil {
 		fmt.Printf("  relay:  %s\n", *r.URL)
 	}
 	if info != nil {

@@ -19,12 +19,15 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/nodetest"
+	"github.com/ancore/ancore/node/relaylink"
+	"github.com/ancore/ancore/node/secretstore"
 	"github.com/gorilla/websocket"
 )
 
-// apiNode is a node driven only through its HTTP API.
+// apiNode is a node driven only through its HTTP API, with its relay link.
 type apiNode struct {
 	*nodetest.Live
+	link  *relaylink.Link
 	t     *testing.T
 	url   string
 	token string
@@ -32,34 +35,54 @@ type apiNode struct {
 
 func startAPINode(t *testing.T) *apiNode {
 	t.Helper()
-	return startAPINodeIn(t, t.TempDir(), nil)
+	return startAPINodeIn(t, t.TempDir(), "")
 }
 
-// startAPINodeIn starts a node with an API on data folder dir, its
-// config changed by mod (if not nil).
-func startAPINodeIn(t *testing.T, dir string, mod func(*node.Config)) *apiNode {
+// startAPINodeIn starts a node with an API on data folder dir, linked to
+// the relay at relayURL (none if empty).
+func startAPINodeIn(t *testing.T, dir, relayURL string) *apiNode {
 	t.Helper()
-	return startServed(t, dir, mod, Config{})
+	return startServed(t, dir, relayURL, Config{})
 }
 
-// startServed starts a node on dir, its config changed by mod, with the
-// API served as api says (on loopback, whatever its Addr).
-func startServed(t *testing.T, dir string, mod func(*node.Config), api Config) *apiNode {
+// testLink is a node's relay link in tests: its session in DATA/relay.json
+// (never in the keyring of the machine running the tests).
+func testLink(dir, relayURL string) *relaylink.Link {
+	return relaylink.New(relaylink.Config{URL: relayURL, Secrets: secretstore.File(filepath.Join(dir, relaylink.SecretsFile))})
+}
+
+// openNode builds a node on dir with its relay link, as the programs do.
+func openNode(t *testing.T, dir, relayURL string) (*node.Node, *relaylink.Link, error) {
 	t.Helper()
+	link := testLink(dir, relayURL)
 	cfg := nodetest.Config(dir)
-	if mod != nil {
-		mod(&cfg)
-	}
+	cfg.HostOptions = link.HostOptions()
 	n, err := node.New(cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := link.Open(n, slog.New(slog.DiscardHandler)); err != nil {
+		stop(t, n)
+		return nil, nil, err
+	}
+	return n, link, nil
+}
+
+// startServed starts a node on dir with its relay link and the API
+// served as api says (on loopback, whatever its Addr).
+func startServed(t *testing.T, dir, relayURL string, api Config) *apiNode {
+	t.Helper()
+	n, link, err := openNode(t, dir, relayURL)
 	if err != nil {
 		t.Fatal(err)
 	}
 	api.Addr, api.Logger = "127.0.0.1:0", slog.New(slog.DiscardHandler)
+	api.Features, api.Carried, api.RelayNetwork = []Feature{link}, link.Carried, func() any { return link.Network() }
 	srv, err := Listen(n, api)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := nodetest.Run(t, n, srv.Serve)
+	l := nodetest.Run(t, n, srv.Serve, link.Run)
 	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
 	if err != nil {
 		t.Fatal(err)
@@ -74,7 +97,7 @@ func startServed(t *testing.T, dir string, mod func(*node.Config), api Config) *
 	if info != srv.Info() {
 		t.Errorf("%s holds %+v, the server says %+v", APIFile, info, srv.Info())
 	}
-	return &apiNode{Live: l, t: t, url: info.URL, token: info.Token}
+	return &apiNode{Live: l, link: link, t: t, url: info.URL, token: info.Token}
 }
 
 // stop runs n with a finished context, which closes it.
@@ -673,7 +696,7 @@ func TestAPIPresenceAndTyping(t *testing.T) {
 func TestUIBesideTheAPI(t *testing.T) {
 	dir := t.TempDir()
 	ui := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "<html>ui</html>") })
-	a := startServed(t, dir, nil, Config{UI: ui})
+	a := startServed(t, dir, "", Config{UI: ui})
 	info := Info{URL: a.url, Token: a.token}
 	if !strings.HasSuffix(info.OpenURL(), "/#token="+info.Token) {
 		t.Fatalf("open URL %q", info.OpenURL())

@@ -56,7 +56,7 @@ func (s *Server) createInvite(r *http.Request) (int, any, error) {
 	}
 	out := NewInviteJSON{InviteJSON: inviteJSON(c.Invites[inv.Invite])}
 	out.Link = link
-	out.Code = s.node.RelayInviteCode(r.Context(), link, ttl, in.MaxUses)
+	out.Code = s.node.InviteCode(r.Context(), link, ttl, in.MaxUses)
 	return http.StatusCreated, out, nil
 }
 

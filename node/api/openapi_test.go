@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/relaylink"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
 	"github.com/getkin/kin-openapi/routers"
@@ -185,7 +186,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(doc.Security) == 0 || doc.Components == nil || doc.Components.SecuritySchemes["bearerAuth"] == nil {
 		t.Error("no global bearerAuth security requirement")
 	}
-	routes := Routes()
+	routes := Routes(relaylink.New(relaylink.Config{}))
 	if !slices.Contains(routes, eventsRoute) {
 		t.Errorf("Routes lacks %s", eventsRoute)
 	}
@@ -397,7 +398,7 @@ func TestOpenAPIEventPayloads(t *testing.T) {
 	const id = "bafireiglnrqnntofx34uhrfj5jhzymknoepm27clpimen5mugsik2gxrfu"
 	for typ, data := range map[string]any{
 		"sync:progress":  node.SyncEvent{Channel: id, Ops: node.BulkEvents + 1},
-		"network:update": node.RelayUpdate{Relay: node.NetworkRelayJSON{}},
+		"network:update": relaylink.RelayUpdate{Relay: relaylink.NetworkRelayJSON{}},
 	} {
 		raw, err := json.Marshal(data)
 		if err != nil {

@@ -20,8 +20,8 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node"
-	"github.com/ancore/ancore/node/nodetest"
 	"github.com/ancore/ancore/node/relayclient"
+	"github.com/ancore/ancore/node/relaylink"
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/relayapi"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -297,9 +297,9 @@ func (f *fakeRelay) sessionCount() int {
 }
 
 // relay returns the node's relay status through its API.
-func (a *apiNode) relay() node.RelayJSON {
+func (a *apiNode) relay() relaylink.RelayJSON {
 	a.t.Helper()
-	var s node.RelayJSON
+	var s relaylink.RelayJSON
 	a.must(200, "GET", "/relay", nil, &s)
 	return s
 }
@@ -318,30 +318,30 @@ const (
 func TestRelayConnects(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, nil)
+	a := startAPINodeIn(t, dir, "")
 	if s := a.relay(); s.URL != nil || s.Account != nil || s.Peer != nil || s.Connected || s.Error != nil {
 		t.Fatalf("a new node's relay: %+v", s)
 	}
 	events := a.events(0)
-	var s node.RelayJSON
+	var s relaylink.RelayJSON
 	a.must(200, "PUT", "/relay", map[string]any{"url": f.url() + "/"}, &s)
 	if s.URL == nil || *s.URL != f.url() || s.Peer == nil || *s.Peer != f.host.ID().String() || s.Account != nil {
 		t.Fatalf("relay after PUT: %+v", s)
 	}
 	waitFor(t, "a connected to the relay", a.relayUp)
-	var nw NetworkJSON
+	var nw struct{ Relay relaylink.NetworkRelayJSON }
 	a.must(200, "GET", "/network", nil, &nw)
 	if nw.Relay.URL == nil || *nw.Relay.URL != f.url() || !nw.Relay.Connected || nw.Relay.Peer == nil {
 		t.Fatalf("network's relay: %+v", nw.Relay)
 	}
 	e := events.await("network:update", func(data json.RawMessage) bool {
-		var u node.RelayUpdate
+		var u relaylink.RelayUpdate
 		return json.Unmarshal(data, &u) == nil && u.Relay.URL != nil && *u.Relay.URL == f.url()
 	})
 	validateEvent(t, e)
 
 	a.Stop(t)
-	a = startAPINodeIn(t, dir, nil)
+	a = startAPINodeIn(t, dir, "")
 	waitFor(t, "the restarted node reconnected to its relay", a.relayUp)
 
 	a.must(204, "DELETE", "/relay", nil, nil)
@@ -349,7 +349,7 @@ func TestRelayConnects(t *testing.T) {
 		t.Fatalf("relay after DELETE: %+v", s)
 	}
 	waitFor(t, "a disconnected from the relay", func() bool { return !slices.Contains(a.Peers(), f.host.ID()) })
-	if _, err := os.Stat(filepath.Join(dir, node.RelaySecretsFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, relaylink.SecretsFile)); !os.IsNotExist(err) {
 		t.Fatalf("the relay secrets survived forgetting the relay: %v", err)
 	}
 }
@@ -359,26 +359,24 @@ func TestRelayConnects(t *testing.T) {
 func TestRelayFlag(t *testing.T) {
 	f, g := startFakeRelay(t), startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, f.url())
 	waitFor(t, "a connected to the relay of its flag", a.relayUp)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	a.Stop(t)
 
-	a = startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() + "/" })
+	a = startAPINodeIn(t, dir, f.url()+"/")
 	if s := a.relay(); s.Account == nil || s.Account.Email != "ann@example.org" {
 		t.Fatalf("the same relay in the flag lost the session: %+v", s)
 	}
 	a.Stop(t)
 
-	a = startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = g.url() })
+	a = startAPINodeIn(t, dir, g.url())
 	waitFor(t, "a connected to the new relay", a.relayUp)
 	if s := a.relay(); *s.URL != g.url() || s.Account != nil || *s.Peer != g.host.ID().String() {
 		t.Fatalf("another relay in the flag: %+v", s)
 	}
 
-	cfg := nodetest.Config(t.TempDir())
-	cfg.Relay = "ftp://relay"
-	if _, err := node.New(cfg); !errors.Is(err, relayclient.ErrBadURL) {
+	if _, _, err := openNode(t, t.TempDir(), "ftp://relay"); !errors.Is(err, relayclient.ErrBadURL) {
 		t.Fatalf("a bad relay URL: %v", err)
 	}
 }
@@ -388,7 +386,7 @@ func TestRelayFlag(t *testing.T) {
 func TestRelayBadInput(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, nil)
+	a := startAPINodeIn(t, dir, "")
 	code := func(method, path string, body string) (int, string) {
 		t.Helper()
 		req, _ := http.NewRequest(method, a.url+"/api/v1"+path, strings.NewReader(body))
@@ -432,7 +430,7 @@ func TestRelayBadInput(t *testing.T) {
 	if s := a.relay(); s.URL != nil || s.Error != nil {
 		t.Fatalf("refused input changed the relay: %+v", s)
 	}
-	if _, err := os.Stat(filepath.Join(dir, node.RelaySecretsFile)); !os.IsNotExist(err) {
+	if _, err := os.Stat(filepath.Join(dir, relaylink.SecretsFile)); !os.IsNotExist(err) {
 		t.Fatalf("refused input wrote secrets: %v", err)
 	}
 
@@ -463,10 +461,10 @@ func TestRelayBadInput(t *testing.T) {
 func TestRelayAccount(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, f.url())
 	var me MeJSON
 	a.must(200, "GET", "/me", nil, &me)
-	var s node.RelayJSON
+	var s relaylink.RelayJSON
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, &s)
 	if s.Account == nil || s.Account.Email != "ann@example.org" {
 		t.Fatalf("relay after register: %+v", s)
@@ -484,21 +482,21 @@ func TestRelayAccount(t *testing.T) {
 	if raw, _ := base64.StdEncoding.DecodeString(acct.identity); len(raw) == 0 || strings.Contains(string(raw), string(seed)) {
 		t.Fatal("the relay holds the identity in clear")
 	}
-	path := filepath.Join(dir, node.RelaySecretsFile)
+	path := filepath.Join(dir, relaylink.SecretsFile)
 	fi, err := os.Stat(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi.Mode().Perm() != 0o600 {
-		t.Errorf("%s has mode %v", node.RelaySecretsFile, fi.Mode().Perm())
+		t.Errorf("%s has mode %v", relaylink.SecretsFile, fi.Mode().Perm())
 	}
 	raw, _ := os.ReadFile(path)
 	var rec struct{ URL, Email, Token string }
 	if err := json.Unmarshal(raw, &rec); err != nil || rec.Token == "" || rec.URL != f.url() || rec.Email != "ann@example.org" {
-		t.Fatalf("%s: %s (%v)", node.RelaySecretsFile, raw, err)
+		t.Fatalf("%s: %s (%v)", relaylink.SecretsFile, raw, err)
 	}
 	if strings.Contains(string(raw), testPassword) || strings.Contains(string(raw), keys.Login) {
-		t.Fatalf("%s holds the password or the login secret: %s", node.RelaySecretsFile, raw)
+		t.Fatalf("%s holds the password or the login secret: %s", relaylink.SecretsFile, raw)
 	}
 
 	var status int
@@ -551,7 +549,7 @@ func (m MeJSON) userID(t *testing.T) crdt.UserID {
 // has communities refuses; an account without a backup gets one.
 func TestRelayRestoresIdentity(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *node.Config) { c.Relay = f.url() }
+	relayOn := f.url()
 	a := startAPINodeIn(t, t.TempDir(), relayOn)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	user := a.Identity().User.ID()
@@ -565,7 +563,7 @@ func TestRelayRestoresIdentity(t *testing.T) {
 	if b.Identity().User.ID() == user {
 		t.Fatal("a wrong password restored the identity")
 	}
-	var s node.RelayJSON
+	var s relaylink.RelayJSON
 	b.must(200, "POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, &s)
 	var me MeJSON
 	b.must(200, "GET", "/me", nil, &me)
@@ -586,7 +584,7 @@ func TestRelayRestoresIdentity(t *testing.T) {
 		t.Fatalf("owner %s, want %s", comm.Owner, me.User)
 	}
 	b.Stop(t)
-	again, err := node.New(nodetest.Config(dir))
+	again, _, err := openNode(t, dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -629,7 +627,7 @@ func TestRelayRestoresIdentity(t *testing.T) {
 func TestRelayWipe(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	a := startAPINodeIn(t, dir, func(c *node.Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, dir, f.url())
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	a.must(201, "POST", "/communities", map[string]any{"name": "Doomed"}, nil)
 	user, device := a.Identity().User.ID(), a.Identity().Device.ID()
@@ -644,12 +642,12 @@ func TestRelayWipe(t *testing.T) {
 	if f.sessionCount() != 0 {
 		t.Error("the wipe did not log out")
 	}
-	for _, name := range []string{node.StoreFile, node.RelaySecretsFile, APIFile} {
+	for _, name := range []string{node.StoreFile, relaylink.SecretsFile, APIFile} {
 		if _, err := os.Stat(filepath.Join(dir, name)); !os.IsNotExist(err) {
 			t.Errorf("%s survived the wipe: %v", name, err)
 		}
 	}
-	n, err := node.New(nodetest.Config(dir))
+	n, link, err := openNode(t, dir, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -657,11 +655,11 @@ func TestRelayWipe(t *testing.T) {
 	if n.Identity().User.ID() == user || n.Identity().Device.ID() == device || len(n.Communities()) != 0 {
 		t.Fatal("the node after a wipe is the old one")
 	}
-	if s := n.RelayStatus(); s.URL != nil {
+	if s := link.Status(); s.URL != nil {
 		t.Fatalf("the relay survived the wipe: %+v", s)
 	}
 	// Without Run, a wipe is refused rather than left pending.
-	if err := n.LogoutRelay(t.Context(), true); !errors.Is(err, node.ErrNotRunning) {
+	if err := link.Logout(t.Context(), true); !errors.Is(err, node.ErrNotRunning) {
 		t.Fatalf("wipe of a node not running: %v", err)
 	}
 }
@@ -671,7 +669,7 @@ func TestRelayWipe(t *testing.T) {
 // join with; codes the relay refuses say why.
 func TestRelayCarriesAndCodes(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *node.Config) { c.Relay = f.url() }
+	relayOn := f.url()
 	a, b := startAPINodeIn(t, t.TempDir(), relayOn), startAPINodeIn(t, t.TempDir(), relayOn)
 	var comm CommunityJSON
 	a.must(201, "POST", "/communities", map[string]any{"name": "Carried"}, &comm)
@@ -742,7 +740,7 @@ func TestRelayCarriesAndCodes(t *testing.T) {
 func TestRelayCarriedFlag(t *testing.T) {
 	f := startFakeRelay(t)
 	dir := t.TempDir()
-	relayOn := func(c *node.Config) { c.Relay = f.url() }
+	relayOn := f.url()
 	a, b := startAPINodeIn(t, dir, relayOn), startAPINodeIn(t, t.TempDir(), relayOn)
 	var comm CommunityJSON
 	a.must(201, "POST", "/communities", map[string]any{"name": "Carried"}, &comm)
@@ -780,7 +778,7 @@ func TestRelayCarriedFlag(t *testing.T) {
 	}
 
 	a.Stop(t)
-	a = startAPINodeIn(t, dir, nil)
+	a = startAPINodeIn(t, dir, "")
 	if !carried(a) {
 		t.Fatal("carried forgotten across a restart")
 	}
@@ -826,7 +824,7 @@ func mustID(t *testing.T, s string) crdt.ID {
 // test builds the circuit address itself.)
 func TestRelayCircuit(t *testing.T) {
 	f := startFakeRelay(t)
-	a := startAPINodeIn(t, t.TempDir(), func(c *node.Config) { c.Relay = f.url() })
+	a := startAPINodeIn(t, t.TempDir(), f.url())
 	waitFor(t, "a connected to the relay", a.relayUp)
 	seed := make([]byte, 32)
 	rand.Read(seed)
@@ -862,7 +860,7 @@ func TestRelayCircuit(t *testing.T) {
 // nor races with them.
 func TestRelayLoginWhileBusy(t *testing.T) {
 	f := startFakeRelay(t)
-	relayOn := func(c *node.Config) { c.Relay = f.url() }
+	relayOn := f.url()
 	a := startAPINodeIn(t, t.TempDir(), relayOn)
 	a.must(200, "POST", "/relay/register", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	b := startAPINodeIn(t, t.TempDir(), relayOn)
@@ -912,7 +910,7 @@ func TestRelayDownAtStart(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	a := startAPINodeIn(t, t.TempDir(), func(c *node.Config) { c.Relay = "http://" + addr })
+	a := startAPINodeIn(t, t.TempDir(), "http://"+addr)
 	waitFor(t, "the relay's failure in the status", func() bool { return a.relay().Error != nil })
 	if s := a.relay(); s.URL == nil || s.Connected || s.Peer != nil {
 		t.Fatalf("status of a relay that is down: %+v", s)

@@ -20,8 +20,8 @@ type apiHandler func(r *http.Request) (int, any, error)
 // UI (Config.UI) at every path outside /api/.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	for pattern, h := range s.routes() {
-		mux.HandleFunc(pattern, s.serve(h))
+	for _, route := range s.routes() {
+		mux.HandleFunc(route.Pattern, s.serve(route))
 	}
 	mux.HandleFunc("GET /api/v1/events", s.hub.ServeWS)
 	mux.HandleFunc("/api/", func(w http.ResponseWriter, r *http.Request) {
@@ -35,19 +35,31 @@ func (s *Server) Handler() http.Handler {
 	return root
 }
 
-// Routes lists the API's route patterns; the OpenAPI test checks it
-// against the document.
-func Routes() []string {
+// Routes lists the route patterns of an API with these features; the
+// OpenAPI test checks it against the document.
+func Routes(features ...Feature) []string {
 	var out []string
-	for p := range (&Server{}).routes() {
-		out = append(out, p)
+	for _, route := range (&Server{features: features}).routes() {
+		out = append(out, route.Pattern)
 	}
 	out = append(out, "GET /api/v1/events")
 	slices.Sort(out)
 	return out
 }
 
-func (s *Server) routes() map[string]apiHandler {
+// routes are the API's own routes and its features'.
+func (s *Server) routes() []node.Route {
+	var out []node.Route
+	for pattern, h := range s.ownRoutes() {
+		out = append(out, node.Route{Pattern: pattern, Handle: h})
+	}
+	for _, f := range s.features {
+		out = append(out, f.Routes()...)
+	}
+	return out
+}
+
+func (s *Server) ownRoutes() map[string]apiHandler {
 	const v = "/api/v1"
 	return map[string]apiHandler{
 		"GET " + v + "/me":                                    s.getMe,
@@ -83,28 +95,19 @@ func (s *Server) routes() map[string]apiHandler {
 		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    s.deleteReaction,
 		"POST " + v + "/channels/{id}/typing":                 s.postTyping,
 		"GET " + v + "/network":                               s.getNetwork,
-		"GET " + v + "/relay":                                 s.getRelay,
-		"PUT " + v + "/relay":                                 s.putRelay,
-		"DELETE " + v + "/relay":                              s.deleteRelay,
-		"POST " + v + "/relay/register":                       s.registerRelay,
-		relayLoginRoute:                                       s.loginRelay,
-		"POST " + v + "/relay/logout":                         s.logoutRelay,
-		"POST " + v + "/communities/{id}/relay":               s.carryCommunity,
 	}
 }
 
-// relayLoginRoute may swap the node's identity, so it runs without
-// holding it (node.HoldIdentity); the login takes it for the swap.
-const relayLoginRoute = "POST /api/v1/relay/login"
-
-func (s *Server) serve(h apiHandler) http.HandlerFunc {
+// serve answers a route's requests, each holding the node's identity
+// (node.HoldIdentity) but those of a route that may swap it itself.
+func (s *Server) serve(route node.Route) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		if r.Pattern != relayLoginRoute {
+		if !route.SwapsIdentity {
 			defer s.node.HoldIdentity()()
 		}
-		status, body, err := h(r)
+		status, body, err := route.Handle(r)
 		if err != nil {
-			e := apiError(err)
+			e := s.apiError(err)
 			if e.Status == http.StatusInternalServerError {
 				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
@@ -119,11 +122,13 @@ func (s *Server) serve(h apiHandler) http.HandlerFunc {
 	}
 }
 
-// apiError maps the node's errors to statuses.
-func apiError(err error) *httpjson.StatusError {
+// apiError maps the node's errors, and its features', to statuses.
+func (s *Server) apiError(err error) *httpjson.StatusError {
 	var se *httpjson.StatusError
-	if e, ok := relayAPIError(err); ok {
-		return e
+	for _, f := range s.features {
+		if e, ok := f.APIError(err); ok {
+			return e
+		}
 	}
 	switch {
 	case errors.As(err, &se):

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/store"
 )
@@ -50,6 +51,21 @@ type Config struct {
 	UI http.Handler
 	// Logger receives the API's logs; nil means slog.Default().
 	Logger *slog.Logger
+	// Features are the capabilities the program wired beside the core:
+	// their routes join the API's, and their errors map through them.
+	Features []Feature
+	// Carried reports whether the node's relay carries a community (a
+	// community's carried), and RelayNetwork is the relay's part of GET
+	// /network: the relay link's, nil without one.
+	Carried      func(crdt.ID) bool
+	RelayNetwork func() any
+}
+
+// Feature is what the API needs of a capability: its routes, and the
+// mapping of its errors to statuses and codes (ok false for others).
+type Feature interface {
+	Routes() []node.Route
+	APIError(err error) (*httpjson.StatusError, bool)
 }
 
 // Info is the content of APIFile.
@@ -66,6 +82,9 @@ func (i Info) OpenURL() string { return i.URL + "/#token=" + i.Token }
 // the UI beside them, on a loopback listener.
 type Server struct {
 	node     *node.Node
+	features []Feature
+	carried  func(crdt.ID) bool
+	network  func() any
 	hub      *Hub
 	ui       http.Handler
 	log      *slog.Logger
@@ -97,7 +116,7 @@ func Listen(n *node.Node, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s := &Server{node: n, hub: NewHub(eventBuffer), ui: cfg.UI, log: cfg.Logger.With("subsystem", "api"),
+	s := &Server{node: n, features: cfg.Features, carried: cfg.Carried, network: cfg.RelayNetwork, hub: NewHub(eventBuffer), ui: cfg.UI, log: cfg.Logger.With("subsystem", "api"),
 		dataDir: n.DataDir(), listener: l, info: Info{URL: "http://" + l.Addr().String(), Token: token}}
 	raw, _ := json.Marshal(s.info)
 	path := filepath.Join(s.dataDir, APIFile)

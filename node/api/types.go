@@ -108,11 +108,11 @@ type ReactionJSON struct {
 
 // NetworkJSON is the node's connectivity.
 type NetworkJSON struct {
-	PeerID string                `json:"peer_id"`
-	Addrs  []string              `json:"addrs"`
-	Peers  []PeerJSON            `json:"peers"`
-	Sync   []node.SyncEvent      `json:"sync"` // sessions under way
-	Relay  node.NetworkRelayJSON `json:"relay"`
+	PeerID string           `json:"peer_id"`
+	Addrs  []string         `json:"addrs"`
+	Peers  []PeerJSON       `json:"peers"`
+	Sync   []node.SyncEvent `json:"sync"`  // sessions under way
+	Relay  any              `json:"relay"` // Config.RelayNetwork's, or noRelay
 }
 
 // PeerJSON is a connected peer.
@@ -174,7 +174,7 @@ func (s *Server) communityJSON(c *crdt.Community) CommunityJSON {
 			out.MyRoles = append(out.MyRoles, r.String())
 		}
 	}
-	out.Carried = s.node.Carried(c.ID)
+	out.Carried = s.carried != nil && s.carried(c.ID)
 	return out
 }
 

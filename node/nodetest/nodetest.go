@@ -1,18 +1,15 @@
 // Package nodetest runs real nodes in tests: on loopback, without LAN
-// discovery (tests side by side must not find each other), with relay
-// secrets in the data folder (never in the keyring of the machine running
-// the tests), stopped when the test ends.
+// discovery (tests side by side must not find each other), stopped when
+// the test ends.
 package nodetest
 
 import (
 	"context"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/ancore/ancore/node"
-	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/testwait"
 )
 
@@ -22,8 +19,7 @@ var Wait = testwait.Poll{Timeout: 30 * time.Second, Every: 20 * time.Millisecond
 
 // Config is a test node's configuration on data folder dir.
 func Config(dir string) node.Config {
-	return node.Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true,
-		Secrets: secretstore.File(filepath.Join(dir, node.RelaySecretsFile))}
+	return node.Config{DataDir: dir, Listen: []string{"/ip4/127.0.0.1/tcp/0"}, NoLAN: true}
 }
 
 // Live is a running node.
