@@ -1,10 +1,12 @@
-// Package node is the Ancore application: it wires a device's identity,
-// its store and its libp2p host (with LAN discovery and redialing of known
-// peers) into one running node, with the communities it belongs to — their
-// state, keys, invites and joins — replicated over gossip topics and sync
-// (node/pipeline) and authorized by the community rules of crdt. The local
-// API and the UI attach here as they arrive. Binaries (cmd/ancore) and the desktop shell build a node
-// from a Config and Run it; nothing else imports this package.
+// Package node is the core of an Ancore node: it wires a device's
+// identity, its store and its libp2p host (with LAN discovery and
+// redialing of known peers) into one running node, with the communities it
+// belongs to — their state, keys, invites, joins, members and messages —
+// replicated over gossip topics and sync (node/pipeline) and authorized by
+// the community rules of crdt. It announces what changed as Events, and
+// offers features (packages of their own, such as node/relaylink) a host
+// (host.go). The local API (node/api) is built on it; node/app wires the
+// three for the programs.
 package node
 
 import (
@@ -56,7 +58,7 @@ type Node struct {
 	cfg       Config
 	log       *slog.Logger
 	store     *store.Store
-	identity  atomic.Pointer[Identity] // swapped by a relay login (swapIdentity)
+	identity  atomic.Pointer[Identity] // swapped by SwapUser (a relay login)
 	host      host.Host
 	bootstrap []peer.AddrInfo
 	clock     *crdt.Clock
@@ -71,10 +73,10 @@ type Node struct {
 	}
 	hooks  hooks
 	wiping atomic.Bool // set by Wipe: Run deletes the data when it ends
-	// identityMu is held for reading by every API request but the relay
-	// login (HoldIdentity), which holds it for writing while it swaps the
-	// identity (swapIdentity), so that no request sees half of each. It is
-	// taken before relay.op.
+	// identityMu is held for reading by every API request (HoldIdentity)
+	// but a relay login, and for writing by SwapUser while it swaps the
+	// identity, so that no request sees half of each. A feature takes its
+	// own locks after it.
 	identityMu sync.RWMutex
 
 	ready chan struct{} // closed once Run has the node on the network (Ready)
