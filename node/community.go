@@ -531,42 +531,23 @@ func (n *Node) changeState(ctx context.Context, id crdt.ID, dr crdt.Draft) (*crd
 	return n.authorState(ctx, c, dr, key)
 }
 
-// authorState signs dr (HLC above its parents: the state's heads), stores,
-// publishes and applies it. c.author is held.
+// authorState authors state op dr (author) citing the state's heads
+// unless dr names its parents, and only if the community's rules accept
+// it: an op they refuse is not stored at all. c.author is held.
 func (n *Node) authorState(ctx context.Context, c *community, dr crdt.Draft, key *crdt.EpochKey) (*crdt.Op, error) {
-	state := n.comms.state(c)
-	dr.Community = c.id
 	if dr.Parents == nil {
-		dr.Parents = state.Heads()
+		dr.Parents = n.comms.state(c).Heads()
 	}
-	if len(dr.Parents) > crdt.MaxParents {
-		dr.Parents = dr.Parents[len(dr.Parents)-crdt.MaxParents:]
-	}
-	for _, p := range dr.Parents {
-		if raw, err := n.store.Op(p); err == nil {
-			if op, err := crdt.DecodeStored(raw); err == nil {
-				n.clock.Observe(op.HLC)
-			}
+	return n.author(ctx, c, dr, key, func(op *crdt.Op) error {
+		ops, err := n.logOps(c.id)
+		if err != nil {
+			return err
 		}
-	}
-	dr.HLC = n.clock.Now()
-	op, err := n.Identity().Device.Sign(dr, key)
-	if err != nil {
-		return nil, err
-	}
-	// Try it first: an op the rules refuse is not stored at all.
-	ops, err := n.logOps(c.id)
-	if err != nil {
-		return nil, err
-	}
-	if trial := crdt.BuildCommunity(c.id, append(ops, op)); !trial.Contains(op.ID) {
-		return nil, fmt.Errorf("%w: %v", ErrForbidden, trial.Rejected[op.ID])
-	}
-	if err := n.pipe.IngestLocal(ctx, op); err != nil { // refreshes c
-		return nil, err
-	}
-	n.publish(ctx, c, op)
-	return op, nil
+		if trial := crdt.BuildCommunity(c.id, append(ops, op)); !trial.Contains(op.ID) {
+			return fmt.Errorf("%w: %v", ErrForbidden, trial.Rejected[op.ID])
+		}
+		return nil
+	})
 }
 
 // UpdateCommunity renames community id and sets its icon.

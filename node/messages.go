@@ -88,9 +88,8 @@ func (n *Node) Messages(channel crdt.ID, p store.Page) ([]*crdt.Message, error) 
 	return n.store.Messages(channel, p)
 }
 
-// authorMessage signs a channel op under the community's current epoch —
-// rotating it first when a removal calls for it — and stores and
-// publishes it.
+// authorMessage authors a channel op (author) under the community's
+// current epoch, rotating it first when a removal calls for it.
 func (n *Node) authorMessage(ctx context.Context, channel crdt.ID, dr crdt.Draft) (*crdt.Op, error) {
 	c := n.comms.ofLog(channel)
 	if c == nil || c.id == channel {
@@ -118,23 +117,9 @@ func (n *Node) authorMessage(ctx context.Context, channel crdt.ID, dr crdt.Draft
 	if err != nil {
 		return nil, err
 	}
-	if len(heads) >= crdt.MaxParents {
-		heads = heads[len(heads)-crdt.MaxParents+1:]
-	}
-	dr.Community, dr.Channel, dr.Parents, dr.Prev = c.id, channel, heads, prev
-	for _, p := range append(heads, prev) {
-		if raw, err := n.store.Op(p); err == nil {
-			if op, err := crdt.DecodeStored(raw); err == nil {
-				n.clock.Observe(op.HLC)
-			}
-		}
-	}
-	dr.HLC = n.clock.Now()
-	op, err := n.Identity().Device.Sign(dr, key)
+	dr.Channel, dr.Parents, dr.Prev = channel, heads, prev
+	op, err := n.author(ctx, c, dr, key, nil)
 	if err != nil {
-		return nil, err
-	}
-	if err := n.pipe.IngestLocal(ctx, op); err != nil {
 		return nil, err
 	}
 	n.comms.mu.Lock()
@@ -142,7 +127,6 @@ func (n *Node) authorMessage(ctx context.Context, channel crdt.ID, dr crdt.Draft
 		r.prev = op.ID
 	}
 	n.comms.mu.Unlock()
-	n.publish(ctx, c, op)
 	return op, nil
 }
 
