@@ -20,6 +20,39 @@ import (
 // local API. Features never import each other or node/api; the programs
 // wire them.
 
+// Host is what a feature may use of the core: the methods of *Node that
+// make up the host. A feature takes a Host, never a *Node, so that it
+// reaches nothing else of the core (and a test may stand in for it).
+type Host interface {
+	// Who this node is, and a relay login's swap of it.
+	Identity() *Identity
+	SwapUser(seed []byte, then func() error) error
+	// Where a feature keeps what is its own.
+	DataDir() string
+	Settings() Settings
+	// The communities and what a feature may need of them.
+	Communities() []crdt.ID
+	Community(id crdt.ID) (*crdt.Community, error)
+	TopicSecret(id crdt.ID) ([]byte, error)
+	StoredOp(id crdt.ID) ([]byte, error)
+	// Events on the local API's stream.
+	Emit(typ string, data any)
+	// The network: the libp2p host, peers to keep or drop.
+	Libp2p() host.Host
+	KeepConnected(pi peer.AddrInfo) bool
+	Disconnect(id peer.ID)
+	// The node's run: up, running, wiped.
+	Ready() <-chan struct{}
+	Running() bool
+	Wipe() error
+	// Hooks, registered before Run.
+	OnPeer(f func(p peer.ID, connected bool))
+	OnWipe(f func() error)
+	SetInviteCodes(codes InviteCodes)
+}
+
+var _ Host = (*Node)(nil)
+
 // Settings are the node's small named values, kept in its store: what the
 // local API and the features remember across restarts (each under names
 // of its own).

@@ -87,7 +87,7 @@ type record struct {
 
 // Link is a node's link to its relay.
 type Link struct {
-	node *node.Node
+	node node.Host
 	log  *slog.Logger
 	cfg  Config
 
@@ -106,11 +106,11 @@ type Link struct {
 // node is built with HostOptions.
 func New(cfg Config) *Link { return &Link{cfg: cfg, kick: make(chan struct{}, 1)} }
 
-// Open attaches the link to node n (built with l.HostOptions()): it reads
-// the relay record, applies Config.URL (which replaces a remembered relay
-// and its session), and hooks into the node's peers, invites and wipe.
-// Call it before n runs, and Run beside n.Run.
-func (l *Link) Open(n *node.Node, logger *slog.Logger) error {
+// Open attaches the link to the node whose host n is (built with
+// l.HostOptions()): it reads the relay record, applies Config.URL (which
+// replaces a remembered relay and its session), and hooks into the node's
+// peers, invites and wipe. Call it before the node runs, and Run beside it.
+func (l *Link) Open(n node.Host, logger *slog.Logger) error {
 	if logger == nil {
 		logger = slog.Default()
 	}
