@@ -724,3 +724,32 @@ func TestUIBesideTheAPI(t *testing.T) {
 		t.Fatalf("API without token beside the UI: %d", code)
 	}
 }
+
+// TestNoRelayLink: an API wired without a relay link answers what needs
+// one with no_relay, and shows no relay in GET /network.
+func TestNoRelayLink(t *testing.T) {
+	dir := t.TempDir()
+	n, err := node.New(nodetest.Config(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, err := Listen(n, Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &apiNode{Live: nodetest.Run(t, n, srv.Serve), t: t, url: srv.Info().URL, token: srv.Info().Token}
+	if got := a.call("POST", "/communities/join", map[string]any{"invite": "ABCD-EFGH"}, nil); got != http.StatusConflict {
+		t.Fatalf("join by code without a relay link: %d, want 409", got)
+	}
+	var network struct {
+		Relay struct {
+			URL       *string
+			Connected bool
+			Peer      *string
+		}
+	}
+	a.must(200, "GET", "/network", nil, &network)
+	if network.Relay.URL != nil || network.Relay.Connected || network.Relay.Peer != nil {
+		t.Fatalf("a relay without a relay link: %+v", network.Relay)
+	}
+}

@@ -143,6 +143,8 @@ func (s *Server) apiError(err error) *httpjson.StatusError {
 		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
 	case errors.Is(err, crdt.ErrBadBody), errors.Is(err, crdt.ErrMalformed):
 		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
+	case errors.Is(err, node.ErrNoInviteCodes):
+		return httpjson.Errorf(http.StatusConflict, "no_relay", "%v", err)
 	case errors.Is(err, node.ErrJoin):
 		return httpjson.Errorf(http.StatusConflict, "join_refused", "%v", err)
 	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, node.ErrNotRunning), errors.Is(err, node.ErrNoSignals):
