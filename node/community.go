@@ -236,6 +236,7 @@ func (n *Node) refresh(ctx context.Context, c *community) error {
 		}
 	}
 	n.emitState(before, state)
+	n.communityChanged(before, state)
 	n.replicate(c)
 	// What the new state allows may have been refused before: offer what
 	// gossip brought again and fetch what sync brought.
@@ -360,6 +361,7 @@ func (n *Node) syncState(c *community, p peer.ID) {
 // whoever stores a state op sees its effect once the store call returns.
 func (n *Node) onStored(entries []store.Entry) {
 	n.emitStored(entries)
+	defer n.stored(entries) // after the refreshes below: features see the new state
 	logs := map[crdt.ID]bool{}
 	for _, e := range entries {
 		if e.Op.Kind.IsState() {

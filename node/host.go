@@ -3,7 +3,11 @@ package node
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,6 +33,7 @@ type Host interface {
 	SwapUser(seed []byte, then func() error) error
 	// Where a feature keeps what is its own.
 	DataDir() string
+	FeatureDir(name string) (string, error)
 	Settings() Settings
 	// The communities and what a feature may need of them.
 	Communities() []crdt.ID
@@ -47,6 +52,8 @@ type Host interface {
 	Wipe() error
 	// Hooks, registered before Run.
 	OnPeer(f func(p peer.ID, connected bool))
+	OnStored(f func(entries []store.Entry))
+	OnCommunity(f func(before, after *crdt.Community))
 	OnWipe(f func() error)
 	SetInviteCodes(codes InviteCodes)
 }
@@ -84,10 +91,12 @@ type Route struct {
 
 // hooks are the features' callbacks, registered before Run.
 type hooks struct {
-	mu    sync.Mutex
-	peers []func(peer.ID, bool)
-	wipe  []func() error
-	codes InviteCodes
+	mu        sync.Mutex
+	peers     []func(peer.ID, bool)
+	stored    []func([]store.Entry)
+	community []func(before, after *crdt.Community)
+	wipe      []func() error
+	codes     InviteCodes
 }
 
 // OnPeer makes f hear of every connection to a peer coming (true) or
@@ -105,6 +114,55 @@ func (n *Node) peerChanged(p peer.ID, connected bool) {
 	for _, f := range fs {
 		f(p, connected)
 	}
+}
+
+// OnStored makes f hear of every committed batch of ops (ops of this
+// device's and received ones alike), after the node itself has: the ops
+// are in the store. f runs in the store's commit goroutine and must not
+// block.
+func (n *Node) OnStored(f func(entries []store.Entry)) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.stored = append(n.hooks.stored, f)
+}
+
+func (n *Node) stored(entries []store.Entry) {
+	n.hooks.mu.Lock()
+	fs := n.hooks.stored
+	n.hooks.mu.Unlock()
+	for _, f := range fs {
+		f(entries)
+	}
+}
+
+// OnCommunity makes f hear of every rebuild of a community's state, which
+// is how members joining, leaving or changing roles, rekeys, channels and
+// the community's info arrive: after is the new state, before the one it
+// replaced (nil, or without a Genesis, for a community just created or
+// joined). Both are shared and must not be modified; f must not block.
+func (n *Node) OnCommunity(f func(before, after *crdt.Community)) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.community = append(n.hooks.community, f)
+}
+
+func (n *Node) communityChanged(before, after *crdt.Community) {
+	n.hooks.mu.Lock()
+	fs := n.hooks.community
+	n.hooks.mu.Unlock()
+	for _, f := range fs {
+		f(before, after)
+	}
+}
+
+// FeatureDir returns the folder a feature keeps its files in (files
+// received, say): DATA/features/name, made (mode 0700) if needed.
+func (n *Node) FeatureDir(name string) (string, error) {
+	if name == "" || name != filepath.Base(name) || strings.HasPrefix(name, ".") {
+		return "", fmt.Errorf("node: feature folder %q is not a plain name", name)
+	}
+	dir := filepath.Join(n.cfg.DataDir, "features", name)
+	return dir, os.MkdirAll(dir, 0o700)
 }
 
 // OnWipe makes f run when a wipe (Wipe) deletes the node's data, after

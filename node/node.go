@@ -295,8 +295,8 @@ func (n *Node) Run(ctx context.Context) error {
 // next start makes a new identity. The program should exit.
 var ErrWiped = errors.New("this device's identity and data were wiped")
 
-// Wipe stops the running node; Run then deletes the store, runs the
-// OnWipe hooks and returns ErrWiped. ErrNotRunning before Run has started.
+// Wipe stops the running node; Run then deletes the store and the
+// features' folders, runs the OnWipe hooks and returns ErrWiped. ErrNotRunning before Run has started.
 func (n *Node) Wipe() error {
 	n.comms.mu.Lock()
 	stop, running := n.stopRun, n.runCtx != nil && n.runCtx.Err() == nil
@@ -310,12 +310,14 @@ func (n *Node) Wipe() error {
 	return nil
 }
 
-// wipe deletes the store (closed by then) and runs the OnWipe hooks.
+// wipe deletes the store (closed by then) and the features' folders, and
+// runs the OnWipe hooks.
 func (n *Node) wipe() error {
 	errs := []error{}
 	if err := os.Remove(filepath.Join(n.cfg.DataDir, StoreFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		errs = append(errs, err)
 	}
+	errs = append(errs, os.RemoveAll(filepath.Join(n.cfg.DataDir, "features")))
 	n.hooks.mu.Lock()
 	fs := n.hooks.wipe
 	n.hooks.mu.Unlock()
