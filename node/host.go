@@ -19,10 +19,10 @@ import (
 
 // What a feature (a capability in a package of its own: the relay link
 // today; calls, files, DMs and search to come) gets from the core. A
-// feature is built on a *Node, registers its hooks before Run, runs its
+// feature is attached to a Host, registers its hooks before Run, runs its
 // own Run(ctx) beside the node's, and hands its routes (Route) to the
-// local API. Features never import each other or node/api; the programs
-// wire them.
+// local API. Features never import each other or node/api; node/app wires
+// them (docs/architecture.md, "How a capability plugs in").
 
 // Host is what a feature may use of the core: the methods of *Node that
 // make up the host. A feature takes a Host, never a *Node, so that it

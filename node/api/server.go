@@ -116,7 +116,8 @@ func Listen(n *node.Node, cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)
 	}
-	s := &Server{node: n, features: cfg.Features, carried: cfg.Carried, network: cfg.RelayNetwork, hub: NewHub(eventBuffer), ui: cfg.UI, log: cfg.Logger.With("subsystem", "api"),
+	s := &Server{node: n, features: cfg.Features, carried: cfg.Carried, network: cfg.RelayNetwork,
+		hub: NewHub(eventBuffer), ui: cfg.UI, log: cfg.Logger.With("subsystem", "api"),
 		dataDir: n.DataDir(), listener: l, info: Info{URL: "http://" + l.Addr().String(), Token: token}}
 	raw, _ := json.Marshal(s.info)
 	path := filepath.Join(s.dataDir, APIFile)
