@@ -21,6 +21,7 @@ import (
 	"github.com/ancore/ancore/node/nodetest"
 	"github.com/ancore/ancore/node/relaylink"
 	"github.com/ancore/ancore/node/secretstore"
+	"github.com/ancore/ancore/node/store"
 	"github.com/gorilla/websocket"
 )
 
@@ -428,6 +429,31 @@ func TestAPIMyRoles(t *testing.T) {
 	if b.call("GET", "/communities/"+comm.ID, nil, &left) == 200 && len(left.MyRoles) != 0 {
 		t.Fatalf("a former member still shows roles: %v", left.MyRoles)
 	}
+}
+
+// TestAPILimits: GET /limits answers the limits the handlers check, and a
+// message or name at a limit is taken while one over it is refused.
+func TestAPILimits(t *testing.T) {
+	a := startAPINode(t)
+	var got LimitsJSON
+	a.must(200, "GET", "/limits", nil, &got)
+	want := LimitsJSON{MessageText: crdt.MaxTextLen, Mentions: crdt.MaxMentions, EmojiBytes: crdt.MaxEmojiBytes,
+		Name: crdt.MaxNameLen, StatusText: crdt.MaxStatusTextLen, Topic: crdt.MaxTopicLen, IconBytes: crdt.MaxIconSize,
+		MemberRoles: crdt.MaxRoles, Page: store.MaxPageLimit, InviteTTLSeconds: 10 * 365 * 24 * 3600, RequestBytes: MaxBody}
+	if got != want {
+		t.Fatalf("limits %+v, want %+v", got, want)
+	}
+
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": strings.Repeat("é", got.Name)}, &comm)
+	a.must(422, "POST", "/communities", map[string]any{"name": strings.Repeat("é", got.Name+1)}, nil)
+	general := "/channels/" + comm.Channels[0].ID + "/messages"
+	a.must(201, "POST", general, map[string]any{"text": strings.Repeat("é", got.MessageText)}, nil)
+	a.must(422, "POST", general, map[string]any{"text": strings.Repeat("é", got.MessageText+1)}, nil)
+	a.must(200, "GET", general+fmt.Sprintf("?limit=%d", got.Page), nil, nil)
+	a.must(400, "GET", general+fmt.Sprintf("?limit=%d", got.Page+1), nil, nil)
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{"ttl_seconds": got.InviteTTLSeconds}, nil)
+	a.must(422, "POST", "/communities/"+comm.ID+"/invites", map[string]any{"ttl_seconds": got.InviteTTLSeconds + 1}, nil)
 }
 
 func TestAPISecurity(t *testing.T) {

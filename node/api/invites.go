@@ -37,7 +37,7 @@ func (s *Server) createInvite(r *http.Request) (int, any, error) {
 	}
 	ttl := crdt.DefaultInviteTTL
 	if in.TTL != nil {
-		if *in.TTL < 0 || *in.TTL > 10*365*24*3600 {
+		if *in.TTL < 0 || *in.TTL > int64(maxInviteTTL/time.Second) {
 			return 0, nil, invalid("ttl_seconds must be 0 (never) to ten years")
 		}
 		ttl = time.Duration(*in.TTL) * time.Second

@@ -236,7 +236,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 		}
 	}
 	for _, name := range []string{"Me", "Community", "Channel", "Role", "Member", "Invite", "Message", "Reaction",
-		"Network", "Peer", "Error", "Event", "MessageRef", "ReactionEvent", "MemberEvent", "ChannelRef"} {
+		"Network", "Limits", "Peer", "Error", "Event", "MessageRef", "ReactionEvent", "MemberEvent", "ChannelRef"} {
 		if doc.Components.Schemas[name] == nil {
 			t.Errorf("no schema %s", name)
 		}

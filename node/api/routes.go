@@ -95,6 +95,7 @@ func (s *Server) ownRoutes() map[string]apiHandler {
 		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    s.deleteReaction,
 		"POST " + v + "/channels/{id}/typing":                 s.postTyping,
 		"GET " + v + "/network":                               s.getNetwork,
+		"GET " + v + "/limits":                                s.getLimits,
 	}
 }
 

@@ -59,6 +59,11 @@ export function useNetwork() {
   return useSession().queries.useQuery("get", "/network");
 }
 
+/** The limits the node checks input against; they do not change while it runs. */
+export function useLimits() {
+  return useSession().queries.useQuery("get", "/limits", undefined, { staleTime: Infinity });
+}
+
 /** The relay's status; a node without relay support answers 404, which is not retried. */
 export function useRelay(retry: (failures: number, err: unknown) => boolean) {
   return useSession().queries.useQuery("get", "/relay", undefined, { retry });

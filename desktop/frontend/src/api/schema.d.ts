@@ -529,6 +529,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/limits": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The limits the node checks its input against
+         * @description Every limit a route of this API enforces, so that a client can say
+         *     so (a counter, a refusal with its reason) before it sends rather
+         *     than learn it from a 422. Lengths of text are in characters
+         *     (Unicode code points, as the node counts them, not UTF-16 code
+         *     units), sizes in bytes. A node's limits do not change while it
+         *     runs.
+         */
+        get: operations["getLimits"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/relay": {
         parameters: {
             query?: never;
@@ -927,6 +952,34 @@ export interface components {
             connected: boolean;
             /** @description The relay's libp2p peer ID; null until its /info answered. */
             peer: string | null;
+        };
+        /** @description The limits of the node's input checks (GET /limits). */
+        Limits: {
+            /** @description Most characters (code points) in a message's text, as sent, mention tokens included; a post or an edit over it is refused (422). */
+            message_text: number;
+            /** @description Most users one message mentions. */
+            mentions: number;
+            /** @description Most bytes (UTF-8) in a reaction's emoji. */
+            emoji_bytes: number;
+            /** @description Most characters (code points) in a community, channel, role or display name. */
+            name: number;
+            /** @description Most characters (code points) in a custom status. */
+            status_text: number;
+            /** @description Most characters (code points) in a channel's topic. */
+            topic: number;
+            /** @description Most bytes in a community's icon, decoded. */
+            icon_bytes: number;
+            /** @description Most roles one member holds. */
+            member_roles: number;
+            /** @description Most messages one page of a channel's history holds (the limit parameter). */
+            page: number;
+            /**
+             * Format: int64
+             * @description Longest lifetime of an invite, in seconds (ttl_seconds).
+             */
+            invite_ttl_seconds: number;
+            /** @description Most bytes in a request body (413 above). */
+            request_bytes: number;
         };
         /** @description The node's home relay and relay account. */
         Relay: {
@@ -2290,6 +2343,28 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Network"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    getLimits: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The node's limits. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Limits"];
                 };
             };
             401: components["responses"]["Unauthorized"];

@@ -31,6 +31,7 @@ export type Network = Schemas["Network"];
 export type NetworkRelay = Schemas["NetworkRelay"];
 export type Relay = Schemas["Relay"];
 export type SyncEvent = Schemas["SyncEvent"];
+export type Limits = Schemas["Limits"];
 
 export type MeUpdate = Schemas["MeUpdate"];
 export type RoleCreate = Schemas["RoleCreate"];

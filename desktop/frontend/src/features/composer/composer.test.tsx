@@ -2,13 +2,15 @@
 import { act, useState } from "react";
 import { createRoot } from "react-dom/client";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { Channel } from "@/api/types";
+import type { Channel, Limits, Message } from "@/api/types";
 import { mentionToken, roleMentionToken } from "@/lib/markdown";
 import { cleanupRendered, fakeNode, render } from "@/test/render";
 import { Composer } from "./composer";
 import { draftBody, draftKey, emptyDraft, loadDraft, type Draft } from "./drafts";
+import { EditBox } from "./edit-box";
 import { MentionInput } from "./mention-input";
 import { indexShortcodes, type ShortcodeSource } from "./shortcodes";
+import { textLimit } from "./text-limit";
 
 const ALICE = "a".repeat(52);
 const ALAN = "b".repeat(52);
@@ -237,5 +239,99 @@ describe("Composer drafts", () => {
     await r.settle();
     expect(box.value).toBe("");
     expect(r.$("send-retry")).toBeNull();
+  });
+});
+
+const limits: Limits = {
+  message_text: 100,
+  mentions: 2,
+  emoji_bytes: 64,
+  name: 100,
+  status_text: 128,
+  topic: 1024,
+  icon_bytes: 16384,
+  member_roles: 250,
+  page: 100,
+  invite_ttl_seconds: 315360000,
+  request_bytes: 1048576,
+};
+
+const enter = (box: HTMLElement) => act(async () => void box.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true })));
+
+describe("textLimit", () => {
+  it("counts the text as sent: code points, trimmed, mention tokens included", () => {
+    expect(textLimit({ text: "x".repeat(89), picked: [] }, limits)).toEqual({ remaining: 11, near: false, refusal: null });
+    expect(textLimit({ text: ` ${"é".repeat(90)} `, picked: [] }, limits)).toEqual({ remaining: 10, near: true, refusal: null });
+    expect(textLimit({ text: "😀".repeat(100), picked: [] }, limits).refusal).toBeNull(); // 200 UTF-16 units, 100 characters
+    const token = mentionToken(BOB).length;
+    expect(textLimit({ text: "@Bob", picked: [{ user: BOB, name: "Bob" }] }, limits).remaining).toBe(100 - token);
+    expect(textLimit({ text: "y".repeat(101), picked: [] }, limits).refusal).toBe("Too long to send: 1 character over the limit of 100.");
+    expect(textLimit({ text: "@Bob @Alice @Alan", picked: members }, { ...limits, message_text: 4000 }).refusal).toBe("Too many mentions to send: at most 2.");
+  });
+
+  it("refuses nothing while the limits are unknown", () => {
+    expect(textLimit({ text: "z".repeat(10_000), picked: [] }, undefined)).toEqual({ remaining: null, near: false, refusal: null });
+  });
+});
+
+describe("Composer limits", () => {
+  beforeEach(() => sessionStorage.clear());
+
+  it("shows what is left near the limit, refuses to send over it and says why, and never cuts the text", async () => {
+    const node = fakeNode({ "GET /limits": [200, limits], "POST /channels/ch-general/typing": [204], "POST /channels/ch-general/messages": [201, { id: "m-9" }] });
+    const r = await render(node, composer(general));
+    await r.settle();
+    const box = r.$("composer") as HTMLTextAreaElement;
+    const counter = r.$("text-limit") as HTMLElement;
+    expect(box.hasAttribute("maxlength")).toBe(false);
+    expect(counter.getAttribute("aria-live")).toBe("polite");
+
+    await r.fill("composer", "x".repeat(80));
+    expect(counter.textContent).toBe("");
+    await r.fill("composer", "x".repeat(95));
+    expect(counter.textContent).toBe("5 characters left");
+    expect(counter.className).not.toContain("text-destructive");
+    expect(r.$("send-refused")).toBeNull();
+
+    await r.fill("composer", "x".repeat(123));
+    expect(box.value).toHaveLength(123);
+    expect(counter.textContent).toBe("−23 characters over the limit");
+    expect(counter.className).toContain("text-destructive");
+    expect(r.$("send-refused")?.textContent).toBe("Too long to send: 23 characters over the limit of 100.");
+    await enter(box);
+    await r.settle();
+    expect(node.calls.filter((c) => c.startsWith("POST /channels/ch-general/messages"))).toEqual([]);
+    expect(box.value).toHaveLength(123);
+
+    await r.fill("composer", "x".repeat(100));
+    expect(r.$("send-refused")).toBeNull();
+    await enter(box);
+    await r.settle();
+    expect(node.calls).toContain(`POST /channels/ch-general/messages ${JSON.stringify({ text: "x".repeat(100), mentions: [], everyone: false })}`);
+    expect(box.value).toBe("");
+  });
+
+  it("refuses to save an edit over the limit, by Enter or the save button", async () => {
+    const node = fakeNode({ "GET /limits": [200, limits], "PATCH /messages/m-1": [200, {}] });
+    const msg: Message = {
+      id: "m-1", channel: general.id, author: ALICE, text: "short", mentions: [], everyone: false,
+      created_at: "2026-01-01T10:00:00Z", edited_at: null, reactions: [], state: "sent",
+    };
+    const onDone = vi.fn();
+    const r = await render(node, <EditBox message={msg} members={members} nameOf={() => undefined} onDone={onDone} />);
+    await r.settle();
+    await r.fill("edit-input", "y".repeat(101));
+    expect((r.$("edit-input") as HTMLTextAreaElement).value).toHaveLength(101);
+    expect(r.$("text-limit")?.textContent).toBe("−1 character over the limit");
+    expect(r.$("save-refused")?.textContent).toContain("Too long to send: 1 character over the limit of 100.");
+    await enter(r.$("edit-input") as HTMLElement);
+    const save = [...document.querySelectorAll("button")].find((b) => b.textContent === "save") as HTMLElement;
+    await r.click(save);
+    expect(node.calls.filter((c) => c.startsWith("PATCH"))).toEqual([]);
+    expect(onDone).not.toHaveBeenCalled();
+
+    await r.fill("edit-input", "y".repeat(100));
+    await r.click(save);
+    expect(node.calls).toContain(`PATCH /messages/m-1 ${JSON.stringify({ text: "y".repeat(100), mentions: [], everyone: false })}`);
   });
 });

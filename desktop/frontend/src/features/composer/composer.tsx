@@ -20,6 +20,7 @@ import { typingIn } from "@/lib/reducer";
 import { browserDrafts, draftBody, draftOf, emptyDraft, loadDraft, saveDraft, type Draft, type DraftStorage } from "./drafts";
 import { MentionInput, type MentionInputHandle } from "./mention-input";
 import type { ShortcodeSource } from "./shortcodes";
+import { LimitCounter, useTextLimit } from "./text-limit";
 
 /** The message being replied to: its ID, and its author's name when it is loaded. */
 export interface ReplyTarget {
@@ -91,8 +92,9 @@ export function Composer({ channel, members, roles, nameOf, roleNameOf, lastOwn,
   }, []);
   const typing = typingText(typingIn(chat, channel.id, now, self).map((u) => nameOf(u) ?? u.slice(0, 8)));
 
+  const limit = useTextLimit(draft);
   const submit = () => {
-    if (draft.text.trim() && !send.isPending) send.mutate({ draft, edit: editing, replyTo: reply?.id ?? null });
+    if (draft.text.trim() && !limit.refusal && !send.isPending) send.mutate({ draft, edit: editing, replyTo: reply?.id ?? null });
   };
   const stopEditing = () => {
     setEditing(null);
@@ -134,7 +136,6 @@ export function Composer({ channel, members, roles, nameOf, roleNameOf, lastOwn,
           placeholder={`Message #${channel.name}`}
           className="max-h-64 py-3"
           rows={Math.min(8, Math.max(1, draft.text.split("\n").length))}
-          maxLength={4000}
           draft={draft}
           members={members}
           roles={roles}
@@ -161,6 +162,7 @@ export function Composer({ channel, members, roles, nameOf, roleNameOf, lastOwn,
             }
           }}
         />
+        <LimitCounter limit={limit} className="mb-3.5" />
         <Popover open={picker} onOpenChange={setPicker}>
           <Tooltip>
             <TooltipTrigger asChild>
@@ -192,7 +194,13 @@ export function Composer({ channel, members, roles, nameOf, roleNameOf, lastOwn,
       </div>
       <p data-testid={typing ? "typing" : undefined} aria-live="polite" className="h-5 truncate pt-0.5 text-xs text-muted-foreground">
         {typing}
-        {send.isError && (
+        {limit.refusal && (
+          <span data-testid="send-refused" className="text-destructive">
+            {typing && " · "}
+            {limit.refusal}
+          </span>
+        )}
+        {send.isError && !limit.refusal && (
           <span role="alert" className="text-destructive">
             {typing && " · "}Not sent: {errorText(send.error)} ·{" "}
             <button data-testid="send-retry" type="button" className="font-medium underline focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring" onClick={submit}>

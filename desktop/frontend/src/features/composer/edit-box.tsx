@@ -10,6 +10,7 @@ import { errorText } from "@/lib/errors";
 import type { Mentionable, MentionableRole } from "@/lib/mentions";
 import { draftBody, draftOf } from "./drafts";
 import { MentionInput } from "./mention-input";
+import { LimitCounter, useTextLimit } from "./text-limit";
 
 export function EditBox({ message, members, roles, nameOf, roleNameOf, onDone }: {
   message: Message;
@@ -25,22 +26,23 @@ export function EditBox({ message, members, roles, nameOf, roleNameOf, onDone }:
     mutationFn: () => data(api.PATCH("/messages/{id}", { params: { path: { id: message.id } }, body: draftBody(draft) })),
     onSuccess: onDone,
   });
+  const limit = useTextLimit(draft);
   const submit = () => {
     const body = draftBody(draft);
+    if (limit.refusal) return;
     if (body.text && body.text !== message.text) save.mutate();
     else onDone();
   };
   return (
     // Right-clicking the box gets the browser's menu (paste…), not the message's.
     <div onContextMenu={(e) => e.stopPropagation()}>
-      <div className="rounded-md bg-muted px-3 py-2 focus-within:ring-2 focus-within:ring-ring">
+      <div className="flex items-end gap-2 rounded-md bg-muted px-3 py-2 focus-within:ring-2 focus-within:ring-ring">
         <MentionInput
           data-testid="edit-input"
           aria-label="Edit message"
           autoFocus
           onFocus={(e) => e.currentTarget.setSelectionRange(e.currentTarget.value.length, e.currentTarget.value.length)}
           rows={Math.min(8, draft.text.split("\n").length)}
-          maxLength={4000}
           draft={draft}
           onDraft={setDraft}
           members={members}
@@ -57,11 +59,13 @@ export function EditBox({ message, members, roles, nameOf, roleNameOf, onDone }:
             }
           }}
         />
+        <LimitCounter limit={limit} />
       </div>
       <p className="mt-1 text-xs text-muted-foreground">
         Esc to <button type="button" className="text-primary hover:underline focus-visible:underline focus-visible:outline-none" onClick={onDone}>cancel</button>
         {" · "}Enter to <button type="button" className="text-primary hover:underline focus-visible:underline focus-visible:outline-none" onClick={submit}>save</button>
-        {save.isError && <span role="alert" className="text-destructive"> · Not saved: {errorText(save.error)}</span>}
+        {limit.refusal && <span data-testid="save-refused" className="text-destructive"> · {limit.refusal}</span>}
+        {save.isError && !limit.refusal && <span role="alert" className="text-destructive"> · Not saved: {errorText(save.error)}</span>}
       </p>
     </div>
   );

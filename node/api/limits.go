@@ -1,0 +1,45 @@
+package api
+
+import (
+	"net/http"
+	"time"
+
+	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/store"
+)
+
+// maxInviteTTL is the longest an invite may live before it expires.
+const maxInviteTTL = 10 * 365 * 24 * time.Hour
+
+// LimitsJSON is every limit the API's handlers check, so that a client
+// can say so before it sends rather than learn it from a 422. Lengths of
+// text are in characters (Unicode code points), sizes in bytes.
+type LimitsJSON struct {
+	MessageText      int   `json:"message_text"`
+	Mentions         int   `json:"mentions"`
+	EmojiBytes       int   `json:"emoji_bytes"`
+	Name             int   `json:"name"`
+	StatusText       int   `json:"status_text"`
+	Topic            int   `json:"topic"`
+	IconBytes        int   `json:"icon_bytes"`
+	MemberRoles      int   `json:"member_roles"`
+	Page             int   `json:"page"`
+	InviteTTLSeconds int64 `json:"invite_ttl_seconds"`
+	RequestBytes     int   `json:"request_bytes"`
+}
+
+var limits = LimitsJSON{
+	MessageText:      crdt.MaxTextLen,
+	Mentions:         crdt.MaxMentions,
+	EmojiBytes:       crdt.MaxEmojiBytes,
+	Name:             crdt.MaxNameLen,
+	StatusText:       crdt.MaxStatusTextLen,
+	Topic:            crdt.MaxTopicLen,
+	IconBytes:        crdt.MaxIconSize,
+	MemberRoles:      crdt.MaxRoles,
+	Page:             store.MaxPageLimit,
+	InviteTTLSeconds: int64(maxInviteTTL / time.Second),
+	RequestBytes:     MaxBody,
+}
+
+func (s *Server) getLimits(*http.Request) (int, any, error) { return http.StatusOK, limits, nil }
