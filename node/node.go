@@ -239,6 +239,9 @@ func (n *Node) Run(ctx context.Context) error {
 		DisconnectedF: func(_ network.Network, c network.Conn) {
 			n.log.Info("peer disconnected", "peer", c.RemotePeer())
 			n.emit("network:update", PeerUpdate{Peer: c.RemotePeer().String(), Connected: false})
+			if n.host.Network().Connectedness(c.RemotePeer()) != network.Connected {
+				n.peerGone(c.RemotePeer())
+			}
 			n.peerChanged(c.RemotePeer(), false)
 		},
 	}
@@ -248,7 +251,10 @@ func (n *Node) Run(ctx context.Context) error {
 	for _, pi := range n.bootstrap {
 		dialer.Add(pi)
 	}
-	gossip, err := p2p.NewGossip(ctx, n.host, n.admit)
+	// The gossip outlives ctx by the presence goodbye (announcePresence).
+	gossipCtx, stopGossip := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopGossip()
+	gossip, err := p2p.NewGossip(gossipCtx, n.host, n.admit)
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: gossip: %w", err), n.host.Close(), n.store.Close())
 	}
@@ -276,6 +282,8 @@ func (n *Node) Run(ctx context.Context) error {
 		dialer.Run(ctx)
 		bg.Wait()
 	}
+	close(n.presence.said)
+	stopGossip()
 	n.log.Info("node stopping")
 	n.host.RemoveStreamHandler(JoinProtocol)
 	n.sync.Close()

@@ -9,17 +9,24 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/p2p"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // Presence and typing: ephemeral, signed signals on each community's
 // signal topic, never stored. A node announces its user's status every
-// presenceInterval and whenever it changes; a user not heard of for
-// presenceTTL is offline. Typing lasts TypingTTL unless repeated.
+// presenceInterval and whenever it changes, and offline when it stops; a
+// user is offline once the connection to the device last heard from is
+// lost (a node that crashed says no goodbye), or when not heard of for
+// presenceTTL (a device reached only through others). Typing lasts
+// TypingTTL unless repeated.
 
 const (
 	presenceInterval = 30 * time.Second
 	presenceTTL      = 3 * presenceInterval
-	TypingTTL        = 8 * time.Second
+	// TypingTTL is how long a typing signal holds.
+	TypingTTL = 8 * time.Second
+	// goodbyeTimeout bounds announcing offline when the node stops.
+	goodbyeTimeout = 2 * time.Second
 )
 
 // Statuses a user can choose; "invisible" is announced as offline.
@@ -58,15 +65,20 @@ type presence struct {
 	mu   sync.Mutex
 	seen map[crdt.ID]map[crdt.UserID]seenStatus
 	kick chan struct{} // announce now
+	// said is closed once the goodbye is said (or none will be): the
+	// signal topics stay open until then.
+	said chan struct{}
 }
 
 type seenStatus struct {
 	status crdt.Status
-	at     time.Time
+	at     time.Time // when heard
+	sent   time.Time // when said (the signal's time)
+	device peer.ID   // the device it came from
 }
 
 func newPresence() *presence {
-	return &presence{seen: map[crdt.ID]map[crdt.UserID]seenStatus{}, kick: make(chan struct{}, 1)}
+	return &presence{seen: map[crdt.ID]map[crdt.UserID]seenStatus{}, kick: make(chan struct{}, 1), said: make(chan struct{})}
 }
 
 // Status returns the local user's chosen status.
@@ -136,7 +148,10 @@ func (n *Node) joinSignals(ctx context.Context, c *community) {
 	n.replicas.Add(1)
 	go func() {
 		defer n.replicas.Done()
-		defer topic.Close()
+		defer func() {
+			<-n.presence.said
+			topic.Close()
+		}()
 		for {
 			s, err := topic.Next(ctx)
 			if err != nil {
@@ -158,7 +173,14 @@ func (n *Node) signal(s crdt.Signal) {
 			n.presence.seen[s.Community] = m
 		}
 		old, had := m[s.User()]
-		m[s.User()] = seenStatus{status: s.Status, at: time.Now()}
+		if had && s.Time.Before(old.sent) {
+			// Gossip does not keep order: an older status (the last
+			// "online" before a goodbye, say) must not undo a newer one.
+			n.presence.mu.Unlock()
+			return
+		}
+		device, _ := p2p.PeerOf(s.Author) // a verified signal's author is a valid key
+		m[s.User()] = seenStatus{status: s.Status, at: time.Now(), sent: s.Time, device: device}
 		n.presence.mu.Unlock()
 		fresh := !had || time.Since(old.at) > presenceTTL
 		if fresh || old.status != s.Status {
@@ -182,18 +204,48 @@ func (n *Node) announcePresence(ctx context.Context) {
 	tick := time.NewTicker(presenceInterval)
 	defer tick.Stop()
 	for {
-		status := statuses[n.Status()]
-		for _, id := range n.Communities() {
-			// Communities this user is not (yet) a member of refuse.
-			_ = n.sendSignal(ctx, id, crdt.Signal{Kind: crdt.SignalPresence, Community: id, Status: status})
-		}
+		n.sendPresence(ctx, statuses[n.Status()], false)
 		n.expirePresence()
 		select {
 		case <-ctx.Done():
+			// Goodbye, while the gossip still runs (Run stops it after),
+			// waiting for it to leave before the connections close.
+			bye, cancel := context.WithTimeout(context.WithoutCancel(ctx), goodbyeTimeout)
+			n.sendPresence(bye, crdt.StatusOffline, true)
+			cancel()
 			return
 		case <-tick.C:
 		case <-n.presence.kick:
 		}
+	}
+}
+
+// sendPresence announces status to every community this user is a member
+// of (the others refuse); with sent it waits for each to leave.
+func (n *Node) sendPresence(ctx context.Context, status crdt.Status, sent bool) {
+	for _, id := range n.Communities() {
+		_ = n.sendSignal(ctx, id, crdt.Signal{Kind: crdt.SignalPresence, Community: id, Status: status}, sent)
+	}
+}
+
+// peerGone marks offline the users whose status last came from device p,
+// which this node is no longer connected to.
+func (n *Node) peerGone(p peer.ID) {
+	n.presence.mu.Lock()
+	var gone []PresenceEvent
+	for community, users := range n.presence.seen {
+		for u, s := range users {
+			if s.device == p {
+				delete(users, u)
+				if s.status != crdt.StatusOffline {
+					gone = append(gone, PresenceEvent{Community: community.String(), User: u.String(), Status: "offline"})
+				}
+			}
+		}
+	}
+	n.presence.mu.Unlock()
+	for _, e := range gone {
+		n.emit("user:presence", e)
 	}
 }
 
@@ -220,13 +272,15 @@ func (n *Node) Typing(ctx context.Context, channel crdt.ID) error {
 	if c == nil || c.id == channel {
 		return ErrUnknownChannel
 	}
-	return n.sendSignal(ctx, c.id, crdt.Signal{Kind: crdt.SignalTyping, Community: c.id, Channel: channel})
+	return n.sendSignal(ctx, c.id, crdt.Signal{Kind: crdt.SignalTyping, Community: c.id, Channel: channel}, false)
 }
 
 // ErrNoSignals: the node is not (yet) on the community's signal topic.
 var ErrNoSignals = errors.New("not connected to the community's signal topic")
 
-func (n *Node) sendSignal(ctx context.Context, community crdt.ID, s crdt.Signal) error {
+// sendSignal signs and publishes s on community's signal topic; with sent
+// it waits until s was handed to the transport for every peer there.
+func (n *Node) sendSignal(ctx context.Context, community crdt.ID, s crdt.Signal, sent bool) error {
 	c := n.comms.get(community)
 	if c == nil {
 		return ErrUnknownCommunity
@@ -244,6 +298,9 @@ func (n *Node) sendSignal(ctx context.Context, community crdt.ID, s crdt.Signal)
 	b, err := n.Identity().Device.SignSignal(s)
 	if err != nil {
 		return err
+	}
+	if sent {
+		return topic.PublishSent(ctx, b)
 	}
 	return topic.Publish(ctx, b)
 }

@@ -78,6 +78,23 @@ func (t *SignalTopic) Publish(ctx context.Context, b []byte) error {
 	return nil
 }
 
+// PublishSent publishes a signal like Publish and waits (until ctx ends)
+// until it was handed to the transport for every peer on the topic: a node
+// about to close its connections says goodbye so.
+func (t *SignalTopic) PublishSent(ctx context.Context, b []byte) error {
+	w := t.g.mesh.expectSent(b, t.topic.ListPeers())
+	defer t.g.mesh.forget(w)
+	if err := t.Publish(ctx, b); err != nil {
+		return err
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("publish signal: not sent to every peer: %w", ctx.Err())
+	}
+}
+
 // Next returns the next verified signal another peer sent on the topic.
 func (t *SignalTopic) Next(ctx context.Context) (crdt.Signal, error) {
 	for {
