@@ -17,7 +17,10 @@ import (
 // presenceInterval and whenever it changes, and offline when it stops; a
 // user is offline once the connection to the device last heard from is
 // lost (a node that crashed says no goodbye), or when not heard of for
-// presenceTTL (a device reached only through others). Typing lasts
+// presenceTTL. The goodbye is handed to the transport for every peer
+// before the connections close, but closing them may still cut it off, so
+// for members who hear a device only through others it is best effort and
+// the expiry remains their fallback. Typing lasts
 // TypingTTL unless repeated.
 
 const (
