@@ -326,6 +326,7 @@ func (n *Node) replicate(c *community) {
 		r := p2p.NewReplica(n.host, n.sync, topic, n.pipe.SyncLog(log), handle)
 		r.Progress = func(p peer.ID, done, total int) { n.syncProgress(log, p, done, total) }
 		r.Ignored = func(from peer.ID) { n.syncState(c, from) }
+		r.Synced = n.metPeer
 		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c
 		n.comms.handle[handle] = log

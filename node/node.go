@@ -39,7 +39,8 @@ type Config struct {
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Listen holds libp2p multiaddrs; none means TCP and QUIC on every
-	// interface, on random ports.
+	// interface, on the ports the node had last time (peers.go), random
+	// ones the first time or when those are taken.
 	Listen []string
 	// Bootstrap holds peers to connect to (multiaddrs ending in /p2p/ID).
 	Bootstrap []string
@@ -67,6 +68,7 @@ type Node struct {
 	comms     *communities
 	events    atomic.Pointer[func(Event)] // OnEvent
 	presence  *presence
+	peers     peerMemory
 	syncing   struct {
 		sync.Mutex
 		sessions map[string]SyncEvent // channel/peer → progress
@@ -120,6 +122,10 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
+	if err := n.loadPeers(); err != nil {
+		st.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	n.pipe = pipeline.New(st, n.comms.keyring)
 	n.pipe.Authorize(n.authorize)
 	n.pipe.OnStored(n.onStored)
@@ -137,11 +143,13 @@ func New(cfg Config) (*Node, error) {
 		}
 		n.bootstrap = append(n.bootstrap, *pi)
 	}
-	listen := cfg.Listen
-	if len(listen) == 0 {
-		listen = DefaultListen
+	hc := p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: cfg.Listen, Options: cfg.HostOptions}
+	if len(cfg.Listen) == 0 {
+		n.host, err = n.newDefaultHost(hc)
+	} else {
+		n.host, err = p2p.NewHost(hc)
 	}
-	if n.host, err = p2p.NewHost(p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: listen, Options: cfg.HostOptions}); err != nil {
+	if err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -163,13 +171,14 @@ func (n *Node) Running() bool {
 
 // syncLogs serves the logs of this node's communities to peers that name
 // their handle (which only holders of the topic secret can compute).
-func (n *Node) syncLogs(_ peer.ID, handle string) (p2p.SyncLog, bool) {
+func (n *Node) syncLogs(p peer.ID, handle string) (p2p.SyncLog, bool) {
 	n.comms.mu.Lock()
 	log, ok := n.comms.handle[handle]
 	n.comms.mu.Unlock()
 	if !ok {
 		return nil, false
 	}
+	n.metPeer(p)
 	return n.pipe.SyncLog(log), true
 }
 
@@ -213,8 +222,9 @@ func (n *Node) HoldIdentity() (release func()) {
 // DataDir returns the node's data folder.
 func (n *Node) DataDir() string { return n.cfg.DataDir }
 
-// Run keeps the node connected — to bootstrap peers and, unless NoLAN, to
-// peers found on the LAN — until ctx is done, then closes the host and the
+// Run keeps the node connected — to bootstrap peers, to the peers of its
+// communities it remembers (peers.go) and, unless NoLAN, to peers found on
+// the LAN — until ctx is done, then closes the host and the
 // store, which waits for every queued write to commit. After Wipe it stops
 // by itself, deletes the store (and what the features' OnWipe hooks
 // delete), and returns ErrWiped.
@@ -251,6 +261,9 @@ func (n *Node) Run(ctx context.Context) error {
 	for _, pi := range n.bootstrap {
 		dialer.Add(pi)
 	}
+	for _, pi := range n.remembered() {
+		dialer.Add(pi)
+	}
 	// The gossip outlives ctx by the presence goodbye (announcePresence).
 	gossipCtx, stopGossip := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGossip()
@@ -285,6 +298,9 @@ func (n *Node) Run(ctx context.Context) error {
 	close(n.presence.said)
 	stopGossip()
 	n.log.Info("node stopping")
+	if rerr := n.rememberMet(); rerr != nil {
+		n.log.Warn("remember peers", "err", rerr)
+	}
 	n.host.RemoveStreamHandler(JoinProtocol)
 	n.sync.Close()
 	n.replicas.Wait()

@@ -55,6 +55,11 @@ type Replica struct {
 	// topic's validator ignored. It runs in Run's goroutine and must not
 	// block: it asks for syncs.
 	Ignored func(from peer.ID)
+	// Synced, if set before Run, hears of each peer a session with
+	// succeeded: it knows the log's handle, so it holds the topic secret
+	// (a member, or a relay that carries the community). It runs in Run's
+	// goroutine, before the next session.
+	Synced func(p peer.ID)
 }
 
 // waitingOp is an ignored op and when it stops waiting.
@@ -200,7 +205,13 @@ func (r *Replica) syncWith(ctx context.Context, p peer.ID) {
 	// A failure is retried by the next trigger; Sync has disconnected a
 	// faulty peer already, and a peer without the log refuses.
 	res, err := r.sync.Run(ctx, p, r.handle, r.log, progress)
-	if err == nil && res.Received > 0 {
+	if err != nil {
+		return
+	}
+	if r.Synced != nil {
+		r.Synced(p)
+	}
+	if res.Received > 0 {
 		r.Learned(p)
 	}
 }
