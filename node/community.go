@@ -25,6 +25,9 @@ import (
 var (
 	ErrUnknownCommunity = errors.New("unknown community")
 	ErrUnknownChannel   = errors.New("unknown channel")
+	// ErrDissolved: the community was dissolved by its owner; it is gone
+	// for everyone.
+	ErrDissolved = errors.New("the community was dissolved")
 	ErrForbidden        = errors.New("not allowed")
 	ErrNotRunning       = errors.New("node not running")
 )
@@ -467,7 +470,8 @@ func (n *Node) CreateCommunity(ctx context.Context, name string) (crdt.ID, error
 }
 
 // ChannelCommunity returns the state of the community channel belongs to;
-// ErrUnknownChannel when this node knows no such channel or it is deleted.
+// ErrUnknownChannel when this node knows no such channel or it is deleted,
+// ErrDissolved when its community was dissolved.
 func (n *Node) ChannelCommunity(channel crdt.ID) (*crdt.Community, error) {
 	c := n.comms.ofLog(channel)
 	if c == nil || c.id == channel {
@@ -476,6 +480,9 @@ func (n *Node) ChannelCommunity(channel crdt.ID) (*crdt.Community, error) {
 	state := n.comms.state(c)
 	if ch := state.Channels[channel]; ch == nil || ch.Deleted {
 		return nil, ErrUnknownChannel
+	}
+	if state.Dissolved {
+		return nil, ErrDissolved
 	}
 	return state, nil
 }

@@ -779,3 +779,65 @@ func TestNoRelayLink(t *testing.T) {
 		t.Fatalf("a relay without a relay link: %+v", network.Relay)
 	}
 }
+
+// TestAPIDissolved: a dissolved community reads as dissolved: its routes
+// answer 410 dissolved, it leaves the list, and members are told by a
+// community:update that says so.
+func TestAPIDissolved(t *testing.T) {
+	a, b := startAPINode(t), startAPINode(t)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Doomed"}, &comm)
+	general := comm.Channels[0].ID
+	var inv InviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	waitFor(t, "b sees the channel", func() bool {
+		var got CommunityJSON
+		return b.call("GET", "/communities/"+comm.ID, nil, &got) == 200 && len(got.Channels) == 1
+	})
+	events := b.events(0)
+	a.must(204, "DELETE", "/communities/"+comm.ID, nil, nil)
+	events.await("community:update", func(d json.RawMessage) bool {
+		var c CommunityJSON
+		return json.Unmarshal(d, &c) == nil && c.ID == comm.ID && c.Dissolved && c.Name == "Doomed"
+	})
+	for _, n := range []*apiNode{a, b} {
+		waitFor(t, "the community reads as dissolved", func() bool {
+			return n.call("GET", "/communities/"+comm.ID, nil, nil) == http.StatusGone
+		})
+		var e struct{ Error struct{ Code string } }
+		if got := n.call("GET", "/communities/"+comm.ID+"/channels", nil, nil); got != http.StatusGone {
+			t.Fatalf("channels of a dissolved community: %d", got)
+		}
+		if got := n.call("POST", "/channels/"+general+"/messages", map[string]any{"text": "anyone?"}, nil); got != http.StatusGone {
+			t.Fatalf("a post to a dissolved community: %d", got)
+		}
+		if got := rawCall(t, n, "GET", "/communities/"+comm.ID, &e); got != http.StatusGone || e.Error.Code != "dissolved" {
+			t.Fatalf("GET a dissolved community: %d %q", got, e.Error.Code)
+		}
+		var list []CommunityJSON
+		n.must(200, "GET", "/communities", nil, &list)
+		if len(list) != 0 {
+			t.Fatalf("a dissolved community is still listed: %+v", list)
+		}
+	}
+}
+
+// rawCall makes a request and decodes any JSON answer, errors included.
+func rawCall(t *testing.T, n *apiNode, method, path string, out any) int {
+	t.Helper()
+	req, err := http.NewRequest(method, n.url+"/api/v1"+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+n.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+	return resp.StatusCode
+}

@@ -144,6 +144,8 @@ func (s *Server) apiError(err error) *httpjson.StatusError {
 		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
 	case errors.Is(err, crdt.ErrBadBody), errors.Is(err, crdt.ErrMalformed):
 		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
+	case errors.Is(err, node.ErrDissolved):
+		return httpjson.Errorf(http.StatusGone, "dissolved", "%v", err)
 	case errors.Is(err, node.ErrNoInviteCodes):
 		return httpjson.Errorf(http.StatusConflict, "no_relay", "%v", err)
 	case errors.Is(err, node.ErrJoin):
@@ -181,13 +183,18 @@ func pathUser(r *http.Request) (crdt.UserID, error) {
 	return u, nil
 }
 
-// community resolves the {id} of a community route.
+// community resolves the {id} of a community route; a dissolved one is
+// ErrDissolved.
 func (s *Server) community(r *http.Request) (*crdt.Community, error) {
 	id, err := pathID(r, "id")
 	if err != nil {
 		return nil, err
 	}
-	return s.node.Community(id)
+	c, err := s.node.Community(id)
+	if err == nil && c.Dissolved {
+		return nil, node.ErrDissolved
+	}
+	return c, err
 }
 
 func checkName(name string) error {

@@ -33,7 +33,10 @@ type CommunityJSON struct {
 	Perms    []string      `json:"my_permissions"`
 	MyRoles  []string      `json:"my_roles"`
 	Member   bool          `json:"member"`
-	Carried  bool          `json:"carried"` // by the node's relay, as it told this node
+	// Dissolved: its owner dissolved it (shown only in the event that says
+	// so: the routes answer 410 dissolved after).
+	Dissolved bool `json:"dissolved"`
+	Carried   bool `json:"carried"` // by the node's relay, as it told this node
 }
 
 // ChannelJSON is a channel.
@@ -167,6 +170,7 @@ func (s *Server) communityJSON(c *crdt.Community) CommunityJSON {
 	}
 	slices.SortFunc(out.Roles, func(a, b RoleJSON) int { return int(b.Position - a.Position) })
 	self := s.node.Identity().User.ID()
+	out.Dissolved = c.Dissolved
 	member, perms, _ := c.Standing(self)
 	out.Member, out.Perms = member, permNames(perms)
 	if m := c.Members[self]; m != nil && member {

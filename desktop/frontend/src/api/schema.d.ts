@@ -783,7 +783,7 @@ export interface components {
                  * @description A stable code for programs.
                  * @enum {string}
                  */
-                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_exhausted";
+                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_exhausted" | "dissolved";
                 /** @description A sentence for people. */
                 message: string;
             };
@@ -827,6 +827,13 @@ export interface components {
             my_roles: components["schemas"]["ID"][];
             /** @description Whether the local user is a member. */
             member: boolean;
+            /**
+             * @description Whether the owner dissolved the community. True only in the
+             *     `community:update` event that announces it: a dissolved
+             *     community leaves `GET /communities`, and its routes answer 410
+             *     `dissolved`.
+             */
+            dissolved: boolean;
             /**
              * @description Whether the node's relay carries the community, as the relay
              *     answered this node's `POST /communities/{id}/relay` (remembered
@@ -1343,6 +1350,15 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description The community (of the channel) was dissolved by its owner (`dissolved`). */
+        Dissolved: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The node cannot do it now, e.g. it lacks the community's current key (`not_ready`). */
         Conflict: {
             headers: {
@@ -1614,6 +1630,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
         };
     };
     deleteCommunity: {
@@ -1632,6 +1649,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1665,6 +1683,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -1686,6 +1705,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1713,6 +1733,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
         };
     };
     kickMember: {
@@ -1734,6 +1755,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1760,6 +1782,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -1784,6 +1807,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1805,6 +1829,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1832,6 +1857,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
         };
     };
     createRole: {
@@ -1864,6 +1890,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -1887,6 +1914,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1922,6 +1950,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -1951,6 +1980,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
         };
     };
     createInvite: {
@@ -1982,6 +2012,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -2005,6 +2036,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2032,6 +2064,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
         };
     };
     createChannel: {
@@ -2064,6 +2097,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -2085,6 +2119,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2118,6 +2153,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -2168,6 +2204,7 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };
@@ -2201,6 +2238,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
@@ -2223,6 +2261,7 @@ export interface operations {
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
             409: components["responses"]["Conflict"];
+            410: components["responses"]["Dissolved"];
             500: components["responses"]["Internal"];
         };
     };

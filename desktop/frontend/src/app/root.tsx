@@ -5,11 +5,13 @@
 import { useEffect, useMemo, useReducer, useState } from "react";
 import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/react-query";
 import { createApi, createQueries, type Api } from "@/api/client";
-import { invalidator, useMe } from "@/api/queries";
+import { invalidator, keys, useMe } from "@/api/queries";
 import { tokenFromLocation } from "@/api/token";
-import type { ApiEvent } from "@/api/types";
+import type { ApiEvent, Community, ID } from "@/api/types";
+import { toast } from "sonner";
 import { Toaster } from "@/components/ui/sonner";
 import { TooltipProvider } from "@/components/ui/tooltip";
+import { departureNotice } from "@/features/communities/departures";
 import { FirstRun } from "@/features/firstrun/first-run";
 import { Wiped } from "@/features/relay/wiped";
 import { watchSystemTheme } from "@/features/settings/theme";
@@ -92,13 +94,17 @@ function Connected({ token }: { token: string }) {
 
 /** Feeds the event stream into the chat state and the query cache. */
 function Events({ es, setStream }: { es: EventStream; setStream: (s: StreamState) => void }) {
-  const { dispatch } = useSession();
+  const { dispatch, self } = useSession();
   const qc = useQueryClient();
   useEffect(() => {
     const invalidate = invalidator(qc);
     const offState = es.onState(setStream);
+    // Names as the cache has them before the event's refetch drops the community.
+    const nameOf = (id: ID) => qc.getQueryData<Community[]>(keys.communities)?.find((c) => c.id === id)?.name;
     const off = es.subscribe((ev: ApiEvent) => {
       dispatch(ev);
+      const notice = departureNotice(ev, self, nameOf);
+      if (notice) toast.info(notice);
       switch (ev.type) {
         case "resync":
           invalidate.all();
@@ -132,7 +138,7 @@ function Events({ es, setStream }: { es: EventStream; setStream: (s: StreamState
       es.close();
       window.clearInterval(tick);
     };
-  }, [es, qc, dispatch, setStream]);
+  }, [es, qc, dispatch, setStream, self]);
   return null;
 }
 

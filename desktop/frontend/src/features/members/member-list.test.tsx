@@ -20,6 +20,7 @@ const community: Community = {
   ],
   my_permissions: [],
   my_roles: [],
+  dissolved: false,
   member: true,
   carried: false,
 };

@@ -27,6 +27,7 @@ const community = (permissions: Community["my_permissions"] = ["send-messages"])
   ],
   my_permissions: permissions,
   my_roles: [],
+  dissolved: false,
   member: true,
   carried: false,
 });

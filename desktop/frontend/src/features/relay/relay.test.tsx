@@ -137,7 +137,7 @@ describe("RelayStatus", () => {
 });
 
 describe("OfflineDelivery", () => {
-  const community = (owner: string): Community => ({ id: "c1", name: "C", owner, channels: [], roles: [], my_permissions: [], my_roles: [], member: true, carried: false });
+  const community = (owner: string): Community => ({ id: "c1", name: "C", owner, channels: [], roles: [], my_permissions: [], my_roles: [], member: true, dissolved: false, carried: false });
   const network = { peer_id: "p", addrs: [], peers: [], sync: [], relay: { url: null, connected: false, peer: null } };
 
   it("lets the owner ask the relay to carry the community", async () => {

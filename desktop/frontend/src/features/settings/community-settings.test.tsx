@@ -17,6 +17,7 @@ const community: Community = {
   roles: [{ id: "c1", name: "@everyone", color: 0, permissions: ["send-messages"], position: 0 }],
   my_permissions: everyPermission,
   my_roles: [],
+  dissolved: false,
   member: true,
   carried: false,
 };
