@@ -27,9 +27,9 @@ var (
 	ErrUnknownChannel   = errors.New("unknown channel")
 	// ErrDissolved: the community was dissolved by its owner; it is gone
 	// for everyone.
-	ErrDissolved = errors.New("the community was dissolved")
-	ErrForbidden        = errors.New("not allowed")
-	ErrNotRunning       = errors.New("node not running")
+	ErrDissolved  = errors.New("the community was dissolved")
+	ErrForbidden  = errors.New("not allowed")
+	ErrNotRunning = errors.New("node not running")
 )
 
 const settingCommunities = "communities" // the ids of this node's communities
