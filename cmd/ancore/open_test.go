@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/testwait"
 )
 
 // TestOpen: `ancore open --print` prints an address whose token the
@@ -49,6 +53,10 @@ func TestOpen(t *testing.T) {
 	if err := h.cmd.Process.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
+	// kill(2) returns before the process has stopped: until the kernel
+	// has stopped all its threads the node may still answer.
+	wait := testwait.Poll{Timeout: 10 * time.Second, Every: time.Millisecond}
+	wait.For(t, "the node to stop", func() bool { return stopped(h.cmd.Process.Pid) })
 	if printed, err := open(); !errors.Is(err, api.ErrNoNode) || !strings.Contains(err.Error(), "does not answer") || printed != "" {
 		t.Errorf("a hung node: printed %q, error %v", printed, err)
 	}
@@ -63,4 +71,22 @@ func TestOpen(t *testing.T) {
 	if !errors.Is(err, api.ErrNoNode) || !strings.Contains(err.Error(), "no api.json") || !strings.Contains(err.Error(), "ancore --data "+empty) {
 		t.Errorf("no node: %v", err)
 	}
+}
+
+// stopped reports whether every thread of process pid has stopped.
+func stopped(pid int) bool {
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil || len(tasks) == 0 {
+		return false
+	}
+	for _, task := range tasks {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/stat", pid, task.Name()))
+		// The state follows the command name, which is in parentheses
+		// and may itself hold spaces and parentheses.
+		i := bytes.LastIndexByte(raw, ')')
+		if err != nil || i < 0 || i+2 >= len(raw) || raw[i+2] != 'T' {
+			return false
+		}
+	}
+	return true
 }
