@@ -417,6 +417,11 @@ let axeSource = null;
 export async function checkA11y(u, what) {
   axeSource ??= readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
   await u.page.evaluate(axeSource);
+  // Colours mid-transition (a dialog fading in) are not the page's colours:
+  // let every finite animation end first.
+  await u.page.evaluate(() => Promise.all(document.getAnimations()
+    .filter((a) => a.effect?.getComputedTiming().endTime !== Infinity)
+    .map((a) => a.finished.catch(() => {}))));
   const violations = await u.page.evaluate(async () => {
     const result = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
     return result.violations
