@@ -12,6 +12,7 @@ import (
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/testwait"
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 // live is a node running in the background.
@@ -114,8 +115,8 @@ func send(t *testing.T, n *Node, channel crdt.ID, text string) *crdt.Op {
 
 // TestCommunityScenario: the owner creates a community with two channels
 // and an invite; B joins; C joins through B while the owner is offline;
-// all chat and converge; the owner kicks C, who still receives ciphertext
-// but reads nothing new and whose new posts every peer refuses; banned, C
+// all chat and converge; the owner kicks C, who leaves the topics and
+// reads nothing new and whose new posts every peer refuses; banned, C
 // cannot come back even with a fresh invite.
 func TestCommunityScenario(t *testing.T) {
 	ctx := context.Background()
@@ -198,7 +199,19 @@ func TestCommunityScenario(t *testing.T) {
 		t.Fatal("a did not send under the new epoch")
 	}
 	waitFor(t, "b reads the new message", hasText(t, b.Node, general, "after the kick"))
-	waitFor(t, "c receives the ciphertext", func() bool { ok, _ := c.store.Has(secret.ID); return ok })
+	// Kicked, C is out of the community's topics and sync (delivery.go).
+	handle := p2p.TopicName(c.comms.get(id).topic, general)
+	for name, n := range map[string]*Node{"a": a.Node, "b": b.Node} {
+		waitFor(t, name+" drops c from #general's topic", func() bool { return !slices.Contains(topicPeers(n, id, general), c.PeerID()) })
+		if _, ok := n.syncLogs(c.PeerID(), handle); ok {
+			t.Errorf("%s serves #general to kicked c", name)
+		}
+	}
+	// A ciphertext that reaches C anyway (from a member who has not heard
+	// of the kick yet) stays sealed.
+	if err := c.pipe.IngestVerified(ctx, []*crdt.Op{secret}); err != nil {
+		t.Fatal(err)
+	}
 	if hasText(t, c.Node, general, "after the kick")() {
 		t.Fatal("kicked c reads a message sent after the kick")
 	}
@@ -207,7 +220,7 @@ func TestCommunityScenario(t *testing.T) {
 	}
 
 	// C's new posts: its own node refuses, and so does every peer.
-	if _, err := c.Send(ctx, general, crdt.Body{Text: "let me in"}); !errors.Is(err, crdt.ErrUnauthorized) && !errors.Is(err, crdt.ErrNoKey) {
+	if _, err := c.Send(ctx, general, crdt.Body{Text: "let me in"}); !errors.Is(err, ErrForbidden) {
 		t.Fatalf("kicked c sent: %v", err)
 	}
 	forged := forgePost(t, c.Node, id, general, "after my kick")
@@ -353,4 +366,16 @@ func TestCommunityManagement(t *testing.T) {
 	if _, err := b.Send(ctx, mine, crdt.Body{Text: "into a deleted channel"}); err == nil {
 		t.Fatal("sent into a deleted channel")
 	}
+}
+
+// topicPeers returns the peers n sees on the topic of a log of community.
+func topicPeers(n *Node, community, log crdt.ID) []peer.ID {
+	c := n.comms.get(community)
+	n.comms.mu.Lock()
+	r := c.logs[log]
+	n.comms.mu.Unlock()
+	if r == nil {
+		return nil
+	}
+	return r.topic.Peers()
 }

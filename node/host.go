@@ -56,6 +56,7 @@ type Host interface {
 	OnCommunity(f func(before, after *crdt.Community))
 	OnWipe(f func() error)
 	SetInviteCodes(codes InviteCodes)
+	SetCarriers(carriers Carriers)
 }
 
 var _ Host = (*Node)(nil)
@@ -97,6 +98,7 @@ type hooks struct {
 	community []func(before, after *crdt.Community)
 	wipe      []func() error
 	codes     InviteCodes
+	carriers  Carriers
 }
 
 // OnPeer makes f hear of every connection to a peer coming (true) or
@@ -200,6 +202,26 @@ func (n *Node) inviteCodes() InviteCodes {
 	n.hooks.mu.Lock()
 	defer n.hooks.mu.Unlock()
 	return n.hooks.codes
+}
+
+// Carriers knows which peers carry a community's logs for its members
+// (the relay link's relay): one having an op makes it sent, as a member's
+// device does (delivery.go).
+type Carriers interface {
+	Carries(p peer.ID, community crdt.ID) bool
+}
+
+// SetCarriers makes carriers the node's judge of which peers carry what.
+func (n *Node) SetCarriers(carriers Carriers) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.carriers = carriers
+}
+
+func (n *Node) carriers() Carriers {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	return n.hooks.carriers
 }
 
 // InviteCode returns a short code for an invite link, or nil.

@@ -97,6 +97,11 @@ func (n *Node) authorMessage(ctx context.Context, channel crdt.ID, dr crdt.Draft
 	}
 	c.author.Lock()
 	defer c.author.Unlock()
+	// A removed member's node may not have heard of the rekey that
+	// followed; it must not try one of its own.
+	if m := n.comms.state(c).Members[n.Identity().User.ID()]; m == nil || m.State != crdt.Joined {
+		return nil, fmt.Errorf("%w: not a member of this community", ErrForbidden)
+	}
 	if n.comms.state(c).NeedsRekey() {
 		if err := n.rekey(ctx, c); err != nil {
 			return nil, fmt.Errorf("rotate keys: %w", err)

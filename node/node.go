@@ -69,6 +69,7 @@ type Node struct {
 	events    atomic.Pointer[func(Event)] // OnEvent
 	presence  *presence
 	peers     peerMemory
+	delivery  delivery
 	syncing   struct {
 		sync.Mutex
 		sessions map[string]SyncEvent // channel/peer → progress
@@ -129,6 +130,8 @@ func New(cfg Config) (*Node, error) {
 	n.pipe = pipeline.New(st, n.comms.keyring)
 	n.pipe.Authorize(n.authorize)
 	n.pipe.OnStored(n.onStored)
+	n.delivery.devices = p2p.NewDevices(n.learnedDevice)
+	n.OnCommunity(n.standingChanged)
 	for _, c := range n.comms.byID {
 		if err := n.refresh(context.Background(), c); err != nil {
 			st.Close()
@@ -175,7 +178,7 @@ func (n *Node) syncLogs(p peer.ID, handle string) (p2p.SyncLog, bool) {
 	n.comms.mu.Lock()
 	log, ok := n.comms.handle[handle]
 	n.comms.mu.Unlock()
-	if !ok {
+	if !ok || n.refuses(p, handle) {
 		return nil, false
 	}
 	n.metPeer(p)
@@ -267,7 +270,7 @@ func (n *Node) Run(ctx context.Context) error {
 	// The gossip outlives ctx by the presence goodbye (announcePresence).
 	gossipCtx, stopGossip := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopGossip()
-	gossip, err := p2p.NewGossip(gossipCtx, n.host, n.admit)
+	gossip, err := p2p.NewGossip(gossipCtx, n.host, n.admit, p2p.Refusing(n.refuses))
 	if err != nil {
 		return errors.Join(fmt.Errorf("node: gossip: %w", err), n.host.Close(), n.store.Close())
 	}

@@ -7,48 +7,56 @@ import (
 	"github.com/ancore/ancore/crdt"
 )
 
-// The outbox. A local op is stored (and so acknowledged) before anyone
-// has it; it leaves the outbox once it was published to a topic with at
-// least one subscribed peer. Until then the API shows its message as
-// pending. Sync also carries it to every peer it reconciles with, so a
-// node that crashed before publishing still delivers it after a restart.
+// The outbox. A local op is stored (and so acknowledged to the API)
+// before anyone has it; it leaves the outbox once a member's node or the
+// community's relay has it (delivery.go). Until then the API shows its
+// message as pending. Gossip carries it at once; sync sessions carry and
+// acknowledge it, also after a restart when it was never published.
 
-const outboxInterval = 5 * time.Second
+const (
+	outboxInterval = 5 * time.Second
+	outboxBatch    = 1024 // pending ops looked at per round
+)
 
-// publish sends a stored local op to its topic, if a peer listens there,
-// and takes it out of the outbox.
-func (n *Node) publish(ctx context.Context, c *community, op *crdt.Op) bool {
+// publish sends a stored local op to its topic and asks for the syncs that
+// acknowledge it.
+func (n *Node) publish(ctx context.Context, c *community, op *crdt.Op) {
 	n.comms.mu.Lock()
 	r := c.logs[op.Log()]
 	n.comms.mu.Unlock()
-	if r == nil || len(r.topic.Peers()) == 0 {
-		return false
+	if r == nil {
+		return
 	}
-	if err := r.topic.Publish(ctx, op); err != nil {
-		n.log.Warn("publish", "op", op.ID, "err", err)
-		return false
+	if len(r.topic.Peers()) > 0 {
+		if err := r.topic.Publish(ctx, op); err != nil {
+			n.log.Warn("publish", "op", op.ID, "err", err)
+		}
 	}
-	if err := n.store.MarkSent(op); err != nil {
-		n.log.Warn("outbox", "op", op.ID, "err", err)
-		return false
-	}
-	n.sent(op)
-	return true
+	n.askAcks(c, r)
 }
 
-// flushOutbox publishes what waits in the outbox, now and whenever a peer
-// connects or outboxInterval passes, until ctx ends.
+// flushOutbox asks for acknowledgements of what waits in the outbox now
+// and whenever a peer connects or outboxInterval passes, until ctx ends.
 func (n *Node) flushOutbox(ctx context.Context, kick <-chan struct{}) {
 	tick := time.NewTicker(outboxInterval)
 	defer tick.Stop()
 	for {
-		ops, err := n.store.Outbox(1024)
+		ops, err := n.store.Outbox(outboxBatch)
 		if err != nil {
 			n.log.Warn("outbox", "err", err)
 		}
+		asked := map[crdt.ID]bool{}
 		for _, op := range ops {
-			if c := n.comms.get(op.Community); c != nil {
-				n.publish(ctx, c, op)
+			c := n.comms.get(op.Community)
+			if c == nil || asked[op.Log()] {
+				continue
+			}
+			asked[op.Log()] = true
+			n.comms.mu.Lock()
+			r := c.logs[op.Log()]
+			n.comms.mu.Unlock()
+			if r != nil {
+				n.askAcks(c, r)
 			}
 		}
 		select {

@@ -136,7 +136,9 @@ func (n *Node) joinSignals(ctx context.Context, c *community) {
 	if c.signals != nil {
 		return
 	}
+	n.delivery.topics.Store(p2p.SignalTopicName(c.topic, c.id), c.id)
 	topic, err := n.gossip.JoinSignals(c.topic, c.id, func(s crdt.Signal) p2p.Verdict {
+		n.delivery.devices.Learn(s.Author, s.User())
 		if m := n.comms.state(c).Members[s.User()]; m != nil && m.State == crdt.Joined {
 			return p2p.Accept
 		}

@@ -85,7 +85,7 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit, opts ...GossipOpti
 		// docs/benchmarks.md, "Relay load run").
 		params.Dhi = hubMeshLimit
 	}
-	ps, err := pubsub.NewGossipSub(ctx, h,
+	popts := []pubsub.Option{
 		pubsub.WithGossipSubParams(params),
 		pubsub.WithMessageSignaturePolicy(pubsub.StrictNoSign),
 		pubsub.WithNoAuthor(),
@@ -93,13 +93,18 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit, opts ...GossipOpti
 		pubsub.WithFloodPublish(true),
 		pubsub.WithPeerScore(peerScoreParams(), peerScoreThresholds()),
 		pubsub.WithPeerScoreInspect(g.keepScores, scoreDecayInterval),
-		pubsub.WithMaxMessageSize(2*crdt.MaxRekeySize),
+		pubsub.WithMaxMessageSize(2 * crdt.MaxRekeySize),
 		// Deeper queues than gossipsub's 32: a burst (a paste, a sync
 		// after a partition) must queue, not be dropped.
 		pubsub.WithPeerOutboundQueueSize(1024),
 		pubsub.WithValidateQueueSize(1024),
 		pubsub.WithRawTracer(g.mesh),
-	)
+	}
+	if cfg.refuse != nil {
+		popts = append(popts, pubsub.WithSubscriptionFilter(refusal(cfg.refuse)),
+			pubsub.WithPeerFilter(func(p peer.ID, topic string) bool { return !cfg.refuse(p, topic) }))
+	}
+	ps, err := pubsub.NewGossipSub(ctx, h, popts...)
 	if err != nil {
 		return nil, fmt.Errorf("gossipsub: %w", err)
 	}
@@ -110,7 +115,10 @@ func NewGossip(ctx context.Context, h host.Host, admit Admit, opts ...GossipOpti
 // GossipOption adjusts how a node takes part in gossip.
 type GossipOption func(*gossipConfig)
 
-type gossipConfig struct{ hub bool }
+type gossipConfig struct {
+	hub    bool
+	refuse func(p peer.ID, topic string) bool
+}
 
 // hubMeshLimit is how many peers a hub keeps in each topic's mesh.
 const hubMeshLimit = 4096
@@ -120,6 +128,32 @@ const hubMeshLimit = 4096
 // grafts in its mesh, so it forwards each message to all of them at once
 // instead of to a dozen.
 func AsHub() GossipOption { return func(c *gossipConfig) { c.hub = true } }
+
+// Refusing keeps peers out of topics: refuse(p, topic) true drops p's
+// subscription to topic, so nothing published there goes to p, and keeps
+// p out of its mesh and gossip. It runs in gossipsub's event loop, so it
+// must be quick and must not call into the gossip. A peer subscribed
+// before refuse turned against it stays until it subscribes again: the
+// caller closes the connection to it (see node's delivery rules).
+func Refusing(refuse func(p peer.ID, topic string) bool) GossipOption {
+	return func(c *gossipConfig) { c.refuse = refuse }
+}
+
+// refusal is a subscription filter over a refuse function.
+type refusal func(p peer.ID, topic string) bool
+
+func (refusal) CanSubscribe(string) bool { return true }
+
+func (r refusal) FilterIncomingSubscriptions(p peer.ID, subs []*pb.RPC_SubOpts) ([]*pb.RPC_SubOpts, error) {
+	kept := subs[:0]
+	for _, sub := range subs {
+		// An unsubscription always passes: p may have subscribed before.
+		if !sub.GetSubscribe() || !r(p, sub.GetTopicid()) {
+			kept = append(kept, sub)
+		}
+	}
+	return kept, nil
+}
 
 // PubSub returns the underlying router, for joining topics without
 // Ancore's validation: benchmarks measure gossipsub itself through it.

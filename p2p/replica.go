@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/p2p/recon"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -57,9 +58,10 @@ type Replica struct {
 	Ignored func(from peer.ID)
 	// Synced, if set before Run, hears of each peer a session with
 	// succeeded: it knows the log's handle, so it holds the topic secret
-	// (a member, or a relay that carries the community). It runs in Run's
-	// goroutine, before the next session.
-	Synced func(p peer.ID)
+	// (a member, or a relay that carries the community), and it now holds
+	// every op in held (what this node held when the session began). It
+	// runs in Run's goroutine, before the next session.
+	Synced func(p peer.ID, held *recon.Set)
 }
 
 // waitingOp is an ignored op and when it stops waiting.
@@ -209,7 +211,7 @@ func (r *Replica) syncWith(ctx context.Context, p peer.ID) {
 		return
 	}
 	if r.Synced != nil {
-		r.Synced(p)
+		r.Synced(p, res.Held)
 	}
 	if res.Received > 0 {
 		r.Learned(p)

@@ -99,6 +99,10 @@ type SyncResult struct {
 	// BytesIn and BytesOut count the protocol's frames, headers included
 	// (not the transport's encryption and multiplexing).
 	BytesIn, BytesOut int64
+	// Held is what this side held when the session began. After a session
+	// this side started ends without error, the peer holds all of it: the
+	// peer answers the last frame only once it has stored what it was sent.
+	Held *recon.Set
 }
 
 // Run catches log, known to the peer as handle, up with p in both
@@ -138,7 +142,8 @@ func (s *Sync) initiate(ctx context.Context, f *framer, handle string, log SyncL
 	if err != nil {
 		return res, err
 	}
-	r := recon.NewReconciler(recon.NewSet(items))
+	res.Held = recon.NewSet(items)
+	r := recon.NewReconciler(res.Held)
 	msg, err := r.Initiate()
 	if err != nil {
 		return res, err

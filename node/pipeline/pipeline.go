@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"time"
 
@@ -57,8 +58,11 @@ func (p *Pipeline) save(ctx context.Context, entries []store.Entry) error {
 	if err := p.store.Ingest(ctx, entries); err != nil {
 		return err
 	}
-	if p.stored != nil && len(entries) > 0 {
-		p.stored(entries)
+	// Hooks hear of what changed the store: an op that arrived twice at
+	// once (by gossip and by sync) is news once.
+	changed := slices.DeleteFunc(entries, func(e store.Entry) bool { return !e.Changed })
+	if p.stored != nil && len(changed) > 0 {
+		p.stored(changed)
 	}
 	return nil
 }

@@ -128,6 +128,7 @@ func (l *Link) Open(n node.Host, logger *slog.Logger) error {
 	})
 	n.OnWipe(l.wipe)
 	n.SetInviteCodes(l)
+	n.SetCarriers(l)
 	return nil
 }
 
@@ -826,6 +827,10 @@ func (l *Link) Carried(id crdt.ID) bool {
 	url, err := l.node.Settings().Get(settingCarried(id))
 	return err == nil && string(url) == client.URL()
 }
+
+// Carries reports whether p is the relay and carries community id: its
+// having an op makes the op sent (node.Carriers).
+func (l *Link) Carries(p peer.ID, id crdt.ID) bool { return l.isRelay(p) && l.Carried(id) }
 
 // Create asks the relay for a short code standing for link, if
 // the node has a session; it returns nil without one or when the relay

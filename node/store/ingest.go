@@ -23,6 +23,10 @@ type Entry struct {
 	Readable bool
 	// Local marks ops authored on this node: they also enter the outbox.
 	Local bool
+	// Changed is set by Ingest when the entry changed the store: its op
+	// was new, or was stored sealed or purged and is now read in full. An
+	// op that comes twice (by gossip and by sync) changes it once.
+	Changed bool
 }
 
 type ingestReq struct {
@@ -33,7 +37,8 @@ type ingestReq struct {
 // Ingest stores entries and applies them to their views. It returns once
 // the transaction holding them has committed; only then are they
 // acknowledged. Ops already stored are skipped (an already stored op that
-// was sealed is applied if the entry is now readable). Entries must have
+// was sealed is applied if the entry is now readable); Ingest sets each
+// entry's Changed. Entries must have
 // passed crdt.Verifier.Decode (or come from crdt.Device.Sign). One call
 // commits in one transaction, so callers pass batches of at most a few
 // thousand entries.
@@ -124,6 +129,13 @@ func newWriter(tx *bolt.Tx, mayDelete crdt.DeletePolicy) *writer {
 }
 
 func (w *writer) ingest(e *Entry) error {
+	changed, err := w.put(e)
+	e.Changed = changed
+	return err
+}
+
+// put stores e and reports whether that changed the store.
+func (w *writer) put(e *Entry) (bool, error) {
 	op := e.Op
 	if op.Purged() && e.Readable {
 		// A purged op has no body to read, whatever the caller says.
@@ -131,27 +143,27 @@ func (w *writer) ingest(e *Entry) error {
 	}
 	lb, err := w.log(op.Log())
 	if err != nil {
-		return err
+		return false, err
 	}
 	key := orderKey(op.HLC, op.ID)
 	if w.index.Get(op.ID[:]) != nil {
 		return w.again(lb, e, key)
 	}
 	if err := lb.log.Put(key, op.Encoded()); err != nil {
-		return err
+		return false, err
 	}
 	if err := w.index.Put(op.ID[:], append(lb.id[:len(lb.id):len(lb.id)], key[:8]...)); err != nil {
-		return err
+		return false, err
 	}
 	if e.Local {
 		if err := w.outbox.Put(key, present); err != nil {
-			return err
+			return false, err
 		}
 	}
 	if err := lb.addToDAG(w.index, op); err != nil {
-		return err
+		return false, err
 	}
-	return w.apply(lb, e)
+	return true, w.apply(lb, e)
 }
 
 // again handles an op stored before. A sealed op that can now be read is
@@ -159,30 +171,30 @@ func (w *writer) ingest(e *Entry) error {
 // the view then decides again whether its message is deleted. A purged copy
 // never replaces a full one — anyone can strip a body, but only a delete the
 // view accepts may purge it.
-func (w *writer) again(lb *logBuckets, e *Entry, key []byte) error {
+func (w *writer) again(lb *logBuckets, e *Entry, key []byte) (bool, error) {
 	op := e.Op
 	if !e.Readable {
-		return nil
+		return false, nil
 	}
 	if sk := sealedKey(op); w.sealed.Get(sk) != nil {
 		if err := w.sealed.Delete(sk); err != nil {
-			return err
+			return false, err
 		}
-		return w.apply(lb, e)
+		return true, w.apply(lb, e)
 	}
 	if op.Purged() || len(lb.log.Get(key)) == len(op.Encoded()) {
-		return nil
+		return false, nil
 	}
 	if gone, err := w.ofDeleted(lb, op); err != nil || gone {
-		return err
+		return false, err
 	}
 	if err := lb.log.Put(key, op.Encoded()); err != nil {
-		return err
+		return false, err
 	}
 	if err := lb.stripped.Delete(op.ID[:]); err != nil {
-		return err
+		return false, err
 	}
-	return w.apply(lb, e)
+	return true, w.apply(lb, e)
 }
 
 // strip records a post or edit that arrived purged while its message is

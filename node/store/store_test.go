@@ -903,3 +903,27 @@ func TestHeadsAreCapped(t *testing.T) {
 		t.Fatalf("log holds %d ops", n)
 	}
 }
+
+// TestIngestChanged: Changed marks the entries that changed the store, so
+// an op that arrives twice — in one batch or in two — is news once, and a
+// sealed op is news again when it becomes readable.
+func TestIngestChanged(t *testing.T) {
+	s := testStore(t)
+	a := testNewAuthor(t)
+	post, readable := a.post(t, "twice"), a.post(t, "sealed")
+	sealed := testSealed(readable)
+	batch := []Entry{post, post, sealed}
+	if err := s.Ingest(context.Background(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if got := []bool{batch[0].Changed, batch[1].Changed, batch[2].Changed}; !slices.Equal(got, []bool{true, false, true}) {
+		t.Fatalf("first batch: changed %v, want the post once and the sealed op", got)
+	}
+	again := []Entry{post, sealed, readable, readable}
+	if err := s.Ingest(context.Background(), again); err != nil {
+		t.Fatal(err)
+	}
+	if got := []bool{again[0].Changed, again[1].Changed, again[2].Changed, again[3].Changed}; !slices.Equal(got, []bool{false, false, true, false}) {
+		t.Fatalf("second batch: changed %v, want only the sealed op turned readable, once", got)
+	}
+}

@@ -98,6 +98,12 @@ func NewSet(items []Item) *Set {
 // Len returns the number of items in the set.
 func (s *Set) Len() int { return len(s.items) }
 
+// Has reports whether it is in the set.
+func (s *Set) Has(it Item) bool {
+	_, found := slices.BinarySearchFunc(s.items, it, Item.Compare)
+	return found
+}
+
 // digest returns the wire form of item i's ID.
 func (s *Set) digest(i int) []byte { return s.items[i].ID[prefixSize:] }
 
