@@ -39,7 +39,7 @@ type Config struct {
 	// Logger receives the node's logs; nil means slog.Default().
 	Logger *slog.Logger
 	// Listen holds libp2p multiaddrs; none means TCP and QUIC on every
-	// interface, on the ports the node had last time (peers.go), random
+	// interface, on the ports the node had last time (p2p.NewRememberingHost), random
 	// ones the first time or when those are taken.
 	Listen []string
 	// Bootstrap holds peers to connect to (multiaddrs ending in /p2p/ID).
@@ -50,9 +50,6 @@ type Config struct {
 	// relay link's NAT traversal).
 	HostOptions []libp2p.Option
 }
-
-// DefaultListen is where a node listens when Config.Listen is empty.
-var DefaultListen = []string{"/ip4/0.0.0.0/tcp/0", "/ip4/0.0.0.0/udp/0/quic-v1"}
 
 // Node is one running Ancore node (one device).
 type Node struct {
@@ -68,7 +65,7 @@ type Node struct {
 	comms     *communities
 	events    atomic.Pointer[func(Event)] // OnEvent
 	presence  *presence
-	peers     peerMemory
+	peers     *p2p.PeerMemory
 	delivery  delivery
 	syncing   struct {
 		sync.Mutex
@@ -123,7 +120,7 @@ func New(cfg Config) (*Node, error) {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	if err := n.loadPeers(); err != nil {
+	if n.peers, err = p2p.LoadPeerMemory(n.Settings(), n.log); err != nil {
 		st.Close()
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -148,7 +145,7 @@ func New(cfg Config) (*Node, error) {
 	}
 	hc := p2p.HostConfig{DeviceSeed: id.Device.Seed(), Listen: cfg.Listen, Options: cfg.HostOptions}
 	if len(cfg.Listen) == 0 {
-		n.host, err = n.newDefaultHost(hc)
+		n.host, err = p2p.NewRememberingHost(hc, n.Settings())
 	} else {
 		n.host, err = p2p.NewHost(hc)
 	}
@@ -264,7 +261,7 @@ func (n *Node) Run(ctx context.Context) error {
 	for _, pi := range n.bootstrap {
 		dialer.Add(pi)
 	}
-	for _, pi := range n.remembered() {
+	for _, pi := range n.peers.Remembered() {
 		dialer.Add(pi)
 	}
 	// The gossip outlives ctx by the presence goodbye (announcePresence).
@@ -301,7 +298,7 @@ func (n *Node) Run(ctx context.Context) error {
 	close(n.presence.said)
 	stopGossip()
 	n.log.Info("node stopping")
-	if rerr := n.rememberMet(); rerr != nil {
+	if rerr := n.peers.RememberMet(n.host); rerr != nil {
 		n.log.Warn("remember peers", "err", rerr)
 	}
 	n.host.RemoveStreamHandler(JoinProtocol)
