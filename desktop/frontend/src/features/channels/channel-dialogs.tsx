@@ -19,6 +19,7 @@ import {
   AlertDialogHeader,
   AlertDialogTitle,
 } from "@/components/ui/alert-dialog";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button, buttonVariants } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -39,6 +40,7 @@ export function CreateChannelDialog({ community, open, onOpenChange, onCreated }
   const [name, setName] = useState("");
   const [type, setType] = useState<"text" | "voice">("text");
   const normalized = normalizeChannelName(name, type);
+  const nameLimit = useFieldLimit(normalized, "name");
   const create = useMutation({
     mutationFn: () => data(api.POST("/communities/{id}/channels", { params: { path: { id: community.id } }, body: { name: normalized, type } })),
     onSuccess: (c) => {
@@ -55,7 +57,7 @@ export function CreateChannelDialog({ community, open, onOpenChange, onCreated }
           className="grid gap-4"
           onSubmit={(e) => {
             e.preventDefault();
-            if (normalized) create.mutate();
+            if (normalized && !nameLimit.refusal) create.mutate();
           }}
         >
           <DialogHeader>
@@ -86,7 +88,17 @@ export function CreateChannelDialog({ community, open, onOpenChange, onCreated }
           </div>
           <div className="grid gap-1.5">
             <Label htmlFor="channel-name-field">Channel name</Label>
-            <Input id="channel-name-field" data-testid="channel-name" autoFocus maxLength={100} placeholder="new-channel" value={name} onChange={(e) => setName(e.target.value)} />
+            <Input
+              id="channel-name-field"
+              data-testid="channel-name"
+              autoFocus
+              placeholder="new-channel"
+              aria-invalid={!!nameLimit.refusal}
+              aria-describedby="channel-name-limit"
+              value={name}
+              onChange={(e) => setName(e.target.value)}
+            />
+            <FieldLimitNote limit={nameLimit} id="channel-name-limit" />
             {type === "text" && name && normalized !== name && (
               <p data-testid="channel-name-preview" className="text-xs text-muted-foreground">
                 Will be created as <span className="font-medium text-foreground">#{normalized || "…"}</span>
@@ -98,7 +110,7 @@ export function CreateChannelDialog({ community, open, onOpenChange, onCreated }
             <Button type="button" variant="ghost" onClick={() => onOpenChange(false)}>
               Cancel
             </Button>
-            <Button data-testid="channel-create" disabled={!normalized || create.isPending}>
+            <Button data-testid="channel-create" disabled={!normalized || !!nameLimit.refusal || create.isPending}>
               Create channel
             </Button>
           </DialogFooter>
@@ -115,6 +127,9 @@ export function EditChannelDialog({ channel, onOpenChange }: { channel: Channel;
   const [topic, setTopic] = useState(channel.topic);
   const [confirming, setConfirming] = useState(false);
   const normalized = normalizeChannelName(name, channel.type);
+  const nameLimit = useFieldLimit(normalized, "name");
+  const topicLimit = useFieldLimit(topic, "topic");
+  const refused = !!(nameLimit.refusal || topicLimit.refusal);
   const path = { params: { path: { id: channel.id } } };
   const save = useMutation({
     mutationFn: () => data(api.PATCH("/channels/{id}", { ...path, body: { name: normalized, topic } })),
@@ -140,7 +155,7 @@ export function EditChannelDialog({ channel, onOpenChange }: { channel: Channel;
             className="grid gap-4"
             onSubmit={(e) => {
               e.preventDefault();
-              if (normalized) save.mutate();
+              if (normalized && !refused) save.mutate();
             }}
           >
             <DialogHeader>
@@ -149,19 +164,29 @@ export function EditChannelDialog({ channel, onOpenChange }: { channel: Channel;
             </DialogHeader>
             <div className="grid gap-1.5">
               <Label htmlFor="channel-edit-name-field">Name</Label>
-              <Input id="channel-edit-name-field" data-testid="channel-edit-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+              <Input
+                id="channel-edit-name-field"
+                data-testid="channel-edit-name"
+                aria-invalid={!!nameLimit.refusal}
+                aria-describedby="channel-edit-name-limit"
+                value={name}
+                onChange={(e) => setName(e.target.value)}
+              />
+              <FieldLimitNote limit={nameLimit} id="channel-edit-name-limit" />
             </div>
             <div className="grid gap-1.5">
               <Label htmlFor="channel-edit-topic-field">Topic</Label>
               <Textarea
                 id="channel-edit-topic-field"
                 data-testid="channel-edit-topic"
-                maxLength={1024}
                 rows={3}
+                aria-invalid={!!topicLimit.refusal}
+                aria-describedby="channel-edit-topic-limit"
                 placeholder="What this channel is about (Markdown works)"
                 value={topic}
                 onChange={(e) => setTopic(e.target.value)}
               />
+              <FieldLimitNote limit={topicLimit} id="channel-edit-topic-limit" />
             </div>
             {(save.isError || remove.isError) && <p role="alert" className="text-sm text-destructive">{errorText(save.error ?? remove.error)}</p>}
             <DialogFooter className="sm:justify-between">
@@ -172,7 +197,7 @@ export function EditChannelDialog({ channel, onOpenChange }: { channel: Channel;
                 <Button type="button" variant="ghost" onClick={() => onOpenChange(false)}>
                   Cancel
                 </Button>
-                <Button data-testid="channel-save" disabled={!normalized || save.isPending}>
+                <Button data-testid="channel-save" disabled={!normalized || refused || save.isPending}>
                   Save
                 </Button>
               </div>

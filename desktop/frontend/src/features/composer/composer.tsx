@@ -20,7 +20,8 @@ import { typingIn } from "@/lib/reducer";
 import { browserDrafts, draftBody, draftOf, emptyDraft, loadDraft, saveDraft, type Draft, type DraftStorage } from "./drafts";
 import { MentionInput, type MentionInputHandle } from "./mention-input";
 import type { ShortcodeSource } from "./shortcodes";
-import { LimitCounter, useTextLimit } from "./text-limit";
+import { LimitCounter } from "@/components/limit-counter";
+import { useTextLimit } from "./text-limit";
 
 /** The message being replied to: its ID, and its author's name when it is loaded. */
 export interface ReplyTarget {

@@ -10,7 +10,8 @@ import { errorText } from "@/lib/errors";
 import type { Mentionable, MentionableRole } from "@/lib/mentions";
 import { draftBody, draftOf } from "./drafts";
 import { MentionInput } from "./mention-input";
-import { LimitCounter, useTextLimit } from "./text-limit";
+import { LimitCounter } from "@/components/limit-counter";
+import { useTextLimit } from "./text-limit";
 
 export function EditBox({ message, members, roles, nameOf, roleNameOf, onDone }: {
   message: Message;

@@ -9,6 +9,7 @@ import { data } from "@/api/client";
 import { keys, useInvalidate } from "@/api/queries";
 import type { Community, Permission, Role, RoleUpdate } from "@/api/types";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -58,22 +59,31 @@ export function RoleEditor({ community, role, onDeleted }: { community: Communit
 function RoleName({ community, role }: { community: Community; role: Role }) {
   const id = useId();
   const [name, setName] = useState(role.name);
+  const limit = useFieldLimit(name.trim(), "name");
   const update = useRoleUpdate(community, role);
   return (
     <form
       className="grid gap-1.5"
       onSubmit={(e) => {
         e.preventDefault();
-        if (name.trim()) update.mutate({ name: name.trim() }, { onSuccess: () => toast.success("Saved") });
+        if (name.trim() && !limit.refusal) update.mutate({ name: name.trim() }, { onSuccess: () => toast.success("Saved") });
       }}
     >
       <Label htmlFor={id}>Role name</Label>
       <div className="flex gap-2">
-        <Input id={id} data-testid="role-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-        <Button data-testid="role-name-save" disabled={!name.trim() || name.trim() === role.name || update.isPending}>
+        <Input
+          id={id}
+          data-testid="role-name"
+          aria-invalid={!!limit.refusal}
+          aria-describedby={`${id}-limit`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Button data-testid="role-name-save" disabled={!name.trim() || !!limit.refusal || name.trim() === role.name || update.isPending}>
           Save
         </Button>
       </div>
+      <FieldLimitNote limit={limit} id={`${id}-limit`} />
       {update.isError && (
         <p role="alert" className="text-sm text-destructive">
           {errorText(update.error)}

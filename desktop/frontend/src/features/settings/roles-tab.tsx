@@ -9,6 +9,7 @@ import { data } from "@/api/client";
 import { useInvalidate, useMembers } from "@/api/queries";
 import type { Community, ID, Role } from "@/api/types";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -94,6 +95,7 @@ function CreateRole({ community, onCreated }: { community: Community; onCreated:
   const invalidate = useInvalidate();
   const id = useId();
   const [name, setName] = useState("");
+  const limit = useFieldLimit(name.trim(), "name");
   // New roles start at the bottom, as Discord's do: every role manager outranks position 1.
   const create = useMutation({
     mutationFn: () =>
@@ -110,18 +112,27 @@ function CreateRole({ community, onCreated }: { community: Community; onCreated:
       className="grid gap-1.5"
       onSubmit={(e) => {
         e.preventDefault();
-        if (name.trim()) create.mutate();
+        if (name.trim() && !limit.refusal) create.mutate();
       }}
     >
       <Label htmlFor={id} className="sr-only">
         New role's name
       </Label>
       <div className="flex gap-2">
-        <Input id={id} data-testid="role-new-name" placeholder="New role" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-        <Button data-testid="role-create" variant="outline" disabled={!name.trim() || create.isPending}>
+        <Input
+          id={id}
+          data-testid="role-new-name"
+          placeholder="New role"
+          aria-invalid={!!limit.refusal}
+          aria-describedby={`${id}-limit`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Button data-testid="role-create" variant="outline" disabled={!name.trim() || !!limit.refusal || create.isPending}>
           <Plus aria-hidden /> Create
         </Button>
       </div>
+      <FieldLimitNote limit={limit} id={`${id}-limit`} />
       {create.isError && (
         <p role="alert" className="text-sm text-destructive">
           {errorText(create.error)}
