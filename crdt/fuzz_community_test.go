@@ -72,7 +72,9 @@ func FuzzParseInvite(f *testing.F) {
 			}
 			return ""
 		}
-		kept := func(a string) bool { return slices.ContainsFunc(inv.Addrs, func(b string) bool { return canonical(b) == a }) }
+		kept := func(a string) bool {
+			return slices.ContainsFunc(inv.Addrs, func(b string) bool { return canonical(b) == a })
+		}
 		if back.Community != inv.Community || back.Invite != inv.Invite || back.Seed != inv.Seed || back.Expires != inv.Expires ||
 			len(back.Addrs) > LinkAddrs || !slices.ContainsFunc(back.Addrs, kept) && len(back.Addrs) > 0 ||
 			slices.ContainsFunc(back.Addrs, func(a string) bool { return !kept(a) }) {
