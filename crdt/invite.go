@@ -29,6 +29,9 @@ import (
 const (
 	InviteScheme = "ancore://invite/"
 	proofDomain  = "ancore/join/1\x00"
+	// previewDomain separates a preview's proof from a join's: a join's
+	// proof is public in its admit op, a preview's names the asking device.
+	previewDomain = "ancore/invite-preview/1\x00"
 	// MaxInviteAddrs bounds the addresses a link may carry.
 	MaxInviteAddrs = 8
 	// LinkAddrs is how many addresses Link keeps: the most reachable.
@@ -289,4 +292,25 @@ func (i Invite) Prove(user UserID) []byte {
 func VerifyProof(key [ed25519.PublicKeySize]byte, community, inviteID ID, user UserID, proof []byte) bool {
 	return len(proof) == ed25519.SignatureSize &&
 		ed25519.Verify(key[:], proofMessage(community, inviteID, user), proof)
+}
+
+func previewMessage(community, invite ID, user UserID, device []byte) []byte {
+	b := append([]byte(previewDomain), community[:]...)
+	b = append(b, invite[:]...)
+	b = append(b, user[:]...)
+	return append(b, device...)
+}
+
+// ProvePreview signs the claim of user's device (its libp2p peer id's
+// bytes) to be shown what the invite leads to. It binds the device, so a
+// proof seen once is of no use from another.
+func (i Invite) ProvePreview(user UserID, device []byte) []byte {
+	return ed25519.Sign(ed25519.NewKeyFromSeed(i.Seed[:]), previewMessage(i.Community, i.Invite, user, device))
+}
+
+// VerifyPreviewProof checks a preview's proof against invite key key,
+// for the device that asks.
+func VerifyPreviewProof(key [ed25519.PublicKeySize]byte, community, inviteID ID, user UserID, device, proof []byte) bool {
+	return len(proof) == ed25519.SignatureSize &&
+		ed25519.Verify(key[:], previewMessage(community, inviteID, user, device), proof)
 }

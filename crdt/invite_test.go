@@ -360,3 +360,26 @@ func TestInviteLinkEdges(t *testing.T) {
 		}
 	})
 }
+
+func TestPreviewProof(t *testing.T) {
+	inv, pub := newTestInvite(t, nil, 0)
+	user := newTestUser(t).ID()
+	device := []byte("the asking device")
+	proof := inv.ProvePreview(user, device)
+	if !VerifyPreviewProof(pub, inv.Community, inv.Invite, user, device, proof) {
+		t.Fatal("a valid preview proof does not verify")
+	}
+	other, _ := newTestInvite(t, nil, 0)
+	for name, ok := range map[string]bool{
+		"from another device": VerifyPreviewProof(pub, inv.Community, inv.Invite, user, []byte("another device"), proof),
+		"for another user":    VerifyPreviewProof(pub, inv.Community, inv.Invite, newTestUser(t).ID(), device, proof),
+		"a join's proof":      VerifyPreviewProof(pub, inv.Community, inv.Invite, user, device, inv.Prove(user)),
+		"as a join's proof":   VerifyProof(pub, inv.Community, inv.Invite, user, proof),
+		"another invite's":    VerifyPreviewProof(pub, inv.Community, inv.Invite, user, device, other.ProvePreview(user, device)),
+		"none":                VerifyPreviewProof(pub, inv.Community, inv.Invite, user, device, nil),
+	} {
+		if ok {
+			t.Errorf("%s verifies", name)
+		}
+	}
+}

@@ -2,14 +2,18 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"testing"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/joinproto"
+	"github.com/ancore/ancore/node/preview"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -111,4 +115,59 @@ func TestAPIJoinRefusals(t *testing.T) {
 	a.must(204, "PUT", "/communities/"+comm.ID+"/bans/"+me.User, nil, nil)
 	b.mustFail(403, "banned", "POST", "/communities/join", join(invite(map[string]any{}).Link))
 
+}
+
+// TestAPIInvitePreview: the holder of a valid invite sees the community's
+// name, icon and member count before joining; an expired invite says so
+// already, and a member shows nothing to a device without the invite's
+// proof.
+func TestAPIInvitePreview(t *testing.T) {
+	a, b := startAPINode(t), startAPINode(t)
+	var comm CommunityJSON
+	a.must(201, "POST", "/communities", map[string]any{"name": "Garden"}, &comm)
+	icon := []byte("\x89PNG icon")
+	a.must(200, "PATCH", "/communities/"+comm.ID, map[string]any{"icon": icon}, nil)
+	var inv NewInviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
+
+	var got preview.CommunityJSON
+	b.must(200, "POST", "/invites/preview", map[string]any{"invite": inv.Link}, &got)
+	if got.ID != comm.ID || got.Name != "Garden" || string(got.Icon) != string(icon) || got.Members != 1 || got.Member {
+		t.Fatalf("preview: %+v", got)
+	}
+	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	waitFor(t, "a counts b", func() bool {
+		var p preview.CommunityJSON
+		return b.call("POST", "/invites/preview", map[string]any{"invite": inv.Link}, &p) == 200 && p.Members == 2 && p.Member
+	})
+
+	var expiring NewInviteJSON
+	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{"ttl_seconds": 1}, &expiring)
+	waitFor(t, "the invite's expiry passes", func() bool { return time.Now().After(*expiring.ExpiresAt) })
+	b.mustFail(410, "invite_expired", "POST", "/invites/preview", map[string]any{"invite": expiring.Link})
+	b.mustFail(422, "invalid_invite", "POST", "/invites/preview", map[string]any{"invite": "ABCDE-FGHIJ"})
+
+	// Without the proof, or with one made for another device, a member
+	// shows nothing.
+	link, err := crdt.ParseInvite(inv.Link)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pi, err := peer.AddrInfoFromString(link.Addrs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	me := b.Identity().User.ID()
+	for name, proof := range map[string][]byte{
+		"no proof":           nil,
+		"a join's proof":     link.Prove(me),
+		"another's device's": link.ProvePreview(me, []byte(a.PeerID())),
+	} {
+		req := joinproto.Request{Community: link.Community[:], Invite: link.Invite[:], User: me[:], Proof: proof}
+		shown, err := joinproto.AskPreview(context.Background(), b.Libp2p(), *pi, req)
+		var refusal *joinproto.Refusal
+		if !errors.As(err, &refusal) || !errors.Is(err, crdt.ErrBadProof) || shown.Name != "" || shown.Icon != nil {
+			t.Errorf("%s: shown %+v, %v", name, shown, err)
+		}
+	}
 }
