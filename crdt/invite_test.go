@@ -177,6 +177,23 @@ func TestParseInviteV1(t *testing.T) {
 	}
 }
 
+// TestParseInviteV1Made: a link that the code before version 2 made.
+func TestParseInviteV1Made(t *testing.T) {
+	const old = "ancore://invite/qyavqjabkejcb42u52m6fpeghtqz3afyim2ti5rzj26dkmffdsjjbvrjazn2zq5tlasacuisebibj6nphjue7xleu524drgfglxgnmnzns2wwhicc4gsesnwozhxkwbaaaaqeayeaudaocajbifqydiob4ibceqtcqkrmfyydenbwha5dypye6cuf5uxanbpge4telrrgy4c4mjogiyc65ddoaxtimbvgiys64bsoaxtcmsegnfw632xi55eewcyorcfizbrirrde4suinmwe5ttin2vevdojbvxev3ejbyge3tooeyvoqtlknbfovlylexws4buf4ytenzogaxdalrrf52wi4bpgqydkmrrf5yxk2ldfv3dcl3qgjyc6mjsiqzuw33pk5dxuqsylb2eivdegfcgemtskrbvsytwonbxkusunzegw4sxmrehaytonzytcv2cnnjuev2vdmaaaam277bzraa"
+	var seed [32]byte
+	for i := range seed {
+		seed[i] = byte(i)
+	}
+	want := Invite{Community: IDOf([]byte("community")), Invite: IDOf([]byte("invite")), Seed: seed,
+		Addrs: []string{"/ip4/192.168.1.20/tcp/40521/p2p/" + peerA, "/ip4/127.0.0.1/udp/40521/quic-v1/p2p/" + peerA},
+		Expires: 1765227600000}
+	got, err := ParseInvite(old)
+	if err != nil || !sameInvite(got, want) {
+		t.Fatalf("%+v, %v", got, err)
+	}
+	t.Logf("the same invite: %d characters in version 1, %d in version 2", len(old), len(got.Link()))
+}
+
 func TestParseInviteV2Rejects(t *testing.T) {
 	inv, _ := newTestInvite(t, []string{"/ip4/192.0.2.1/tcp/1/p2p/" + peerA}, 5)
 	raw := mustOK(linkEncoding.DecodeString(strings.TrimPrefix(inv.Link(), InviteScheme)))
