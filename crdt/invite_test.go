@@ -185,7 +185,7 @@ func TestParseInviteV1Made(t *testing.T) {
 		seed[i] = byte(i)
 	}
 	want := Invite{Community: IDOf([]byte("community")), Invite: IDOf([]byte("invite")), Seed: seed,
-		Addrs: []string{"/ip4/192.168.1.20/tcp/40521/p2p/" + peerA, "/ip4/127.0.0.1/udp/40521/quic-v1/p2p/" + peerA},
+		Addrs:   []string{"/ip4/192.168.1.20/tcp/40521/p2p/" + peerA, "/ip4/127.0.0.1/udp/40521/quic-v1/p2p/" + peerA},
 		Expires: 1765227600000}
 	got, err := ParseInvite(old)
 	if err != nil || !sameInvite(got, want) {
