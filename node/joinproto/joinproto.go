@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
@@ -225,7 +226,7 @@ func text(err error) string {
 	}
 	t := err.Error()
 	if len(t) > maxText {
-		t = t[:maxText]
+		t = strings.ToValidUTF8(t[:maxText], "") // CBOR text must stay UTF-8
 	}
 	return t
 }

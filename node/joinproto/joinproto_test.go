@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/ancore/ancore/crdt"
@@ -60,6 +61,21 @@ func TestAnswerVersions(t *testing.T) {
 	b, _ = cbor.Marshal(answer{Admit: []byte("op")})
 	if _, err := decodeAnswer(b, ProtocolV1, member); !errors.Is(err, crdt.ErrMalformed) {
 		t.Errorf("a version 2 answer on version 1: %v", err)
+	}
+}
+
+// TestLongText: a refusal's text is cut to what a joiner shows, and stays
+// text that decodes.
+func TestLongText(t *testing.T) {
+	long := errors.New(strings.Repeat("é", maxText))
+	b, err := cbor.Marshal(answer{Reason: ReasonOf(long), Error: text(long)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, got := decodeAnswer(b, Protocol, member)
+	var refusal *Refusal
+	if !errors.As(got, &refusal) || len(refusal.Text) > maxText || !strings.HasPrefix(long.Error(), refusal.Text) {
+		t.Errorf("a long refusal comes back as %v", got)
 	}
 }
 
