@@ -37,6 +37,18 @@ var ErrUnauthorized = errors.New("unauthorized op")
 // replica knows, a gap in the author's chain).
 var ErrNotYet = errors.New("op cannot be authorized yet")
 
+// Why an admission is refused, for the joiner's sake: the refusals wrap
+// ErrUnauthorized and one of these, so errors.Is finds both.
+var (
+	ErrInviteUnknown = errors.New("invite unknown")
+	ErrInviteRevoked = errors.New("invite revoked")
+	ErrInviteExpired = errors.New("invite expired")
+	ErrInviteUsedUp  = errors.New("invite used up")
+	ErrBadProof      = errors.New("bad invite proof")
+	ErrBanned        = errors.New("user is banned")
+	ErrDissolved     = errors.New("community dissolved")
+)
+
 // MemberState says whether a user is in the community.
 type MemberState uint8
 
@@ -464,6 +476,9 @@ func deny(format string, args ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrUnauthorized}, args...)...)
 }
 
+// refuse is deny for a reason the refused party is told (see ErrInviteUnknown).
+func refuse(reason error) error { return fmt.Errorf("%w: %w", ErrUnauthorized, reason) }
+
 // check decides whether op i is allowed in its causal past.
 func (c *Community) check(i int) error {
 	o, v, s := c.ops[i], c.causal(i), c.bodies[i]
@@ -474,7 +489,7 @@ func (c *Community) check(i int) error {
 		return nil
 	}
 	if c.latest(histKey{what: hDissolve}, v, nil) >= 0 {
-		return deny("community dissolved")
+		return refuse(ErrDissolved)
 	}
 	me := c.standing(o.User(), v)
 	if !me.member {
@@ -568,17 +583,14 @@ func (c *Community) check(i int) error {
 		}
 	case KindAdmit:
 		inv := c.invite(o.Target, v)
+		if err := inviteOpen(inv, o.HLC.Millis()); err != nil {
+			return err
+		}
 		switch {
-		case inv == nil || inv.Revoked:
-			return deny("invite unknown or revoked")
-		case inv.Expires != 0 && o.HLC.Millis() > inv.Expires:
-			return deny("invite expired")
-		case inv.MaxUses != 0 && inv.Uses >= int(inv.MaxUses):
-			return deny("invite used up")
 		case !VerifyProof(inv.Key, c.ID, inv.ID, s.User, s.Proof):
-			return deny("bad invite proof")
+			return refuse(ErrBadProof)
 		case c.banned(s.User, v):
-			return deny("user is banned")
+			return refuse(ErrBanned)
 		case c.membership(s.User, v) >= 0:
 			return deny("already a member")
 		case s.Wraps == nil || len(s.Wraps.To) != 1 || s.Wraps.To[0].User != s.User:
@@ -619,6 +631,40 @@ func (c *Community) check(i int) error {
 		}
 	}
 	return nil
+}
+
+// inviteOpen says whether inv admits anyone at time millis (Unix ms).
+func inviteOpen(inv *InviteInfo, millis int64) error {
+	switch {
+	case inv == nil:
+		return refuse(ErrInviteUnknown)
+	case inv.Revoked:
+		return refuse(ErrInviteRevoked)
+	case inv.Expires != 0 && millis > inv.Expires:
+		return refuse(ErrInviteExpired)
+	case inv.MaxUses != 0 && inv.Uses >= int(inv.MaxUses):
+		return refuse(ErrInviteUsedUp)
+	}
+	return nil
+}
+
+// CheckInvite says whether invite could admit user at time now (Unix ms)
+// as far as c's state knows, before a member drafts the admission (or
+// shows the community to the invite's holder): the community is not
+// dissolved, the invite exists and is neither revoked, expired nor used
+// up, and user is not banned. The proof is the caller's to check.
+func (c *Community) CheckInvite(invite ID, user UserID, now int64) (*InviteInfo, error) {
+	if c.Dissolved {
+		return nil, refuse(ErrDissolved)
+	}
+	inv := c.invite(invite, c.accepted.has)
+	if err := inviteOpen(inv, now); err != nil {
+		return nil, err
+	}
+	if c.banned(user, c.accepted.has) {
+		return nil, refuse(ErrBanned)
+	}
+	return inv, nil
 }
 
 func (c *Community) hasEpoch(e EpochID, v view) bool {
@@ -954,7 +1000,7 @@ func (c *Community) AuthorizeChannelOp(o *Op, chain Chain) error {
 		return ErrNotYet
 	}
 	if c.Dissolved {
-		return deny("community dissolved")
+		return refuse(ErrDissolved)
 	}
 	ch := c.Channels[o.Channel]
 	switch {

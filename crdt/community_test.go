@@ -243,8 +243,74 @@ func TestInviteRules(t *testing.T) {
 	if !c.Banned[w.uid("e")] || c.Members[w.uid("e")].State != Banned {
 		t.Errorf("e not banned: %+v", c.Members[w.uid("e")])
 	}
+	// Each refusal says why, as a typed reason within ErrUnauthorized.
+	for _, r := range []struct {
+		op   *Op
+		why  error
+		text string
+	}{
+		{usedUp, ErrInviteUsedUp, "unauthorized op: invite used up"},
+		{expired, ErrInviteExpired, "unauthorized op: invite expired"},
+		{afterRevoke, ErrInviteRevoked, "unauthorized op: invite revoked"},
+		{stolen, ErrBadProof, "unauthorized op: bad invite proof"},
+		{rejoin, ErrBanned, "unauthorized op: user is banned"},
+	} {
+		err := c.Rejected[r.op.ID]
+		if !errors.Is(err, ErrUnauthorized) || !errors.Is(err, r.why) || err.Error() != r.text {
+			t.Errorf("rejected with %v, want %q", err, r.text)
+		}
+	}
+	if err := c.Rejected[replay.ID]; !errors.Is(err, ErrUnauthorized) || errors.Is(err, ErrBanned) || errors.Is(err, ErrBadProof) {
+		t.Errorf("a second admission is refused with %v, want no joiner's reason", err)
+	}
+
 	unban := w.state("owner", KindUnban, StateBody{User: w.uid("e")}, nil)
 	back := w.admit("owner", "e", open, nil)
 	c = w.build()
 	w.mustAccept(c, unban, back)
+}
+
+// TestCheckInvite: what a member checks before it drafts an admission (or
+// shows the community to an invite's holder) gives the reason an admit op
+// would be refused for.
+func TestCheckInvite(t *testing.T) {
+	w := newWorld(t)
+	now := testNow.UnixMilli()
+	onceOp, once := w.invite("owner", 0, 1, nil)
+	w.admit("owner", "a", once, nil)
+	expiringOp, _ := w.invite("owner", now+1000, 0, nil)
+	revokedOp, _ := w.invite("owner", 0, 0, nil)
+	w.stateOn("owner", KindInviteRevoke, revokedOp.ID, StateBody{})
+	openOp, _ := w.invite("owner", 0, 0, nil)
+	w.state("owner", KindBan, StateBody{User: w.uid("banned")}, nil)
+	c := w.build()
+
+	for _, tc := range []struct {
+		name   string
+		invite ID
+		user   string
+		now    int64
+		want   error
+	}{
+		{"open", openOp.ID, "b", now, nil},
+		{"not expired yet", expiringOp.ID, "b", now, nil},
+		{"expired", expiringOp.ID, "b", now + 1001, ErrInviteExpired},
+		{"used up", onceOp.ID, "b", now, ErrInviteUsedUp},
+		{"revoked", revokedOp.ID, "b", now, ErrInviteRevoked},
+		{"unknown", testIDs(1)[0], "b", now, ErrInviteUnknown},
+		{"banned", openOp.ID, "banned", now, ErrBanned},
+	} {
+		inv, err := c.CheckInvite(tc.invite, w.uid(tc.user), tc.now)
+		switch {
+		case tc.want == nil && (err != nil || inv == nil || inv.ID != tc.invite):
+			t.Errorf("%s: %v, %v", tc.name, inv, err)
+		case tc.want != nil && (!errors.Is(err, tc.want) || !errors.Is(err, ErrUnauthorized) || inv != nil):
+			t.Errorf("%s: %v, %v; want %v", tc.name, inv, err, tc.want)
+		}
+	}
+
+	w.state("owner", KindDissolve, StateBody{}, nil)
+	if _, err := w.build().CheckInvite(openOp.ID, w.uid("b"), now); !errors.Is(err, ErrDissolved) {
+		t.Errorf("dissolved: %v", err)
+	}
 }

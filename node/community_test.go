@@ -244,7 +244,7 @@ func TestCommunityScenario(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Join(ctx, fresh); !errors.Is(err, ErrJoin) {
+	if _, err := c.Join(ctx, fresh); !errors.Is(err, ErrJoin) || !errors.Is(err, crdt.ErrBanned) {
 		t.Fatalf("banned c joined again: %v", err)
 	}
 	if s, _ := memberState(a.Node, id, userC); s != crdt.Banned {

@@ -40,6 +40,7 @@ type Host interface {
 	Community(id crdt.ID) (*crdt.Community, error)
 	TopicSecret(id crdt.ID) ([]byte, error)
 	StoredOp(id crdt.ID) ([]byte, error)
+	OpenInfo(op *crdt.Op) (crdt.Info, error)
 	// Events on the local API's stream.
 	Emit(typ string, data any)
 	// The network: the libp2p host, peers to keep or drop.

@@ -1,107 +1,54 @@
 package node
 
 import (
-	"bufio"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
-	"github.com/fxamacker/cbor/v2"
+	"github.com/ancore/ancore/node/joinproto"
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
 
-// JoinProtocol is the stream protocol by which an invite's holder asks a
-// member to admit it: the joiner sends the invite it holds and its proof,
-// the member answers with the admit op (whose wrap carries the topic
-// secret and keys) or an error. One request, one answer.
-const JoinProtocol = "/ancore/join/1"
-
-const (
-	joinTimeout = 30 * time.Second
-	maxJoinMsg  = crdt.MaxOpSize + 1024
-)
+// Joining (the wire is joinproto's): the joiner sends the invite it holds
+// and its proof, the member answers with the admit op (whose wrap carries
+// the topic secret and keys) or a refusal.
 
 // ErrJoin: no member named in the invite would admit this node.
 var ErrJoin = errors.New("cannot join")
 
-type joinRequest struct {
-	_         struct{} `cbor:",toarray"`
-	Community []byte
-	Invite    []byte
-	User      []byte
-	Proof     []byte
-}
-
-type joinResponse struct {
-	_     struct{} `cbor:",toarray"`
-	Admit []byte
-	Error string
-}
-
-func writeMsg(w io.Writer, v any) error {
-	b, err := cbor.Marshal(v)
-	if err != nil {
-		return err
-	}
-	_, err = w.Write(append(binary.AppendUvarint(nil, uint64(len(b))), b...))
-	return err
-}
-
-func readMsg(r *bufio.Reader, v any) error {
-	size, err := binary.ReadUvarint(r)
-	if err != nil {
-		return err
-	}
-	if size > maxJoinMsg {
-		return fmt.Errorf("join message of %d bytes", size)
-	}
-	b := make([]byte, size)
-	if _, err := io.ReadFull(r, b); err != nil {
-		return err
-	}
-	return cbor.Unmarshal(b, v)
-}
+// ErrCommunityUnreachable: no member named in the invite could be
+// reached, or held the community.
+var ErrCommunityUnreachable = errors.New("no member of the community could be reached")
 
 // serveJoin answers one join request.
 func (n *Node) serveJoin(s network.Stream) {
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(joinTimeout))
-	var req joinRequest
-	var resp joinResponse
-	if err := readMsg(bufio.NewReader(s), &req); err != nil {
-		_ = s.Reset()
-		return
-	}
-	op, err := n.admitJoiner(req)
-	if err != nil {
-		resp.Error = err.Error()
-		n.log.Info("join refused", "peer", s.Conn().RemotePeer(), "err", err)
-	} else {
-		resp.Admit = op.Encoded()
+	err := joinproto.ServeJoin(s, func(req joinproto.Request) ([]byte, error) {
+		op, err := n.admitJoiner(req)
+		if err != nil {
+			return nil, err
+		}
 		n.log.Info("member admitted", "peer", s.Conn().RemotePeer(), "community", op.Community)
+		return op.Encoded(), nil
+	})
+	if err != nil {
+		n.log.Info("join refused", "peer", s.Conn().RemotePeer(), "err", err)
 	}
-	_ = writeMsg(s, resp)
 }
 
 // admitJoiner admits the sender of req, if the community's rules let this
 // node do so now. A joiner admitted before gets its admission again, so a
 // lost answer can be retried.
-func (n *Node) admitJoiner(req joinRequest) (*crdt.Op, error) {
-	community, err1 := crdt.IDFromBytes(req.Community)
-	invite, err2 := crdt.IDFromBytes(req.Invite)
-	var user crdt.UserID
-	if err1 != nil || err2 != nil || len(req.User) != len(user) {
-		return nil, errors.New("malformed join request")
+func (n *Node) admitJoiner(req joinproto.Request) (*crdt.Op, error) {
+	community, invite, user, err := req.Parsed()
+	if err != nil {
+		return nil, err
 	}
-	copy(user[:], req.User)
 	c := n.comms.get(community)
 	if c == nil {
-		return nil, ErrUnknownCommunity
+		return nil, joinproto.ErrNotHeld
 	}
 	c.author.Lock()
 	defer c.author.Unlock()
@@ -109,13 +56,15 @@ func (n *Node) admitJoiner(req joinRequest) (*crdt.Op, error) {
 	if m := state.Members[user]; m != nil && m.State == crdt.Joined && m.Joined.Kind == crdt.KindAdmit {
 		return m.Joined, nil
 	}
-	n.comms.mu.Lock()
-	keys := make(crdt.Keyring, len(c.keys))
-	for id, k := range c.keys {
-		keys[id] = k
+	// The admission's own rules, for a refusal that says why.
+	inv, err := state.CheckInvite(invite, user, time.Now().UnixMilli())
+	if err == nil && !crdt.VerifyProof(inv.Key, community, invite, user, req.Proof) {
+		err = fmt.Errorf("%w: %w", crdt.ErrUnauthorized, crdt.ErrBadProof)
 	}
-	n.comms.mu.Unlock()
-	dr, err := crdt.AdmitDraft(state, 0, invite, user, req.Proof, c.topic, keys)
+	if err != nil {
+		return nil, err
+	}
+	dr, err := crdt.AdmitDraft(state, 0, invite, user, req.Proof, c.topic, n.comms.keyring())
 	if err != nil {
 		return nil, err
 	}
@@ -139,11 +88,13 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 		return crdt.ID{}, ErrNotRunning
 	}
 	me := n.Identity().User.ID()
-	req := joinRequest{Community: inv.Community[:], Invite: inv.Invite[:], User: me[:], Proof: inv.Prove(me)}
+	req := joinproto.Request{Community: inv.Community[:], Invite: inv.Invite[:], User: me[:], Proof: inv.Prove(me)}
 	var errs []error
+	refused := false
 	for _, a := range inv.Addrs {
 		admit, pi, err := n.askToJoin(ctx, a, req)
 		if err != nil {
+			refused = refused || !errors.Is(err, joinproto.ErrUnreachable) && !errors.Is(err, joinproto.ErrNotHeld)
 			errs = append(errs, err)
 			continue
 		}
@@ -173,37 +124,23 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 		}
 		return inv.Community, nil
 	}
+	if !refused {
+		return crdt.ID{}, fmt.Errorf("%w: %w: %w", ErrJoin, ErrCommunityUnreachable, errors.Join(errs...))
+	}
 	return crdt.ID{}, fmt.Errorf("%w: %w", ErrJoin, errors.Join(errs...))
 }
 
 // askToJoin sends req to the member at addr and returns its admission.
-func (n *Node) askToJoin(ctx context.Context, addr string, req joinRequest) (*crdt.Op, peer.AddrInfo, error) {
+func (n *Node) askToJoin(ctx context.Context, addr string, req joinproto.Request) (*crdt.Op, peer.AddrInfo, error) {
 	pi, err := peer.AddrInfoFromString(addr)
 	if err != nil {
-		return nil, peer.AddrInfo{}, fmt.Errorf("invite address %q: %w", addr, err)
+		return nil, peer.AddrInfo{}, fmt.Errorf("%w: invite address %q: %w", joinproto.ErrUnreachable, addr, err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, joinTimeout)
-	defer cancel()
-	if err := n.host.Connect(ctx, *pi); err != nil {
-		return nil, *pi, err
-	}
-	s, err := n.host.NewStream(ctx, pi.ID, JoinProtocol)
+	b, err := joinproto.Join(ctx, n.host, *pi, req)
 	if err != nil {
 		return nil, *pi, err
 	}
-	defer s.Close()
-	_ = s.SetDeadline(time.Now().Add(joinTimeout))
-	if err := writeMsg(s, req); err != nil {
-		return nil, *pi, err
-	}
-	var resp joinResponse
-	if err := readMsg(bufio.NewReader(s), &resp); err != nil {
-		return nil, *pi, err
-	}
-	if resp.Error != "" {
-		return nil, *pi, fmt.Errorf("%s refused: %s", pi.ID, resp.Error)
-	}
-	op, err := n.verifier.Decode(resp.Admit, time.Now())
+	op, err := n.verifier.Decode(b, time.Now())
 	if err != nil {
 		return nil, *pi, fmt.Errorf("%s sent an invalid admission: %w", pi.ID, err)
 	}

@@ -20,6 +20,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/joinproto"
 	"github.com/ancore/ancore/node/pipeline"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
@@ -275,7 +276,8 @@ func (n *Node) Run(ctx context.Context) error {
 	n.gossip, n.dialer, n.sync = gossip, dialer, p2p.NewSync(n.host, n.syncLogs)
 	n.runCtx, n.stopRun = ctx, stop
 	n.comms.mu.Unlock()
-	n.host.SetStreamHandler(JoinProtocol, n.serveJoin)
+	n.host.SetStreamHandler(joinproto.Protocol, n.serveJoin)
+	n.host.SetStreamHandler(joinproto.ProtocolV1, n.serveJoin)
 	for _, id := range n.Communities() {
 		n.replicate(n.comms.get(id))
 	}
@@ -301,7 +303,8 @@ func (n *Node) Run(ctx context.Context) error {
 	if rerr := n.peers.RememberMet(n.host); rerr != nil {
 		n.log.Warn("remember peers", "err", rerr)
 	}
-	n.host.RemoveStreamHandler(JoinProtocol)
+	n.host.RemoveStreamHandler(joinproto.Protocol)
+	n.host.RemoveStreamHandler(joinproto.ProtocolV1)
 	n.sync.Close()
 	n.replicas.Wait()
 	err = errors.Join(err, n.host.Close(), n.store.Close())

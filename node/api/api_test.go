@@ -19,13 +19,14 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/nodetest"
+	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 	"github.com/ancore/ancore/node/secretstore"
 	"github.com/ancore/ancore/node/store"
 	"github.com/gorilla/websocket"
 )
 
-// apiNode is a node driven only through its HTTP API, with its relay link.
+// apiNode is a node driven only through its HTTP API, with its features.
 type apiNode struct {
 	*nodetest.Live
 	link  *relaylink.Link
@@ -69,6 +70,16 @@ func openNode(t *testing.T, dir, relayURL string) (*node.Node, *relaylink.Link, 
 	return n, link, nil
 }
 
+// testPreviews attaches the invite preview feature to n.
+func testPreviews(t *testing.T, n *node.Node) *preview.Preview {
+	t.Helper()
+	p := preview.New()
+	if err := p.Open(n, slog.New(slog.DiscardHandler)); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // startServed starts a node on dir with its relay link and the API
 // served as api says (on loopback, whatever its Addr).
 func startServed(t *testing.T, dir, relayURL string, api Config) *apiNode {
@@ -77,13 +88,14 @@ func startServed(t *testing.T, dir, relayURL string, api Config) *apiNode {
 	if err != nil {
 		t.Fatal(err)
 	}
+	previews := testPreviews(t, n)
 	api.Addr, api.Logger = "127.0.0.1:0", slog.New(slog.DiscardHandler)
-	api.Features, api.Carried, api.RelayNetwork = []Feature{link}, link.Carried, func() any { return link.Network() }
+	api.Features, api.Carried, api.RelayNetwork = []Feature{link, previews}, link.Carried, func() any { return link.Network() }
 	srv, err := Listen(n, api)
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := nodetest.Run(t, n, srv.Serve, link.Run)
+	l := nodetest.Run(t, n, srv.Serve, link.Run, previews.Run)
 	raw, err := os.ReadFile(filepath.Join(dir, APIFile))
 	if err != nil {
 		t.Fatal(err)

@@ -57,7 +57,7 @@ func (s *Server) joinCommunity(r *http.Request) (int, any, error) {
 	link := in.Invite
 	if !strings.HasPrefix(link, "ancore://") {
 		if !inviteCode(link) {
-			return 0, nil, invalid("invite must be an ancore:// link or a short invite code")
+			return 0, nil, invalidInvite("invite must be an ancore:// link or a short invite code")
 		}
 		var err error
 		if link, err = s.node.ResolveInviteCode(r.Context(), strings.TrimSpace(link)); err != nil {
@@ -65,7 +65,7 @@ func (s *Server) joinCommunity(r *http.Request) (int, any, error) {
 		}
 	}
 	if _, err := crdt.ParseInvite(link); err != nil {
-		return 0, nil, invalid("%v", err)
+		return 0, nil, invalidInvite("%v", err)
 	}
 	id, err := s.node.Join(r.Context(), link)
 	if err != nil {

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
@@ -186,7 +187,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(doc.Security) == 0 || doc.Components == nil || doc.Components.SecuritySchemes["bearerAuth"] == nil {
 		t.Error("no global bearerAuth security requirement")
 	}
-	routes := Routes(relaylink.New(relaylink.Config{}))
+	routes := Routes(relaylink.New(relaylink.Config{}), preview.New())
 	if !slices.Contains(routes, eventsRoute) {
 		t.Errorf("Routes lacks %s", eventsRoute)
 	}

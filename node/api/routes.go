@@ -9,6 +9,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/joinproto"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -131,6 +132,9 @@ func (s *Server) apiError(err error) *httpjson.StatusError {
 			return e
 		}
 	}
+	if e := joinError(err); e != nil {
+		return e
+	}
 	switch {
 	case errors.As(err, &se):
 		return se
@@ -148,12 +152,39 @@ func (s *Server) apiError(err error) *httpjson.StatusError {
 		return httpjson.Errorf(http.StatusGone, "dissolved", "%v", err)
 	case errors.Is(err, node.ErrNoInviteCodes):
 		return httpjson.Errorf(http.StatusConflict, "no_relay", "%v", err)
-	case errors.Is(err, node.ErrJoin):
-		return httpjson.Errorf(http.StatusConflict, "join_refused", "%v", err)
 	case errors.Is(err, crdt.ErrNoKey), errors.Is(err, node.ErrNotRunning), errors.Is(err, node.ErrNoSignals):
 		return httpjson.Errorf(http.StatusConflict, "not_ready", "%v", err)
 	}
 	return httpjson.Errorf(http.StatusInternalServerError, "internal", "internal error")
+}
+
+// joinError maps why joining, a preview or a short code failed to its
+// code; nil for other errors. The reasons come from the members asked,
+// who may lie: they choose the words the user reads, nothing else.
+func joinError(err error) *httpjson.StatusError {
+	for _, c := range []struct {
+		reason error
+		status int
+		code   string
+	}{
+		{crdt.ErrBanned, http.StatusForbidden, "banned"},
+		{crdt.ErrInviteExpired, http.StatusGone, "invite_expired"},
+		{crdt.ErrInviteRevoked, http.StatusGone, "invite_revoked"},
+		{crdt.ErrInviteUsedUp, http.StatusGone, "invite_used_up"},
+		{crdt.ErrDissolved, http.StatusGone, "dissolved"},
+		{crdt.ErrInviteUnknown, http.StatusNotFound, "invite_unknown"},
+		{crdt.ErrBadProof, http.StatusUnprocessableEntity, "invalid_invite"},
+		{node.ErrCommunityUnreachable, http.StatusBadGateway, "community_unreachable"},
+		{joinproto.ErrUnreachable, http.StatusBadGateway, "community_unreachable"},
+	} {
+		if errors.Is(err, c.reason) {
+			return httpjson.Errorf(c.status, c.code, "%v", err)
+		}
+	}
+	if errors.Is(err, node.ErrJoin) {
+		return httpjson.Errorf(http.StatusConflict, "join_refused", "%v", err)
+	}
+	return nil
 }
 
 func badInput(format string, args ...any) error {
@@ -162,6 +193,10 @@ func badInput(format string, args ...any) error {
 
 func invalid(format string, args ...any) error {
 	return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", format, args...)
+}
+
+func invalidInvite(format string, args ...any) error {
+	return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid_invite", format, args...)
 }
 
 // pathID parses an ID path parameter; a malformed one names nothing (404).

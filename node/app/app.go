@@ -1,5 +1,5 @@
 // Package app assembles a node as the programs run it: the core
-// (package node), its features (the relay link) and its local API
+// (package node), its features (the relay link, invite previews) and its local API
 // (node/api), wired explicitly. cmd/ancore and the desktop app use it, so
 // that a headless node and a windowed one are the same node.
 package app
@@ -11,6 +11,7 @@ import (
 
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 )
 
@@ -23,9 +24,10 @@ type Config struct {
 // App is a node with its features, and its local API once Listen opened
 // it.
 type App struct {
-	Node  *node.Node
-	Relay *relaylink.Link
-	api   *api.Server
+	Node    *node.Node
+	Relay   *relaylink.Link
+	Preview *preview.Preview
+	api     *api.Server
 }
 
 // Open builds the node and attaches its features.
@@ -40,12 +42,16 @@ func Open(cfg Config) (*App, error) {
 	if err := link.Open(n, nc.Logger); err != nil {
 		return nil, errors.Join(err, closed(n))
 	}
-	return &App{Node: n, Relay: link}, nil
+	previews := preview.New()
+	if err := previews.Open(n, nc.Logger); err != nil {
+		return nil, errors.Join(err, closed(n))
+	}
+	return &App{Node: n, Relay: link, Preview: previews}, nil
 }
 
 // Listen opens the local API with the features' routes and views.
 func (a *App) Listen(cfg api.Config) (*api.Server, error) {
-	cfg.Features = append(cfg.Features, a.Relay)
+	cfg.Features = append(cfg.Features, a.Relay, a.Preview)
 	cfg.Carried = a.Relay.Carried
 	cfg.RelayNetwork = func() any { return a.Relay.Network() }
 	srv, err := api.Listen(a.Node, cfg)
@@ -62,6 +68,7 @@ func (a *App) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	var beside sync.WaitGroup
 	beside.Go(func() { a.Relay.Run(ctx) })
+	beside.Go(func() { a.Preview.Run(ctx) })
 	var err error
 	if a.api != nil {
 		err = api.Run(ctx, a.Node, a.api)

@@ -494,6 +494,21 @@ func relayErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrRelayUnreachable, err)
 }
 
+// codeErr gives the relay's refusals of a short code the reasons a
+// member gives for its invite's link, so that both read alike.
+func codeErr(code string, err error) error {
+	var answer *relayclient.Error
+	if !errors.As(err, &answer) {
+		return err
+	}
+	reason := map[string]error{"not_found": crdt.ErrInviteUnknown, "expired": crdt.ErrInviteExpired,
+		"revoked": crdt.ErrInviteRevoked, "exhausted": crdt.ErrInviteUsedUp}[answer.Code]
+	if reason == nil || answer.Status != http.StatusNotFound && answer.Status != http.StatusGone {
+		return err
+	}
+	return fmt.Errorf("invite code %s: %w (relay: %s)", code, reason, answer.Message)
+}
+
 // Set makes the relay at url the node's relay: it must answer /info.
 // Another relay's session is logged out first. Nothing changes if url is
 // bad or the relay does not answer.
@@ -887,7 +902,7 @@ func (l *Link) Resolve(ctx context.Context, code string) (string, error) {
 	}
 	inv, err := client.ResolveInvite(ctx, code)
 	if err != nil {
-		return "", relayErr(err)
+		return "", codeErr(code, relayErr(err))
 	}
 	if _, err := crdt.ParseInvite(inv.Link); err != nil {
 		return "", fmt.Errorf("%w: code %s: %v", relayclient.ErrBadAnswer, code, err)

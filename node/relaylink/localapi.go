@@ -153,8 +153,6 @@ func relayAnswerError(e *relayclient.Error) *httpjson.StatusError {
 		return httpjson.Errorf(e.Status, "forbidden", "%s", msg)
 	case e.Status == http.StatusNotFound:
 		return httpjson.Errorf(e.Status, "not_found", "%s", msg)
-	case e.Status == http.StatusGone && (e.Code == "expired" || e.Code == "revoked" || e.Code == "exhausted"):
-		return httpjson.Errorf(e.Status, "invite_"+e.Code, "%s", msg)
 	}
 	return httpjson.Errorf(http.StatusBadGateway, "relay_error", "%s", e.Error())
 }

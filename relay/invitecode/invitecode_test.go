@@ -190,7 +190,7 @@ var community = crdt.IDOf([]byte("community"))
 // inviteLink makes a link to community; expires zero: never.
 func inviteLink(expires time.Time) string {
 	inv := crdt.Invite{Community: community, Invite: crdt.IDOf([]byte("invite op")), Seed: [32]byte{1, 2, 3},
-		Addrs: []string{"/ip4/192.0.2.1/tcp/4001"}}
+		Addrs: []string{"/ip4/192.0.2.1/tcp/4001/p2p/12D3KooWGzBXXtDTd1Db2rTCYbvsCuRTnHkrWdHpbnnq1WBkSBWU"}}
 	if !expires.IsZero() {
 		inv.Expires = expires.UnixMilli()
 	}
@@ -216,9 +216,9 @@ func TestCreateAndResolve(t *testing.T) {
 	tr := startRelay(t, account.Config{})
 	ada := tr.register("ada@example.org")
 	link := inviteLink(time.Time{})
-	// The scheme and case of the link do not matter; the code keeps the
-	// canonical link.
-	c := tr.create(ada, map[string]any{"link": " " + strings.ToUpper(link)})
+	// The scheme's case and the spaces around the link do not matter;
+	// the code keeps the canonical link.
+	c := tr.create(ada, map[string]any{"link": " " + strings.ToUpper(crdt.InviteScheme) + strings.TrimPrefix(link, crdt.InviteScheme)})
 	if len(c.Code) != codeLen || c.Link != link || c.Community != community.String() || c.ExpiresAt != nil ||
 		c.MaxUses != 0 || c.Uses != 0 || c.CreatedAt.IsZero() {
 		t.Fatalf("created %+v", c)

@@ -69,6 +69,14 @@ export function useRelay(retry: (failures: number, err: unknown) => boolean) {
   return useSession().queries.useQuery("get", "/relay", undefined, { retry });
 }
 
+/**
+ * What community an invite link leads to, as a member named in it shows it
+ * (null: none to ask about). A refusal is an answer, so it is not retried.
+ */
+export function useInvitePreview(link: string | null) {
+  return useSession().queries.useQuery("post", "/invites/preview", { body: { invite: link ?? "" } }, { enabled: link !== null, retry: false, staleTime: 60_000 });
+}
+
 /** Marks queries stale (refetching those on screen), by resource. */
 export function invalidator(qc: QueryClient) {
   const inv = (queryKey: readonly unknown[]) => void qc.invalidateQueries({ queryKey });

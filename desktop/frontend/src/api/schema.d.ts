@@ -67,7 +67,10 @@ export interface paths {
         /**
          * Join a community with an invite link or code
          * @description Asks the members whose addresses the link carries, in turn, to
-         *     admit the local user. Joining a community the user is already a
+         *     admit the local user. When none does, the error says why in a
+         *     stable code: the reason a member gave (expired, revoked, used up,
+         *     unknown invite, banned, dissolved; a member may lie, so it only
+         *     chooses the words), or that none could be reached. Joining a community the user is already a
          *     member of succeeds at once. The community's channels arrive by
          *     sync afterwards.
          *
@@ -316,6 +319,32 @@ export interface paths {
          *     if the relay fails, `code` is null and the link alone works.
          */
         post: operations["createInvite"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/invites/preview": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * What community an invite link leads to, before joining
+         * @description Asks the members whose addresses the link carries, in turn, to
+         *     show the community: its name, icon and member count. A member
+         *     answers only a device that proves it holds the link's key for a
+         *     valid invite (a proof bound to the asking device), and otherwise
+         *     says why, with the codes of joining (`invite_expired`, …). Only
+         *     links preview: a relay's short code is not resolved (that would
+         *     count a use). Nothing changes on this node.
+         */
+        post: operations["previewInvite"];
         delete?: never;
         options?: never;
         head?: never;
@@ -783,7 +812,7 @@ export interface components {
                  * @description A stable code for programs.
                  * @enum {string}
                  */
-                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_exhausted" | "dissolved";
+                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_used_up" | "invite_unknown" | "invalid_invite" | "banned" | "community_unreachable" | "dissolved";
                 /** @description A sentence for people. */
                 message: string;
             };
@@ -1035,6 +1064,24 @@ export interface components {
         };
         CommunityCreate: {
             name: string;
+        };
+        InvitePreviewRequest: {
+            /** @description An invite link, ancore://invite/…. */
+            invite: string;
+        };
+        InvitePreview: {
+            id: components["schemas"]["ID"];
+            /** @description The community's name. */
+            name: string;
+            /**
+             * Format: byte
+             * @description The icon's bytes in base64; absent when there is none.
+             */
+            icon?: string;
+            /** @description How many members the community has, as the member asked counts them. */
+            members: number;
+            /** @description The local user is a member already. */
+            member: boolean;
         };
         JoinRequest: {
             /** @description An invite link, ancore://invite/…, or a relay's short invite code. */
@@ -1567,8 +1614,22 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
-            403: components["responses"]["Forbidden"];
-            /** @description The relay knows no such invite code (`not_found`). */
+            /**
+             * @description The member asked says this user is banned from the community
+             *     (`banned`); or the guard refused the request (`forbidden`, …).
+             */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /**
+             * @description The relay knows no such invite code, or the member asked knows
+             *     no such invite (`invite_unknown`).
+             */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1578,9 +1639,10 @@ export interface operations {
                 };
             };
             /**
-             * @description No member named in the invite admitted this node (`join_refused`),
-             *     the node is not running (`not_ready`), or a code was given and
-             *     the node has no relay (`no_relay`).
+             * @description The members named in the invite refused for another reason,
+             *     their text in the message (`join_refused`), the node is not
+             *     running (`not_ready`), or a code was given and the node has no
+             *     relay (`no_relay`).
              */
             409: {
                 headers: {
@@ -1590,7 +1652,11 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
-            /** @description The invite code expired, was revoked or was used up (`invite_expired`, `invite_revoked`, `invite_exhausted`). */
+            /**
+             * @description The invite (or the relay's code) expired, was revoked or was
+             *     used up (`invite_expired`, `invite_revoked`, `invite_used_up`),
+             *     or the community was dissolved (`dissolved`).
+             */
             410: {
                 headers: {
                     [name: string]: unknown;
@@ -1600,10 +1666,34 @@ export interface operations {
                 };
             };
             413: components["responses"]["TooLarge"];
-            422: components["responses"]["Invalid"];
+            /**
+             * @description The invite is neither an invite link nor a short code, or its
+             *     link is malformed or its key does not match the invite
+             *     (`invalid_invite`); or the body is invalid (`invalid`).
+             */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             429: components["responses"]["RateLimited"];
             500: components["responses"]["Internal"];
-            502: components["responses"]["BadGateway"];
+            /**
+             * @description No member named in the invite could be reached, or none holds
+             *     the community (`community_unreachable`); or the relay failed
+             *     resolving a code (`relay_unreachable`, `relay_error`).
+             */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     getCommunity: {
@@ -2016,6 +2106,88 @@ export interface operations {
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
             500: components["responses"]["Internal"];
+        };
+    };
+    previewInvite: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["InvitePreviewRequest"];
+            };
+        };
+        responses: {
+            /** @description The community the link leads to. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitePreview"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The member says this user is banned (`banned`); or the guard refused the request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The member knows no such invite (`invite_unknown`). */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The members refused for another reason (`join_refused`), or the node is not running (`not_ready`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description The invite expired, was revoked or was used up, or the community was dissolved (`invite_expired`, `invite_revoked`, `invite_used_up`, `dissolved`). */
+            410: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            /** @description Not an invite link, a malformed one, or one whose key is not the invite's (`invalid_invite`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description No member named in the invite could be reached, or none holds the community (`community_unreachable`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
         };
     };
     revokeInvite: {

@@ -25,6 +25,7 @@ export type Channel = Schemas["Channel"];
 export type Role = Schemas["Role"];
 export type Member = Schemas["Member"];
 export type Invite = Schemas["Invite"];
+export type InvitePreview = Schemas["InvitePreview"];
 export type Message = Schemas["Message"];
 export type Reaction = Schemas["Reaction"];
 export type Network = Schemas["Network"];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ApiError } from "@/api/client";
-import { isUnsupported, joinError, relayError, relayHost, relayState } from "./relay";
+import { isUnsupported, relayError, relayHost, relayState } from "./relay";
 
 const relay = (url: string | null, connected = false) => ({ relay: { url, connected, peer: connected ? "12D3Koo" : null } });
 
@@ -51,10 +51,7 @@ describe("relayError", () => {
     expect(relayError(new TypeError("boom"))).toEqual({ field: "form", text: "boom" });
   });
 
-  it("explains joining by code and carrying", () => {
-    expect(joinError(err(404, "not_found"))).toMatch(/no such invite code/);
-    expect(joinError(err(409, "no_relay"))).toMatch(/Settings → Relay/);
-    expect(relayError(err(410, "invite_exhausted")).text).toMatch(/used up/);
+  it("explains carrying", () => {
     expect(relayError(err(409, "no_relay")).text).toMatch(/Settings → Relay/);
     expect(relayError(err(403, "forbidden")).text).toMatch(/owner/);
   });

@@ -42,7 +42,7 @@ export interface FieldError {
 }
 
 /**
- * An error of a relay route or of joining by code as a sentence for people,
+ * An error of a relay route as a sentence for people,
  * and the field to show it under. The node's own message is kept where it
  * says more than a fixed sentence could (when to retry, why the relay did
  * not answer).
@@ -77,20 +77,7 @@ export function relayError(err: unknown): FieldError {
       return { field: "form", text: "That needs a relay: connect to one (and log in) in Settings → Relay." };
     case "forbidden":
       return { field: "form", text: "Only the community's owner can do that." };
-    case "invite_expired":
-      return { field: "form", text: "That invite has expired." };
-    case "invite_revoked":
-      return { field: "form", text: "That invite was revoked." };
-    case "invite_exhausted":
-      return { field: "form", text: "That invite has been used up." };
     default:
       return { field: "form", text: err.message };
   }
-}
-
-/** Why joining with an invite link or a short code failed, for people. */
-export function joinError(err: unknown): string {
-  // Only a code is looked up (at the relay); a link names its members itself.
-  if (err instanceof ApiError && err.code === "not_found") return "The relay knows no such invite code.";
-  return relayError(err).text;
 }

@@ -1,17 +1,18 @@
-// Creating a community, and joining one with an invite link or a relay's
-// short code.
+// Creating a community, and joining one with an invite link (previewed
+// first: name, icon, member count) or a relay's short code.
 
 import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { data } from "@/api/client";
-import { useInvalidate } from "@/api/queries";
+import { useInvalidate, useInvitePreview } from "@/api/queries";
 import { useSession } from "@/app/session";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
+import { initials } from "@/components/user-avatar";
 import { errorText } from "@/lib/errors";
-import { joinError } from "@/lib/relay";
+import { isInviteLink, joinError, refusesJoin, type InviteKind } from "./join-errors";
 
 interface DialogProps {
   open: boolean;
@@ -20,7 +21,7 @@ interface DialogProps {
   onDone: (id: string) => void;
 }
 
-function OneFieldDialog({ open, onOpenChange, title, description, label, placeholder, inputTestId, submitTestId, submit, pending, error, pendingText }: {
+function OneFieldDialog({ open, onOpenChange, title, description, label, placeholder, inputTestId, submitTestId, submit, pending, error }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
   title: string;
@@ -32,7 +33,6 @@ function OneFieldDialog({ open, onOpenChange, title, description, label, placeho
   submit: { label: string; run: (value: string) => void };
   pending: boolean;
   error: React.ReactNode;
-  pendingText?: string;
 }) {
   const [value, setValue] = useState("");
   const id = `${inputTestId}-field`;
@@ -60,7 +60,6 @@ function OneFieldDialog({ open, onOpenChange, title, description, label, placeho
             <Label htmlFor={id}>{label}</Label>
             <Input id={id} data-testid={inputTestId} autoFocus maxLength={4096} placeholder={placeholder} value={value} onChange={(e) => setValue(e.target.value)} />
           </div>
-          {pending && pendingText && <p className="text-sm text-muted-foreground">{pendingText}</p>}
           {error}
           <DialogFooter>
             <Button type="button" variant="ghost" onClick={() => onOpenChange(false)}>
@@ -110,37 +109,99 @@ export function CreateCommunityDialog({ open, onOpenChange, onDone }: DialogProp
 export function JoinCommunityDialog({ open, onOpenChange, onDone }: DialogProps) {
   const { api } = useSession();
   const invalidate = useInvalidate();
+  const [value, setValue] = useState("");
+  const invite = value.trim();
+  const kind: InviteKind = isInviteLink(invite) ? "link" : "code";
+  const preview = useInvitePreview(open && kind === "link" ? invite : null);
   const join = useMutation({
     mutationFn: (invite: string) => data(api.POST("/communities/join", { body: { invite } })),
     onSuccess: (c) => {
       invalidate.communities();
       onDone(c.id);
-      onOpenChange(false);
+      close();
     },
   });
+  const close = () => {
+    setValue("");
+    join.reset();
+    onOpenChange(false);
+  };
+  const refused = kind === "link" && preview.isError && refusesJoin(preview.error);
   return (
-    <OneFieldDialog
-      open={open}
-      onOpenChange={(o) => {
-        if (!o) join.reset();
-        onOpenChange(o);
-      }}
-      title="Join a community"
-      description="Paste the invite link a member gave you, or a short code from a relay."
-      label="Invite link or code"
-      placeholder="ancore://invite/… or a code"
-      inputTestId="join-link"
-      submitTestId="join-submit"
-      submit={{ label: "Join", run: (invite) => join.mutate(invite) }}
-      pending={join.isPending}
-      pendingText="Asking a member to let you in…"
-      error={
-        join.isError && (
-          <p data-testid="join-error" role="alert" className="text-sm text-destructive">
-            {joinError(join.error)}
-          </p>
-        )
-      }
-    />
+    <Dialog open={open} onOpenChange={(o) => (o ? onOpenChange(true) : close())}>
+      <DialogContent>
+        <form
+          className="grid gap-4"
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (invite && !refused) join.mutate(invite);
+          }}
+        >
+          <DialogHeader>
+            <DialogTitle>Join a community</DialogTitle>
+            <DialogDescription>Paste the invite link a member gave you, or a short code from a relay.</DialogDescription>
+          </DialogHeader>
+          <div className="grid gap-1.5">
+            <Label htmlFor="join-link-field">Invite link or code</Label>
+            <Input
+              id="join-link-field"
+              data-testid="join-link"
+              autoFocus
+              maxLength={4096}
+              placeholder="ancore://invite/… or a code"
+              value={value}
+              onChange={(e) => {
+                setValue(e.target.value);
+                join.reset();
+              }}
+            />
+          </div>
+          {kind === "link" && <PreviewOfInvite preview={preview} />}
+          {join.isPending && <p className="text-sm text-muted-foreground">Asking a member to let you in…</p>}
+          {join.isError && (
+            <p data-testid="join-error" role="alert" className="text-sm text-destructive">
+              {joinError(join.error, kind)}
+            </p>
+          )}
+          <DialogFooter>
+            <Button type="button" variant="ghost" onClick={close}>
+              Cancel
+            </Button>
+            <Button data-testid="join-submit" disabled={!invite || join.isPending || refused}>
+              Join
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  );
+}
+
+/** The community an invite link leads to, or why it cannot be shown. */
+function PreviewOfInvite({ preview }: { preview: ReturnType<typeof useInvitePreview> }) {
+  if (preview.isPending) return <p className="text-sm text-muted-foreground">Asking a member what this invite is for…</p>;
+  if (preview.isError) {
+    return (
+      <p data-testid="invite-preview-error" role="alert" className="text-sm text-destructive">
+        {joinError(preview.error, "link")}
+      </p>
+    );
+  }
+  const c = preview.data;
+  return (
+    <div data-testid="invite-preview" className="flex items-center gap-3 rounded-md border p-3">
+      <div className="flex h-12 w-12 shrink-0 items-center justify-center overflow-hidden rounded-xl bg-muted text-sm font-semibold">
+        {c.icon ? <img data-testid="invite-preview-icon" src={`data:image/png;base64,${c.icon}`} alt="" className="h-12 w-12 object-cover" /> : initials(c.name)}
+      </div>
+      <div className="grid min-w-0">
+        <span data-testid="invite-preview-name" className="truncate font-semibold">
+          {c.name}
+        </span>
+        <span data-testid="invite-preview-members" className="text-sm text-muted-foreground">
+          {c.members === 1 ? "1 member" : `${c.members} members`}
+          {c.member && " · you are a member"}
+        </span>
+      </div>
+    </div>
   );
 }
