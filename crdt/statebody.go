@@ -16,10 +16,10 @@ const (
 	MaxTopicLen      = 1024
 	MaxIconSize      = 16 << 10
 	MaxAvatarSize    = 16 << 10 // a profile's picture: PNG or JPEG
-	MaxRoles         = 250  // roles held by one member
-	MaxSeen          = 256  // (log, device) cut-offs in one removal
-	MaxWraps         = 3500 // recipients of one rekey: the largest community
-	MaxPrevKeys      = 64   // epoch keys one rekey or admission carries
+	MaxRoles         = 250      // roles held by one member
+	MaxSeen          = 256      // (log, device) cut-offs in one removal
+	MaxWraps         = 3500     // recipients of one rekey: the largest community
+	MaxPrevKeys      = 64       // epoch keys one rekey or admission carries
 )
 
 // ChannelType says what a channel carries.
