@@ -65,7 +65,7 @@ func TestAvatarTravelsInTheProfile(t *testing.T) {
 func TestSignRefusesBadAvatars(t *testing.T) {
 	w := newWorld(t)
 	for name, pic := range map[string][]byte{
-		"oversized": append(bytes.Clone(testPNG), make([]byte, MaxAvatarSize)...),
+		"oversized":    append(bytes.Clone(testPNG), make([]byte, MaxAvatarSize)...),
 		"not an image": []byte("GIF89a, or anything else"),
 	} {
 		_, err := w.person("owner").dev.Sign(Draft{Community: w.id, Kind: KindProfile, HLC: w.clock + 1, Parents: heads(w.ops),
