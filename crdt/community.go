@@ -895,6 +895,20 @@ func (c *Community) materialize() {
 	}
 }
 
+// OpenProfile opens u's newest profile whose Info opens with keys and is
+// valid. A profile this node cannot read — sealed under an epoch it lacks,
+// or carrying what OpenInfo refuses, such as an oversized avatar — leaves
+// the one before it in place rather than blanking the member's name.
+func (c *Community) OpenProfile(u UserID, keys Keyring) (Info, *Op) {
+	h := c.hist[userKey('p', u)]
+	for x := len(h) - 1; x >= 0; x-- {
+		if info, err := c.ops[h[x]].OpenInfo(c.bodies[h[x]], keys); err == nil {
+			return info, c.ops[h[x]]
+		}
+	}
+	return Info{}, nil
+}
+
 // Standing is what a user may do now.
 func (c *Community) Standing(u UserID) (member bool, perms Perm, top int64) {
 	s := c.standing(u, c.accepted.has)

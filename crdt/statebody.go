@@ -1,6 +1,7 @@
 package crdt
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"fmt"
 	"unicode/utf8"
@@ -14,10 +15,11 @@ const (
 	MaxStatusTextLen = 128 // characters: a profile's custom status
 	MaxTopicLen      = 1024
 	MaxIconSize      = 16 << 10
-	MaxRoles         = 250  // roles held by one member
-	MaxSeen          = 256  // (log, device) cut-offs in one removal
-	MaxWraps         = 3500 // recipients of one rekey: the largest community
-	MaxPrevKeys      = 64   // epoch keys one rekey or admission carries
+	MaxAvatarSize    = 16 << 10 // a profile's picture: PNG or JPEG
+	MaxRoles         = 250      // roles held by one member
+	MaxSeen          = 256      // (log, device) cut-offs in one removal
+	MaxWraps         = 3500     // recipients of one rekey: the largest community
+	MaxPrevKeys      = 64       // epoch keys one rekey or admission carries
 )
 
 // ChannelType says what a channel carries.
@@ -36,6 +38,7 @@ type Info struct {
 	StatusText string // profile: the custom status, at most MaxStatusTextLen
 	Topic      string // channel topic
 	Icon       []byte // community icon (an image, at most MaxIconSize)
+	Avatar     []byte // profile: the user's picture, PNG or JPEG of at most MaxAvatarSize
 	Color      uint32 // role colour, 0xRRGGBB
 	Keys       [][]byte
 	// Keys: rekey only — the epoch keys the new epoch succeeds, so members
@@ -43,13 +46,14 @@ type Info struct {
 }
 
 // Decoders ignore keys they do not know and empty fields are omitted, so
-// a field added later (the status text, key 6) keeps older Infos valid
-// and lets older nodes read the rest.
+// a field added later (the status text, key 6; the avatar, key 7) keeps
+// older Infos valid and lets older nodes read the rest.
 type wireInfo struct {
 	Name       string   `cbor:"1,keyasint,omitempty"`
 	StatusText string   `cbor:"6,keyasint,omitempty"`
 	Topic      string   `cbor:"2,keyasint,omitempty"`
 	Icon       []byte   `cbor:"3,keyasint,omitempty"`
+	Avatar     []byte   `cbor:"7,keyasint,omitempty"`
 	Color      uint32   `cbor:"4,keyasint,omitempty"`
 	Keys       [][]byte `cbor:"5,keyasint,omitempty"`
 }
@@ -71,6 +75,10 @@ func (i *Info) valid() error {
 		return fmt.Errorf("%w: topic must be UTF-8 of at most %d characters", ErrBadBody, MaxTopicLen)
 	case len(i.Icon) > MaxIconSize:
 		return fmt.Errorf("%w: icon larger than %d bytes", ErrBadBody, MaxIconSize)
+	case len(i.Avatar) > MaxAvatarSize:
+		return fmt.Errorf("%w: avatar larger than %d bytes", ErrBadBody, MaxAvatarSize)
+	case len(i.Avatar) > 0 && !isPNGOrJPEG(i.Avatar):
+		return fmt.Errorf("%w: avatar is not a PNG or JPEG image", ErrBadBody)
 	case i.Color > 0xffffff:
 		return fmt.Errorf("%w: colour out of range", ErrBadBody)
 	case len(i.Keys) > MaxPrevKeys:
@@ -82,6 +90,12 @@ func (i *Info) valid() error {
 		}
 	}
 	return nil
+}
+
+// isPNGOrJPEG reports whether b starts as a PNG or a JPEG file does: what
+// a reader may show as an avatar, with no sniffing of its own.
+func isPNGOrJPEG(b []byte) bool {
+	return bytes.HasPrefix(b, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(b, []byte{0xff, 0xd8, 0xff})
 }
 
 // Seen is a removal's cut-off for one device of the removed user in one

@@ -36,7 +36,7 @@ func newSBFixture(t testing.TB) sbFixture {
 	f.draft = Draft{
 		Community: testCommunity, Kind: KindAdmit, HLC: hlcAt(0, 3), Parents: ids[5:7], Target: ids[7],
 		State: &StateBody{
-			Info: &Info{Name: "général", StatusText: "away 🌴", Topic: "a topic", Icon: []byte("\x89PNG…"), Color: 0xabcdef,
+			Info: &Info{Name: "général", StatusText: "away 🌴", Topic: "a topic", Icon: []byte("\x89PNG…"), Avatar: []byte("\xff\xd8\xff…"), Color: 0xabcdef,
 				Keys: [][]byte{old1.Bytes(), old2.Bytes()}},
 			ChannelType: ChannelVoice,
 			Position:    &pos,

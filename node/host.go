@@ -89,6 +89,7 @@ type Route struct {
 	// SwapsIdentity: the handler may change the node's identity
 	// (SwapUser), so the API does not hold it around the request.
 	SwapsIdentity bool
+	MaxBody       int64 // the request body's cap in bytes; 0: the API's MaxBody
 }
 
 // hooks are the features' callbacks, registered before Run.

@@ -165,11 +165,12 @@ func (n *Node) SetMemberRoles(ctx context.Context, id crdt.ID, user crdt.UserID,
 type Profile struct {
 	Name       string
 	StatusText string // the custom status; empty for none
+	Avatar     []byte // PNG or JPEG within crdt.MaxAvatarSize; empty for none
 }
 
 // SetProfile sets this user's profile in community id.
 func (n *Node) SetProfile(ctx context.Context, id crdt.ID, p Profile) error {
 	_, err := n.changeState(ctx, id, crdt.Draft{Kind: crdt.KindProfile,
-		State: &crdt.StateBody{Info: &crdt.Info{Name: p.Name, StatusText: p.StatusText}}})
+		State: &crdt.StateBody{Info: &crdt.Info{Name: p.Name, StatusText: p.StatusText, Avatar: p.Avatar}}})
 	return err
 }

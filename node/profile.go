@@ -1,6 +1,7 @@
 package node
 
 import (
+	"bytes"
 	"context"
 	"errors"
 
@@ -11,6 +12,7 @@ import (
 const (
 	settingProfile    = "profile"     // the display name
 	settingStatusText = "status-text" // the custom status
+	settingAvatar     = "avatar"
 )
 
 // publishProfile gives community id this user's profile, if the
@@ -25,13 +27,8 @@ func (n *Node) publishProfile(id crdt.ID) {
 	if m == nil || m.State != crdt.Joined {
 		return
 	}
-	var shown Profile
-	if m.Profile != nil {
-		if info, err := n.OpenInfo(m.Profile); err == nil {
-			shown = Profile{Name: info.Name, StatusText: info.StatusText}
-		}
-	}
-	if shown == p {
+	shown := n.MemberProfile(c, m.User)
+	if shown.Name == p.Name && shown.StatusText == p.StatusText && bytes.Equal(shown.Avatar, p.Avatar) {
 		return
 	}
 	if err := n.SetProfile(context.Background(), id, p); err != nil {
@@ -39,11 +36,19 @@ func (n *Node) publishProfile(id crdt.ID) {
 	}
 }
 
+// MemberProfile is user u's profile in community c, as this node can read
+// it (crdt.Community.OpenProfile).
+func (n *Node) MemberProfile(c *crdt.Community, u crdt.UserID) crdt.Info {
+	info, _ := c.OpenProfile(u, n.comms.keyring())
+	return info
+}
+
 // Profile is the local user's profile.
 func (n *Node) Profile() Profile {
 	name, _ := n.store.Setting(settingProfile)
 	text, _ := n.store.Setting(settingStatusText)
-	return Profile{Name: string(name), StatusText: string(text)}
+	avatar, _ := n.store.Setting(settingAvatar)
+	return Profile{Name: string(name), StatusText: string(text), Avatar: avatar}
 }
 
 // SetLocalProfile sets the local user's profile and publishes it in every
@@ -53,6 +58,9 @@ func (n *Node) SetLocalProfile(ctx context.Context, p Profile) error {
 		return err
 	}
 	if err := n.store.PutSetting(settingStatusText, []byte(p.StatusText)); err != nil {
+		return err
+	}
+	if err := n.store.PutSetting(settingAvatar, p.Avatar); err != nil {
 		return err
 	}
 	var errs []error

@@ -19,6 +19,7 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/nodetest"
+	"github.com/ancore/ancore/node/picture"
 	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 	"github.com/ancore/ancore/node/secretstore"
@@ -451,6 +452,7 @@ func TestAPILimits(t *testing.T) {
 	a.must(200, "GET", "/limits", nil, &got)
 	want := LimitsJSON{MessageText: crdt.MaxTextLen, Mentions: crdt.MaxMentions, EmojiBytes: crdt.MaxEmojiBytes,
 		Name: crdt.MaxNameLen, StatusText: crdt.MaxStatusTextLen, Topic: crdt.MaxTopicLen, IconBytes: crdt.MaxIconSize,
+		AvatarBytes: crdt.MaxAvatarSize, PictureBytes: picture.MaxInputBytes, PicturePixels: picture.MaxPixels,
 		MemberRoles: crdt.MaxRoles, Page: store.MaxPageLimit, InviteTTLSeconds: 10 * 365 * 24 * 3600, RequestBytes: MaxBody}
 	if got != want {
 		t.Fatalf("limits %+v, want %+v", got, want)

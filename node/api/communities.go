@@ -6,6 +6,7 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/node/picture"
 )
 
 func (s *Server) listCommunities(*http.Request) (int, any, error) {
@@ -99,10 +100,12 @@ func (s *Server) patchCommunity(r *http.Request) (int, any, error) {
 		name = *in.Name
 	}
 	if in.Icon != nil {
-		if len(*in.Icon) > crdt.MaxIconSize {
-			return 0, nil, invalid("icon larger than %d bytes", crdt.MaxIconSize)
+		icon = nil // empty clears the icon
+		if len(*in.Icon) > 0 {
+			if icon, err = picture.Shrink(*in.Icon, picture.Icon); err != nil {
+				return 0, nil, err
+			}
 		}
-		icon = *in.Icon
 	}
 	if err := s.node.UpdateCommunity(r.Context(), c.ID, name, icon); err != nil {
 		return 0, nil, err

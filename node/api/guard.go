@@ -8,11 +8,17 @@ import (
 	"strings"
 
 	"github.com/ancore/ancore/httpjson"
+	"github.com/ancore/ancore/node/picture"
 )
 
-// MaxBody caps a request body: the largest legitimate one is a community
-// icon (16 KiB) in base64 inside JSON.
-const MaxBody = 1 << 20
+// MaxBody caps a request body but a picture's: a message or a name is far
+// smaller. Routes that take a picture (a community icon, an avatar) take
+// MaxPictureBody: the largest photo picture.Shrink accepts, in base64
+// inside JSON.
+const (
+	MaxBody        = 1 << 20
+	MaxPictureBody = picture.MaxInputBytes/3*4 + 4<<10
+)
 
 // Guard wraps the API for loopback use. A request passes only if:
 //   - its Host is a loopback address or localhost (a DNS-rebinding page
@@ -23,7 +29,8 @@ const MaxBody = 1 << 20
 //     WebSocket upgrades (browsers cannot set headers there), a "token"
 //     query parameter (401 otherwise), compared in constant time.
 //
-// Every response carries nosniff, frame-deny and a CSP; bodies are capped.
+// Every response carries nosniff, frame-deny and a CSP. Bodies are capped
+// by each route (serve).
 func Guard(token string, next http.Handler) http.Handler {
 	want := []byte(token)
 	return Secure(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -36,7 +43,6 @@ func Guard(token string, next http.Handler) http.Handler {
 			httpjson.Error(w, http.StatusUnauthorized, "unauthorized", "a valid API token is required")
 			return
 		}
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		next.ServeHTTP(w, r)
 	}))
 }

@@ -16,7 +16,7 @@ func (s *Server) me() MeJSON {
 	dev := id.Device.ID()
 	p := s.node.Profile()
 	return MeJSON{User: id.User.ID().String(), Device: dev.String(), Name: p.Name, Status: s.node.Status(),
-		StatusText: p.StatusText}
+		StatusText: p.StatusText, Avatar: avatarTag(p.Avatar)}
 }
 
 func (s *Server) getMe(*http.Request) (int, any, error) { return http.StatusOK, s.me(), nil }

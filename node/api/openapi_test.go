@@ -348,7 +348,7 @@ func TestOpenAPIEvents(t *testing.T) {
 	a.must(201, "POST", "/communities/"+comm.ID+"/channels", map[string]any{"name": "extra", "topic": "t"}, &ch)
 	a.must(200, "PATCH", "/channels/"+ch.ID, map[string]any{"position": 5}, nil)
 	a.must(204, "DELETE", "/channels/"+ch.ID, nil, nil)
-	a.must(200, "PATCH", "/communities/"+comm.ID, map[string]any{"name": "Spec 2", "icon": []byte{1, 2, 3}}, nil)
+	a.must(200, "PATCH", "/communities/"+comm.ID, map[string]any{"name": "Spec 2", "icon": testPhoto(t, 64, 48, false)}, nil)
 	var inv InviteJSON
 	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{"ttl_seconds": 0}, &inv)
 	b.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)

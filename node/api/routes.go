@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"errors"
 	"net/http"
 	"slices"
@@ -10,6 +11,7 @@ import (
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/joinproto"
+	"github.com/ancore/ancore/node/picture"
 	"github.com/ancore/ancore/node/store"
 )
 
@@ -52,7 +54,7 @@ func Routes(features ...Feature) []string {
 func (s *Server) routes() []node.Route {
 	var out []node.Route
 	for pattern, h := range s.ownRoutes() {
-		out = append(out, node.Route{Pattern: pattern, Handle: h})
+		out = append(out, node.Route{Pattern: pattern, Handle: h, MaxBody: pictureRoutes[pattern]})
 	}
 	for _, f := range s.features {
 		out = append(out, f.Routes()...)
@@ -63,47 +65,53 @@ func (s *Server) routes() []node.Route {
 func (s *Server) ownRoutes() map[string]apiHandler {
 	const v = "/api/v1"
 	return map[string]apiHandler{
-		"GET " + v + "/me":                                    s.getMe,
-		"PATCH " + v + "/me":                                  s.patchMe,
-		"GET " + v + "/communities":                           s.listCommunities,
-		"POST " + v + "/communities":                          s.createCommunity,
-		"POST " + v + "/communities/join":                     s.joinCommunity,
-		"GET " + v + "/communities/{id}":                      s.getCommunity,
-		"PATCH " + v + "/communities/{id}":                    s.patchCommunity,
-		"DELETE " + v + "/communities/{id}":                   s.deleteCommunity,
-		"POST " + v + "/communities/{id}/leave":               s.leaveCommunity,
-		"GET " + v + "/communities/{id}/members":              s.listMembers,
-		"POST " + v + "/communities/{id}/members/{user}/kick": s.kickMember,
-		"PUT " + v + "/communities/{id}/members/{user}/roles": s.putMemberRoles,
-		"PUT " + v + "/communities/{id}/bans/{user}":          s.banMember,
-		"DELETE " + v + "/communities/{id}/bans/{user}":       s.unbanMember,
-		"GET " + v + "/communities/{id}/roles":                s.listRoles,
-		"POST " + v + "/communities/{id}/roles":               s.createRole,
-		"PATCH " + v + "/communities/{id}/roles/{role}":       s.patchRole,
-		"DELETE " + v + "/communities/{id}/roles/{role}":      s.deleteRole,
-		"GET " + v + "/communities/{id}/invites":              s.listInvites,
-		"POST " + v + "/communities/{id}/invites":             s.createInvite,
-		"DELETE " + v + "/communities/{id}/invites/{invite}":  s.revokeInvite,
-		"GET " + v + "/communities/{id}/channels":             s.listChannels,
-		"POST " + v + "/communities/{id}/channels":            s.createChannel,
-		"PATCH " + v + "/channels/{id}":                       s.patchChannel,
-		"DELETE " + v + "/channels/{id}":                      s.deleteChannel,
-		"GET " + v + "/channels/{id}/messages":                s.listMessages,
-		"POST " + v + "/channels/{id}/messages":               s.postMessage,
-		"PATCH " + v + "/messages/{id}":                       s.patchMessage,
-		"DELETE " + v + "/messages/{id}":                      s.deleteMessage,
-		"PUT " + v + "/messages/{id}/reactions/{emoji}":       s.putReaction,
-		"DELETE " + v + "/messages/{id}/reactions/{emoji}":    s.deleteReaction,
-		"POST " + v + "/channels/{id}/typing":                 s.postTyping,
-		"GET " + v + "/network":                               s.getNetwork,
-		"GET " + v + "/limits":                                s.getLimits,
+		"GET " + v + "/me":                                     s.getMe,
+		"PATCH " + v + "/me":                                   s.patchMe,
+		"GET " + v + "/me/avatar":                              s.getMyAvatar,
+		"PUT " + v + "/me/avatar":                              s.putMyAvatar,
+		"DELETE " + v + "/me/avatar":                           s.deleteMyAvatar,
+		"GET " + v + "/communities":                            s.listCommunities,
+		"POST " + v + "/communities":                           s.createCommunity,
+		"POST " + v + "/communities/join":                      s.joinCommunity,
+		"GET " + v + "/communities/{id}":                       s.getCommunity,
+		"PATCH " + v + "/communities/{id}":                     s.patchCommunity,
+		"DELETE " + v + "/communities/{id}":                    s.deleteCommunity,
+		"POST " + v + "/communities/{id}/leave":                s.leaveCommunity,
+		"GET " + v + "/communities/{id}/members":               s.listMembers,
+		"GET " + v + "/communities/{id}/members/{user}/avatar": s.getMemberAvatar,
+		"POST " + v + "/communities/{id}/members/{user}/kick":  s.kickMember,
+		"PUT " + v + "/communities/{id}/members/{user}/roles":  s.putMemberRoles,
+		"PUT " + v + "/communities/{id}/bans/{user}":           s.banMember,
+		"DELETE " + v + "/communities/{id}/bans/{user}":        s.unbanMember,
+		"GET " + v + "/communities/{id}/roles":                 s.listRoles,
+		"POST " + v + "/communities/{id}/roles":                s.createRole,
+		"PATCH " + v + "/communities/{id}/roles/{role}":        s.patchRole,
+		"DELETE " + v + "/communities/{id}/roles/{role}":       s.deleteRole,
+		"GET " + v + "/communities/{id}/invites":               s.listInvites,
+		"POST " + v + "/communities/{id}/invites":              s.createInvite,
+		"DELETE " + v + "/communities/{id}/invites/{invite}":   s.revokeInvite,
+		"GET " + v + "/communities/{id}/channels":              s.listChannels,
+		"POST " + v + "/communities/{id}/channels":             s.createChannel,
+		"PATCH " + v + "/channels/{id}":                        s.patchChannel,
+		"DELETE " + v + "/channels/{id}":                       s.deleteChannel,
+		"GET " + v + "/channels/{id}/messages":                 s.listMessages,
+		"POST " + v + "/channels/{id}/messages":                s.postMessage,
+		"PATCH " + v + "/messages/{id}":                        s.patchMessage,
+		"DELETE " + v + "/messages/{id}":                       s.deleteMessage,
+		"PUT " + v + "/messages/{id}/reactions/{emoji}":        s.putReaction,
+		"DELETE " + v + "/messages/{id}/reactions/{emoji}":     s.deleteReaction,
+		"POST " + v + "/channels/{id}/typing":                  s.postTyping,
+		"GET " + v + "/network":                                s.getNetwork,
+		"GET " + v + "/limits":                                 s.getLimits,
 	}
 }
 
 // serve answers a route's requests, each holding the node's identity
 // (node.HoldIdentity) but those of a route that may swap it itself.
 func (s *Server) serve(route node.Route) http.HandlerFunc {
+	limit := cmp.Or(route.MaxBody, MaxBody)
 	return func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		if !route.SwapsIdentity {
 			defer s.node.HoldIdentity()()
 		}
@@ -114,6 +122,10 @@ func (s *Server) serve(route node.Route) http.HandlerFunc {
 				s.log.Error("api", "method", r.Method, "path", r.URL.Path, "err", err)
 			}
 			httpjson.Error(w, e.Status, e.Code, e.Message)
+			return
+		}
+		if img, ok := body.(imageBody); ok {
+			img.write(w, r)
 			return
 		}
 		if status == http.StatusNoContent {
@@ -148,6 +160,10 @@ func (s *Server) apiError(err error) *httpjson.StatusError {
 		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "too_large", "%v", err)
 	case errors.Is(err, crdt.ErrBadBody), errors.Is(err, crdt.ErrMalformed):
 		return httpjson.Errorf(http.StatusUnprocessableEntity, "invalid", "%v", err)
+	case errors.Is(err, picture.ErrNotImage):
+		return httpjson.Errorf(http.StatusUnprocessableEntity, "not_image", "%v", err)
+	case errors.Is(err, picture.ErrTooLarge):
+		return httpjson.Errorf(http.StatusRequestEntityTooLarge, "image_too_large", "%v", err)
 	case errors.Is(err, node.ErrDissolved):
 		return httpjson.Errorf(http.StatusGone, "dissolved", "%v", err)
 	case errors.Is(err, node.ErrNoInviteCodes):

@@ -20,6 +20,7 @@ type MeJSON struct {
 	Name       string `json:"name"`
 	Status     string `json:"status"`
 	StatusText string `json:"status_text"`
+	Avatar     string `json:"avatar,omitempty"` // the avatar's tag (avatarTag); none without one
 }
 
 // CommunityJSON is a community as this node sees it.
@@ -68,6 +69,7 @@ type MemberJSON struct {
 	JoinedAt   time.Time `json:"joined_at"`
 	Status     string    `json:"status"` // online, idle, dnd or offline
 	StatusText string    `json:"status_text"`
+	Avatar     string    `json:"avatar,omitempty"` // the avatar's tag (avatarTag); none without one
 }
 
 // InviteJSON is an invite; Link only when it is created.
@@ -205,17 +207,13 @@ func (s *Server) roleJSON(c *crdt.Community, r *crdt.Role) RoleJSON {
 // memberJSON shows a member with its profile, or without a name the start
 // of its key.
 func (s *Server) memberJSON(c *crdt.Community, m *crdt.Member) MemberJSON {
-	var profile crdt.Info
-	if m.Profile != nil {
-		if info, err := s.node.OpenInfo(m.Profile); err == nil {
-			profile = info
-		}
-	}
+	profile := s.node.MemberProfile(c, m.User)
 	if profile.Name == "" {
 		profile.Name = m.User.String()[:8]
 	}
 	out := MemberJSON{User: m.User.String(), Name: profile.Name, State: memberStates[m.State], Roles: []string{},
-		Owner: m.User == c.Owner, Status: s.node.UserStatus(c.ID, m.User), StatusText: profile.StatusText}
+		Owner: m.User == c.Owner, Status: s.node.UserStatus(c.ID, m.User), StatusText: profile.StatusText,
+		Avatar: avatarTag(profile.Avatar)}
 	if m.Joined != nil {
 		out.JoinedAt = m.Joined.HLC.Time().UTC()
 	}

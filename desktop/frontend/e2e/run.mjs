@@ -7,6 +7,7 @@
 // See e2e/README.md for the flags, the flow and where the artifacts go;
 // e2e/relay.mjs plays the relay's flows the same way.
 
+import { deflateSync } from 'node:zlib';
 import {
   StepError, T, checkA11y, createCommunity, gone, init, join, log, messageById, messageRow, openGeneral, openInvite,
   runTwoUsers, send, setName, textOf, tid, visible, waitUntil,
@@ -173,6 +174,53 @@ async function setTheme(u, theme) {
   await gone(u.page.getByRole('dialog', { name: 'Settings', exact: true }), `${u.label}: the settings (after Escape)`);
 }
 
+// photoPNG is a w×h RGB PNG of gradients and grain: a photo that weighs
+// megabytes, far beyond what an op carries, for the node to shrink.
+function photoPNG(w, h) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const body = Buffer.concat([Buffer.from(type, 'latin1'), data]);
+    const out = Buffer.alloc(body.length + 8);
+    out.writeUInt32BE(data.length, 0);
+    body.copy(out, 4);
+    out.writeUInt32BE(crc(body), body.length + 4);
+    return out;
+  };
+  const raw = Buffer.alloc((w * 3 + 1) * h);
+  let seed = 1;
+  for (let y = 0; y < h; y++) {
+    const row = y * (w * 3 + 1); // filter byte 0: none
+    for (let x = 0; x < w; x++) {
+      seed = (seed * 1103515245 + 12345) & 0x7fffffff;
+      const grain = seed & 31;
+      raw[row + 1 + x * 3] = ((x * 255) / w) ^ grain;
+      raw[row + 2 + x * 3] = ((y * 255) / h) ^ grain;
+      raw[row + 3 + x * 3] = ((x + y) & 255) ^ grain;
+    }
+  }
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(w, 0);
+  ihdr.writeUInt32BE(h, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8); // 8-bit RGB
+  return Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), chunk('IHDR', ihdr), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+// loadedPicture reports whether locator is an <img> the browser decoded,
+// side × side pixels.
+async function loadedPicture(locator, side) {
+  if (!(await locator.count())) return false;
+  return locator.first().evaluate((img, s) => img.complete && img.naturalWidth === s && img.naturalHeight === s, side);
+}
+
 // What a Discord user expects beyond the basics: the context menu, the
 // emoji picker, :shortcode: completion, the quick switcher, both themes
 // and narrow windows, each checked with axe-core.
@@ -229,6 +277,35 @@ function polishFlow(A, B) {
       await input.press('Enter');
       await gone(input, 'A: the quick switcher after Enter');
       await visible(tid(A.page, 'composer'), 'A: the composer of #general');
+    }],
+    ['a-avatar', [A, B], async ({ shot }) => {
+      const photo = photoPNG(1600, 1200);
+      await A.page.getByRole('button', { name: 'Settings', exact: true }).click();
+      await tid(A.page, 'avatar-file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: photo });
+      await visible(A.page.getByAltText('Your new avatar'), `A: the preview of a ${(photo.length / 1e6).toFixed(1)} MB photo`);
+      await tid(A.page, 'avatar-save').click();
+      await waitUntil('A: the saved avatar, 128 px square', () => loadedPicture(A.page.getByAltText('Your avatar', { exact: true }), 128));
+      await checkA11y(A, 'the profile settings with an avatar');
+      await shot();
+      await A.page.keyboard.press('Escape');
+      await gone(A.page.getByRole('dialog', { name: 'Settings', exact: true }), 'A: the settings (after Escape)');
+      const alice = B.page.getByTestId('member').filter({ hasText: 'Alice' }).locator('[data-testid="avatar-picture"]');
+      await waitUntil("B: Alice's avatar in the member list", () => loadedPicture(alice, 128), T.sync);
+      const row = messageRow(B.page, '🎉').first(); // A's, from a-emoji-picker
+      await row.scrollIntoViewIfNeeded();
+      await waitUntil("B: Alice's avatar on her message", () => loadedPicture(row.locator('[data-testid="avatar-picture"]'), 128), T.short);
+    }],
+    ['a-icon', [A, B], async ({ shot }) => {
+      await tid(A.page, 'community-menu').click();
+      await tid(A.page, 'settings-open').click();
+      await tid(A.page, 'settings-icon-file').setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: photoPNG(2400, 1600) });
+      await visible(A.page.getByAltText('The new icon'), 'A: the preview of the new icon');
+      await tid(A.page, 'settings-icon-save').click();
+      await waitUntil('A: the saved icon, 256 px square', () => loadedPicture(A.page.getByAltText('The icon', { exact: true }), 256));
+      await shot();
+      await A.page.keyboard.press('Escape');
+      await gone(A.page.getByRole('dialog'), 'A: the community settings (after Escape)');
+      await waitUntil('B: the icon in the rail', () => loadedPicture(tid(B.page, 'community-icon').locator('img'), 256), T.sync);
     }],
     ['a-theme-dark', [A], async () => {
       await setTheme(A, 'dark');

@@ -55,15 +55,16 @@ export interface ClientOptions {
   fetch?: (input: Request) => Promise<Response>;
 }
 
-// Non-2xx answers and answers that are not JSON become ApiErrors, so a
-// call either gives the schema's data or throws.
+// Non-2xx answers and answers that are neither JSON nor a picture (the
+// avatar routes) become ApiErrors, so a call either gives the schema's
+// data or throws.
 const throwOnError: Middleware = {
   async onResponse({ response }) {
     if (!response.ok) {
       throw errorFromResponse(response.status, response.statusText, await response.clone().text());
     }
     const type = response.headers.get("Content-Type") ?? "";
-    if (response.status !== 204 && response.headers.get("Content-Length") !== "0" && !type.includes("json")) {
+    if (response.status !== 204 && response.headers.get("Content-Length") !== "0" && !type.includes("json") && !type.startsWith("image/")) {
       throw new ApiError(response.status, "bad_response", `HTTP ${response.status}: the answer is not JSON`);
     }
     return undefined;

@@ -5,9 +5,9 @@
 // matches every parameter set of the route.
 
 import { useMemo } from "react";
-import { useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { useSession } from "@/app/session";
-import type { ID } from "./types";
+import type { ID, Key } from "./types";
 
 /** The page of latest messages a channel opens on, and its size. */
 export const latestPageSize = 50;
@@ -75,6 +75,36 @@ export function useRelay(retry: (failures: number, err: unknown) => boolean) {
  */
 export function useInvitePreview(link: string | null) {
   return useSession().queries.useQuery("post", "/invites/preview", { body: { invite: link ?? "" } }, { enabled: link !== null, retry: false, staleTime: 60_000 });
+}
+
+/** A Blob's bytes as a data: URL, which outlives the Blob (the CSP allows data: images). */
+export async function dataURL(blob: Blob): Promise<string> {
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return `data:${blob.type || "application/octet-stream"};base64,${btoa(binary)}`;
+}
+
+/**
+ * An avatar as a data: URL, or null while there is none (or it loads): a
+ * member's in a community, or the local user's without one. `tag` (Me's or
+ * Member's avatar) names the picture, so each picture is fetched once and
+ * a changed one as soon as the tag changes; no tag, no request.
+ */
+export function useAvatar(tag: string | undefined, where?: { community: ID; user: Key }): string | null {
+  const { api } = useSession();
+  const query = useQuery({
+    queryKey: ["avatar", where?.community ?? "me", where?.user ?? "me", tag],
+    enabled: Boolean(tag),
+    staleTime: Infinity,
+    queryFn: async ({ signal }) => {
+      const res = where
+        ? await api.GET("/communities/{id}/members/{user}/avatar", { params: { path: { id: where.community, user: where.user } }, parseAs: "blob", signal })
+        : await api.GET("/me/avatar", { parseAs: "blob", signal });
+      return dataURL(res.data as Blob);
+    },
+  });
+  return (tag && query.data) || null;
 }
 
 /** Marks queries stale (refetching those on screen), by resource. */

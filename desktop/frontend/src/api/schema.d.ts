@@ -31,6 +31,37 @@ export interface paths {
         patch: operations["patchMe"];
         trace?: never;
     };
+    "/me/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The local user's avatar
+         * @description The picture Me's `avatar` names; revalidate with its ETag (If-None-Match answers 304).
+         */
+        get: operations["getMyAvatar"];
+        /**
+         * Set the local user's avatar
+         * @description The picture is shrunk (see Pictures above) and published, sealed,
+         *     in the user's profile in every community the user is a member of;
+         *     members see it as Member's `avatar` (and a `member:update` event).
+         *     A picture the node refuses changes nothing.
+         */
+        put: operations["putMyAvatar"];
+        post?: never;
+        /**
+         * Remove the local user's avatar
+         * @description Published like a new one; members see the initials again.
+         */
+        delete: operations["deleteMyAvatar"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/communities": {
         parameters: {
             query?: never;
@@ -110,6 +141,8 @@ export interface paths {
         /**
          * Rename a community or change its icon
          * @description Needs manage-community. Absent (or null) fields stay as they are.
+         *     The icon is shrunk to fit (see Pictures above); a picture the node
+         *     refuses changes nothing.
          */
         patch: operations["patchCommunity"];
         trace?: never;
@@ -149,6 +182,33 @@ export interface paths {
          * @description Sorted by user key.
          */
         get: operations["listMembers"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/communities/{id}/members/{user}/avatar": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The community's ID. */
+                id: components["parameters"]["CommunityID"];
+                /** @description The user's key (base32). */
+                user: components["parameters"]["UserKey"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A member's avatar
+         * @description The picture the member's `avatar` names in this community: from its
+         *     newest profile this node can open. Revalidate with its ETag
+         *     (If-None-Match answers 304); 404 when the member has none.
+         */
+        get: operations["getMemberAvatar"];
         put?: never;
         post?: never;
         delete?: never;
@@ -805,6 +865,13 @@ export interface components {
          * @enum {string}
          */
         PresenceStatus: "online" | "idle" | "dnd" | "offline";
+        /**
+         * @description Names the avatar's content (the start of its SHA-256): it changes
+         *     when the picture does, and is the picture's ETag. Absent when there
+         *     is no avatar. Fetch the picture from /me/avatar or the member's
+         *     avatar route.
+         */
+        AvatarTag: string;
         /** @description Every error's body. */
         Error: {
             error: {
@@ -812,7 +879,7 @@ export interface components {
                  * @description A stable code for programs.
                  * @enum {string}
                  */
-                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_used_up" | "invite_unknown" | "invalid_invite" | "banned" | "community_unreachable" | "dissolved";
+                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_used_up" | "invite_unknown" | "invalid_invite" | "banned" | "community_unreachable" | "dissolved" | "not_image" | "image_too_large";
                 /** @description A sentence for people. */
                 message: string;
             };
@@ -830,6 +897,7 @@ export interface components {
             status: "online" | "idle" | "dnd" | "invisible";
             /** @description The custom status, a line others see beside the name; empty when none is set. */
             status_text: string;
+            avatar?: components["schemas"]["AvatarTag"];
         };
         /** @description A community as this node sees it. */
         Community: {
@@ -917,6 +985,7 @@ export interface components {
             status: components["schemas"]["PresenceStatus"];
             /** @description The member's custom status, from its profile; empty when none. */
             status_text: string;
+            avatar?: components["schemas"]["AvatarTag"];
         };
         Invite: {
             id: components["schemas"]["ID"];
@@ -1003,8 +1072,14 @@ export interface components {
             status_text: number;
             /** @description Most characters (code points) in a channel's topic. */
             topic: number;
-            /** @description Most bytes in a community's icon, decoded. */
+            /** @description Most bytes in a community's icon as the node stores it, after shrinking. */
             icon_bytes: number;
+            /** @description Most bytes in an avatar as the node stores it, after shrinking. */
+            avatar_bytes: number;
+            /** @description Most bytes in a picture given as an icon or an avatar (413 image_too_large above). */
+            picture_bytes: number;
+            /** @description Most pixels (width × height) in a picture given as an icon or an avatar. */
+            picture_pixels: number;
             /** @description Most roles one member holds. */
             member_roles: number;
             /** @description Most messages one page of a channel's history holds (the limit parameter). */
@@ -1014,7 +1089,7 @@ export interface components {
              * @description Longest lifetime of an invite, in seconds (ttl_seconds).
              */
             invite_ttl_seconds: number;
-            /** @description Most bytes in a request body (413 above). */
+            /** @description Most bytes in a request body but a picture's (413 above). */
             request_bytes: number;
         };
         /** @description The node's home relay and relay account. */
@@ -1091,9 +1166,16 @@ export interface components {
             name?: string;
             /**
              * Format: byte
-             * @description The icon's bytes in base64, at most 16 KiB; empty removes it.
+             * @description A picture's bytes in base64 (see Pictures above), which the node shrinks into the icon; empty removes it.
              */
             icon?: string;
+        };
+        AvatarUpload: {
+            /**
+             * Format: byte
+             * @description A picture's bytes in base64 (see Pictures above), which the node shrinks into the avatar.
+             */
+            image: string;
         };
         MemberRoles: {
             /** @description Role IDs besides @everyone; absent or empty clears them. */
@@ -1415,7 +1497,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description The body exceeds 1 MiB, or what it would make is too large (`too_large`). */
+        /**
+         * @description The body exceeds its cap, or what it would make is too large
+         *     (`too_large`); a picture over 10 MiB or 50 megapixels
+         *     (`image_too_large`).
+         */
         TooLarge: {
             headers: {
                 [name: string]: unknown;
@@ -1424,7 +1510,11 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
-        /** @description Well-formed input that is not valid, e.g. an empty or too long name (`invalid`). */
+        /**
+         * @description Well-formed input that is not valid, e.g. an empty or too long name
+         *     (`invalid`); a picture that is not a PNG, JPEG, GIF or WebP image
+         *     (`not_image`).
+         */
         Invalid: {
             headers: {
                 [name: string]: unknown;
@@ -1432,6 +1522,29 @@ export interface components {
             content: {
                 "application/json": components["schemas"]["Error"];
             };
+        };
+        /**
+         * @description The picture, PNG or JPEG. `Cache-Control: private, no-cache`: the
+         *     URL keeps its name when the picture changes, so revalidate with
+         *     the ETag (the picture's tag).
+         */
+        Picture: {
+            headers: {
+                ETag?: string;
+                "Cache-Control"?: string;
+                [name: string]: unknown;
+            };
+            content: {
+                "image/png": string;
+                "image/jpeg": string;
+            };
+        };
+        /** @description The picture still has the ETag given in If-None-Match. */
+        NotModified: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content?: never;
         };
         /** @description An unexpected failure (`internal`); the node logs it. */
         Internal: {
@@ -1535,6 +1648,77 @@ export interface operations {
             409: components["responses"]["Conflict"];
             413: components["responses"]["TooLarge"];
             422: components["responses"]["Invalid"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    getMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Picture"];
+            304: components["responses"]["NotModified"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+        };
+    };
+    putMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AvatarUpload"];
+            };
+        };
+        responses: {
+            /** @description The local user with the new avatar. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["TooLarge"];
+            422: components["responses"]["Invalid"];
+            500: components["responses"]["Internal"];
+        };
+    };
+    deleteMyAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The local user without an avatar. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Me"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
             500: components["responses"]["Internal"];
         };
     };
@@ -1820,6 +2004,28 @@ export interface operations {
                     "application/json": components["schemas"]["Member"][];
                 };
             };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            410: components["responses"]["Dissolved"];
+        };
+    };
+    getMemberAvatar: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The community's ID. */
+                id: components["parameters"]["CommunityID"];
+                /** @description The user's key (base32). */
+                user: components["parameters"]["UserKey"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["Picture"];
+            304: components["responses"]["NotModified"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];

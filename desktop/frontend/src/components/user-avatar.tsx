@@ -1,8 +1,8 @@
-// A user's avatar: initials on a colour of their key (no avatar images
-// yet), with their presence as a dot.
+// A user's avatar: their picture, or initials on a colour of their key
+// while there is none (or it loads), with their presence as a dot.
 
 import type { PresenceStatus } from "@/api/types";
-import { Avatar, AvatarFallback } from "@/components/ui/avatar";
+import { Avatar, AvatarFallback, AvatarImage } from "@/components/ui/avatar";
 import { cn } from "@/lib/utils";
 
 /** Up to two initials of a display name. */
@@ -42,9 +42,11 @@ const statusDot: Record<PresenceStatus | "invisible", string> = {
   invisible: "bg-zinc-400",
 };
 
-export function UserAvatar({ user, name, status, size = "md", className }: {
+export function UserAvatar({ user, name, picture, status, size = "md", className }: {
   user: string;
   name: string;
+  /** The picture's URL (useAvatar); null or absent for the initials. */
+  picture?: string | null;
   status?: PresenceStatus | "invisible";
   size?: "sm" | "md" | "lg";
   className?: string;
@@ -53,6 +55,7 @@ export function UserAvatar({ user, name, status, size = "md", className }: {
   return (
     <span className={cn("relative inline-flex shrink-0", className)}>
       <Avatar className={box}>
+        {picture && <AvatarImage src={picture} alt="" data-testid="avatar-picture" />}
         <AvatarFallback className={cn("font-semibold text-white", colourOf(user))}>{initials(name)}</AvatarFallback>
       </Avatar>
       {status && (

@@ -30,10 +30,22 @@ export const SELF = "s".repeat(52);
 
 export type Answer = [status: number, body?: unknown];
 
+/** An answer of a picture route: the bytes, not JSON. */
+export class Picture {
+  constructor(
+    readonly bytes: Uint8Array<ArrayBuffer>,
+    readonly type = "image/png",
+  ) {}
+}
+
 /** The error body the node answers with. */
 export const apiError = (code: string, message = code) => ({ error: { code, message } });
 
-/** A node answering each "METHOD /path?query" from a script (others 404); calls are recorded as "METHOD /path body". */
+/**
+ * A node answering each "METHOD /path?query" from a script (others 404);
+ * calls are recorded as "METHOD /path body". A Picture is answered as
+ * itself, with its type.
+ */
 export function fakeNode(routes: Record<string, Answer | Answer[]>) {
   const calls: string[] = [];
   const fetch = async (req: Request) => {
@@ -48,9 +60,9 @@ export function fakeNode(routes: Record<string, Answer | Answer[]>) {
     const answer = (list ? (list.length > 1 ? list.shift() : list[0]) : route) as Answer | undefined;
     if (!answer) return new Response("404 page not found", { status: 404 });
     const [status, json] = answer;
-    return status === 204
-      ? new Response(null, { status })
-      : new Response(JSON.stringify(json), { status, headers: { "Content-Type": "application/json" } });
+    if (status === 204) return new Response(null, { status });
+    if (json instanceof Picture) return new Response(json.bytes, { status, headers: { "Content-Type": json.type } });
+    return new Response(JSON.stringify(json), { status, headers: { "Content-Type": "application/json" } });
   };
   const api = createApi({ baseUrl: "http://127.0.0.1:1", token: "t", fetch });
   return { api, calls };

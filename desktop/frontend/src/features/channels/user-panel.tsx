@@ -5,7 +5,7 @@ import { useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { Settings } from "lucide-react";
 import { data } from "@/api/client";
-import { keys, useNetwork } from "@/api/queries";
+import { keys, useAvatar, useNetwork } from "@/api/queries";
 import type { Me, MyStatus } from "@/api/types";
 import { useSession } from "@/app/session";
 import { Button } from "@/components/ui/button";
@@ -28,6 +28,7 @@ export function UserPanel({ me }: { me: Me }) {
     onSuccess: (m) => qc.setQueryData(keys.me, m),
     onError: (err, status) => toastError("Could not change your status", err, () => setStatus.mutate(status)),
   });
+  const picture = useAvatar(me.avatar);
   const peers = network.data?.peers.length ?? 0;
   const syncing = network.data?.sync ?? [];
   return (
@@ -44,7 +45,7 @@ export function UserPanel({ me }: { me: Me }) {
               className="flex min-w-0 flex-1 items-center gap-2 rounded-md p-1 text-left hover:bg-accent focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring"
             >
               <span aria-hidden>
-                <UserAvatar user={me.user} name={me.name} status={me.status} />
+                <UserAvatar user={me.user} name={me.name} picture={picture} status={me.status} />
               </span>
               <span className="min-w-0">
                 <span data-testid="me-name" className="block truncate font-medium text-foreground">

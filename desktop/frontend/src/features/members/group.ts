@@ -71,6 +71,8 @@ export interface MemberLookup {
   /** The colour of the member's highest coloured role; 0 for none. */
   roleColorOf(user: Key): number;
   roleOf(id: ID): { name: string; color: number } | undefined;
+  /** The member's avatar tag; undefined for none. */
+  avatarOf(user: Key): string | undefined;
 }
 
 export function memberLookup(members: readonly Member[], roles: readonly Role[]): MemberLookup {
@@ -81,6 +83,7 @@ export function memberLookup(members: readonly Member[], roles: readonly Role[])
   return {
     nameOf: (user) => byUser.get(user)?.name,
     memberOf: (user) => byUser.get(user),
+    avatarOf: (user) => byUser.get(user)?.avatar,
     roleColorOf: (user) => {
       let c = colors.get(user);
       if (c === undefined) {

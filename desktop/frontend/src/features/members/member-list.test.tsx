@@ -2,7 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import type { Community, Member } from "@/api/types";
 import { initialChatState } from "@/lib/reducer";
-import { cleanupRendered, fakeNode, render, SELF } from "@/test/render";
+import { cleanupRendered, fakeNode, Picture, render, SELF } from "@/test/render";
 import { MemberList } from "./member-list";
 
 afterEach(cleanupRendered);
@@ -37,6 +37,19 @@ const member = (user: string, name: string, over: Partial<Member> = {}): Member 
 });
 
 describe("MemberList", () => {
+  it("fetches the avatars members have, once each, and keeps the initials for the others", async () => {
+    const node = fakeNode({
+      "GET /communities/c1/members": [200, [member(BOB, "Bob", { avatar: "0123456789abcdef" }), member(CY, "Cy")]],
+      [`GET /communities/c1/members/${BOB}/avatar`]: [200, new Picture(new Uint8Array([0xff, 0xd8, 0xff, 1]), "image/jpeg")],
+    });
+    const ui = await render(node, <MemberList community={community} />);
+    for (let turn = 0; turn < 50 && !node.calls.some((c) => c.endsWith("/avatar")); turn++) await ui.settle();
+    await ui.settle();
+    expect(node.calls.filter((c) => c.endsWith("/avatar"))).toEqual([`GET /communities/c1/members/${BOB}/avatar`]);
+    // Until the picture is shown (jsdom never loads images) the initials are.
+    expect(ui.$$("member").map((m) => m.textContent)).toEqual(["BBob", "CCy"]);
+  });
+
   it("groups by role, then online, then offline, with live presence and the owner's crown", async () => {
     const node = fakeNode({
       "GET /communities/c1/members": [200, [member(SELF, "Alice", { owner: true }), member(BOB, "Bob", { roles: ["mods"], status: "offline" }), member(CY, "Cy"), member("d".repeat(52), "Di", { state: "left" })]],

@@ -4,7 +4,7 @@
 
 import { forwardRef, useId, type ComponentPropsWithoutRef } from "react";
 import { Crown } from "lucide-react";
-import { useMembers } from "@/api/queries";
+import { useAvatar, useMembers } from "@/api/queries";
 import type { Community } from "@/api/types";
 import { useSession } from "@/app/session";
 import { ScrollArea } from "@/components/ui/scroll-area";
@@ -56,6 +56,7 @@ const MemberButton = forwardRef<HTMLButtonElement, { community: Community; row: 
     const { member, status } = row;
     const colorOf = useRoleTextColor();
     const offline = status === "offline";
+    const picture = useAvatar(member.avatar, { community: community.id, user: member.user });
     const color = offline ? undefined : highestRole(member, byPosition(community.roles), (r) => r.color !== 0)?.color;
     return (
       <button
@@ -69,7 +70,13 @@ const MemberButton = forwardRef<HTMLButtonElement, { community: Community; row: 
         )}
         {...props}
       >
-        <UserAvatar user={member.user} name={member.name} status={status} className={cn(offline && "grayscale")} />
+        <UserAvatar
+          user={member.user}
+          name={member.name}
+          picture={picture}
+          status={status}
+          className={cn(offline && "grayscale")}
+        />
         <span className="min-w-0">
           <span
             className={cn("block truncate font-medium", offline ? "text-muted-foreground" : "text-sidebar-foreground")}

@@ -5,7 +5,7 @@
 
 import { useId, useMemo, useState, type ReactNode } from "react";
 import { Check, Copy, Crown } from "lucide-react";
-import { useMembers } from "@/api/queries";
+import { useAvatar, useMembers } from "@/api/queries";
 import type { Community, Key, Member, PresenceStatus } from "@/api/types";
 import { useSession } from "@/app/session";
 import { Badge } from "@/components/ui/badge";
@@ -65,12 +65,13 @@ function Profile({ community, user, nameId }: { community: Community; user: Key;
   const member = lookup.memberOf(user);
   const status = usePresence(community, member);
   const name = member?.name ?? user.slice(0, 8);
+  const picture = useAvatar(member?.avatar, { community: community.id, user });
   const colorOf = useRoleTextColor();
   const roles = byPosition(community.roles.filter((r) => member?.roles.includes(r.id)));
   return (
     <div className="flex flex-col gap-3 p-4">
       <div className="flex items-center gap-3">
-        <UserAvatar user={user} name={name} status={member ? status : undefined} size="lg" />
+        <UserAvatar user={user} name={name} picture={picture} status={member ? status : undefined} size="lg" />
         <div className="min-w-0">
           <p id={nameId} className="flex items-center gap-1 truncate text-base font-semibold" style={{ color: colorOf(lookup.roleColorOf(user)) }}>
             <span className="truncate">{name}</span>

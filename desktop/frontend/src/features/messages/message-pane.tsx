@@ -88,6 +88,7 @@ export function MessagePane({ community, channel, marks, onMarkRead }: {
       self,
       myRoles,
       nameOf: lookup.nameOf,
+      avatarOf: lookup.avatarOf,
       roleOf: lookup.roleOf,
       nameColorOf: (user) => readableRoleColor(lookup.roleColorOf(user), theme),
       members: mentionable,

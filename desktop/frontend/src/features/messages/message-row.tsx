@@ -13,6 +13,7 @@ import { Button } from "@/components/ui/button";
 import { DropdownMenu, DropdownMenuContent, DropdownMenuTrigger } from "@/components/ui/dropdown-menu";
 import { Popover, PopoverContent, PopoverTrigger } from "@/components/ui/popover";
 import { Tooltip, TooltipContent, TooltipTrigger } from "@/components/ui/tooltip";
+import { useAvatar } from "@/api/queries";
 import { UserAvatar } from "@/components/user-avatar";
 import { EditBox } from "@/features/composer/edit-box";
 import { Markdown } from "@/lib/markdown";
@@ -30,6 +31,7 @@ export interface MessageRowContext {
   /** The roles the local user holds: a mention of one tints the row. */
   myRoles: readonly ID[];
   nameOf: (user: Key) => string | undefined;
+  avatarOf: (user: Key) => string | undefined;
   roleOf: (id: ID) => { name: string; color: number } | undefined;
   /** The author's name colour, readable in the theme; undefined for the default. */
   nameColorOf: (user: Key) => string | undefined;
@@ -81,9 +83,11 @@ export const MessageRow = memo(function MessageRow({ message, first, replied, ed
   const [hovered, setHovered] = useState(false);
   const [focused, setFocused] = useState(false);
   const [menu, setMenu] = useState(false);
-  const { community, self, nameOf } = ctx;
+  const { community, self, nameOf, avatarOf } = ctx;
   const time = new Date(message.created_at);
   const name = nameOf(message.author) ?? shortKey(message.author);
+  // Only a group's first row shows the avatar.
+  const picture = useAvatar(first ? avatarOf(message.author) : undefined, { community: community.id, user: message.author });
   const mentioned = mentionsMe(message, self, ctx.myRoles);
   const showTools = (hovered || focused || picking || menu) && !editing;
   return (
@@ -114,7 +118,7 @@ export const MessageRow = memo(function MessageRow({ message, first, replied, ed
         {first ? (
           <ProfilePopover community={community} user={message.author}>
             <button type="button" aria-label={`${name}'s profile`} className="mt-0.5 rounded-full focus-visible:outline-none focus-visible:ring-2 focus-visible:ring-ring">
-              <UserAvatar user={message.author} name={name} />
+              <UserAvatar user={message.author} name={name} picture={picture} />
             </button>
           </ProfilePopover>
         ) : (

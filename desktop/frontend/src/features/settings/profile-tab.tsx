@@ -1,4 +1,4 @@
-// The user's profile: display name, status and custom status text.
+// The user's profile: avatar, display name, status and custom status text.
 
 import { useId, useState } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
@@ -11,8 +11,9 @@ import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
 import { Select, SelectContent, SelectItem, SelectTrigger, SelectValue } from "@/components/ui/select";
-import { UserAvatar, statusLabel } from "@/components/user-avatar";
+import { statusLabel } from "@/components/user-avatar";
 import { errorText } from "@/lib/errors";
+import { AvatarPicker } from "./avatar-picker";
 
 const statuses: MyStatus[] = ["online", "idle", "dnd", "invisible"];
 
@@ -39,10 +40,8 @@ export function ProfileTab({ me }: { me: Me }) {
         if (name.trim() && changed) save.mutate();
       }}
     >
-      <div className="flex items-center gap-3">
-        <UserAvatar user={me.user} name={name.trim() || me.name} status={status} size="lg" />
-        <p className="min-w-0 break-all font-mono text-xs text-muted-foreground">{me.user}</p>
-      </div>
+      <AvatarPicker me={me} name={name.trim() || me.name} />
+      <p className="min-w-0 break-all font-mono text-xs text-muted-foreground">{me.user}</p>
       <div className="grid gap-1.5">
         <Label htmlFor={`${id}-name`}>Display name</Label>
         <Input id={`${id}-name`} data-testid="profile-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
