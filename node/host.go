@@ -40,6 +40,10 @@ type Host interface {
 	Community(id crdt.ID) (*crdt.Community, error)
 	TopicSecret(id crdt.ID) ([]byte, error)
 	StoredOp(id crdt.ID) ([]byte, error)
+	ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error
+	// The local user's profile.
+	Profile() Profile
+	SetLocalProfile(ctx context.Context, p Profile) error
 	// Events on the local API's stream.
 	Emit(typ string, data any)
 	// The network: the libp2p host, peers to keep or drop.
@@ -54,6 +58,7 @@ type Host interface {
 	OnPeer(f func(p peer.ID, connected bool))
 	OnStored(f func(entries []store.Entry))
 	OnCommunity(f func(before, after *crdt.Community))
+	OnProfile(f func())
 	OnWipe(f func() error)
 	SetInviteCodes(codes InviteCodes)
 }
@@ -96,6 +101,7 @@ type hooks struct {
 	stored    []func([]store.Entry)
 	community []func(before, after *crdt.Community)
 	wipe      []func() error
+	profile   []func()
 	codes     InviteCodes
 }
 
@@ -152,6 +158,23 @@ func (n *Node) communityChanged(before, after *crdt.Community) {
 	n.hooks.mu.Unlock()
 	for _, f := range fs {
 		f(before, after)
+	}
+}
+
+// OnProfile makes f hear of every change of the local user's profile,
+// once it is stored; f must not block.
+func (n *Node) OnProfile(f func()) {
+	n.hooks.mu.Lock()
+	defer n.hooks.mu.Unlock()
+	n.hooks.profile = append(n.hooks.profile, f)
+}
+
+func (n *Node) profileChanged() {
+	n.hooks.mu.Lock()
+	fs := n.hooks.profile
+	n.hooks.mu.Unlock()
+	for _, f := range fs {
+		f()
 	}
 }
 
