@@ -39,6 +39,7 @@ type Host interface {
 	Communities() []crdt.ID
 	Community(id crdt.ID) (*crdt.Community, error)
 	TopicSecret(id crdt.ID) ([]byte, error)
+	EpochKeys(id crdt.ID) ([][]byte, error)
 	StoredOp(id crdt.ID) ([]byte, error)
 	ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error
 	// The local user's profile.
@@ -283,6 +284,21 @@ func (n *Node) TopicSecret(id crdt.ID) ([]byte, error) {
 	n.comms.mu.Lock()
 	defer n.comms.mu.Unlock()
 	return c.topic, nil
+}
+
+// EpochKeys are the epoch keys this node holds for community id.
+func (n *Node) EpochKeys(id crdt.ID) ([][]byte, error) {
+	c := n.comms.get(id)
+	if c == nil {
+		return nil, ErrUnknownCommunity
+	}
+	n.comms.mu.Lock()
+	defer n.comms.mu.Unlock()
+	keys := make([][]byte, 0, len(c.keys))
+	for _, k := range c.keys {
+		keys = append(keys, k.Bytes())
+	}
+	return keys, nil
 }
 
 // StoredOp returns the encoded op id as the store holds it.
