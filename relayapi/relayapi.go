@@ -107,8 +107,8 @@ type CarriedCommunities struct {
 // at most MaxRecords.
 const (
 	MaxRecordID    = 64
-	MaxRecordBytes = 32 << 10
-	MaxRecords     = 1000
+	MaxRecordBytes = 8 << 10
+	MaxRecords     = 500
 )
 
 // RecordPut is the body of PUT /records/{id}: the sealed record, in
