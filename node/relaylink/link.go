@@ -27,6 +27,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
@@ -95,6 +96,11 @@ type Link struct {
 	secrets secretstore.Store
 	kick    chan struct{} // wakes runRelay
 
+	restore sync.Mutex    // one sync of the records, or login, at a time
+	records chan struct{} // wakes runRecords
+	pull    atomic.Bool   // the next sync of the records reads the relay
+	synced  []byte        // localMark at the last sync; guarded by restore
+
 	mu     sync.Mutex // guards what follows
 	rec    record
 	client *relayclient.Client // nil without a URL
@@ -104,7 +110,9 @@ type Link struct {
 
 // New makes the link; Open attaches it to its node. Between the two, the
 // node is built with HostOptions.
-func New(cfg Config) *Link { return &Link{cfg: cfg, kick: make(chan struct{}, 1)} }
+func New(cfg Config) *Link {
+	return &Link{cfg: cfg, kick: make(chan struct{}, 1), records: make(chan struct{}, 1)}
+}
 
 // Open attaches the link to the node whose host n is (built with
 // l.HostOptions()): it reads the relay record, applies Config.URL (which
@@ -126,6 +134,8 @@ func (l *Link) Open(n node.Host, logger *slog.Logger) error {
 			}
 		}
 	})
+	n.OnCommunity(func(_, _ *crdt.Community) { l.kickRecords(false) })
+	n.OnProfile(func() { l.kickRecords(false) })
 	n.OnWipe(l.wipe)
 	n.SetInviteCodes(l)
 	return nil
@@ -340,6 +350,7 @@ func (l *Link) Run(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
+	go l.runRecords(ctx)
 	wait := p2p.MinRedial
 	for {
 		next := p2p.MaxRedial // connected or no relay: kicks wake us
@@ -354,6 +365,7 @@ func (l *Link) Run(ctx context.Context) {
 			if l.relayConnected() {
 				wait = p2p.MinRedial
 				l.checkSession(ctx, client)
+				l.kickRecords(true)
 			} else {
 				next, wait = wait, min(2*wait, p2p.MaxRedial)
 			}
@@ -620,6 +632,7 @@ func (l *Link) Register(ctx context.Context, email, password string) error {
 		return err
 	}
 	l.logoutQuietly(ctx, prev)
+	l.kickRecords(true)
 	return nil
 }
 
@@ -639,16 +652,24 @@ func (l *Link) Login(ctx context.Context, email, password string) error {
 		return ErrBadCredentials // no account has such a password
 	}
 	email = relayclient.NormalizeEmail(email)
+	l.restore.Lock()
+	defer l.restore.Unlock()
 	client, s, seed, err := l.openSession(ctx, email, password)
 	if err != nil {
 		return err
 	}
+	was := l.node.Identity().User.ID()
 	prev, err := l.finishLogin(client, email, s, seed)
 	if err != nil {
 		l.logoutQuietly(ctx, record{URL: client.URL(), Token: s.Token})
 		return err
 	}
 	l.logoutQuietly(ctx, prev)
+	if l.node.Identity().User.ID() != was {
+		// This node's profile was another user's: the relay's is the user's.
+		return l.forgetProfileTime()
+	}
+	l.kickRecords(true)
 	return nil
 }
 
