@@ -70,6 +70,13 @@ func TestRelayRestoresCommunities(t *testing.T) {
 	d := startAPINodeIn(t, t.TempDir(), f.url())
 	d.must(200, "PATCH", "/me", map[string]any{"name": "Dee"}, nil)
 	d.must(200, "POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, nil)
+	// The login answers once the profile is restored: the first-run
+	// screen that logged in asks for no name.
+	var me MeJSON
+	d.must(200, "GET", "/me", nil, &me)
+	if me.Name != "Alice" || me.StatusText != "writing" {
+		t.Fatalf("the new device's profile after the login: %+v, want Alice's", me)
+	}
 	waitFor(t, "the new device lists the user's communities", func() bool {
 		var list []CommunityJSON
 		if d.call("GET", "/communities", nil, &list) != 200 {
@@ -87,11 +94,6 @@ func TestRelayRestoresCommunities(t *testing.T) {
 	waitFor(t, "the history arrives", func() bool {
 		return slices.Equal(texts2(d.messages(general, "")), []string{"first post"})
 	})
-	var me MeJSON
-	d.must(200, "GET", "/me", nil, &me)
-	if me.Name != "Alice" || me.StatusText != "writing" {
-		t.Fatalf("the new device's profile: %+v, want Alice's", me)
-	}
 	if slices.Contains(d.Communities(), bogus) {
 		t.Fatal("a misplaced record was imported")
 	}

@@ -10,7 +10,9 @@
 //
 // An account on the relay (register, login, logout) keeps the user's
 // identity key there sealed with a key derived from the password
-// (relayclient.Keys): logging in on a new device restores the user. The
+// (relayclient.Keys): logging in on a new device restores the user, and
+// the user's profile and communities, which the link keeps at the relay
+// sealed under a key derived from the identity (records.go). The
 // session token, with the relay's URL and the account's email, lives in
 // the OS keyring or DATA/relay.json (node/secretstore), never in the store.
 // The link also gives invites short codes (node.InviteCodes) and serves
@@ -640,7 +642,9 @@ func (l *Link) Register(ctx context.Context, email, password string) error {
 // backup of another user, that user's identity is restored on this node
 // (keeping this device's key, certified anew) — unless this node's user
 // belongs to communities (node.ErrIdentityConflict). An account without a
-// backup gets this node's.
+// backup gets this node's. Then the user's records are read: the
+// profile and the communities this node lacks are restored before Login
+// returns (records.go), and sync brings their state and history.
 //
 // The identity is swapped while no API request runs (node.SwapUser); Go
 // callers must not use the node's other methods concurrently.
@@ -667,9 +671,17 @@ func (l *Link) Login(ctx context.Context, email, password string) error {
 	l.logoutQuietly(ctx, prev)
 	if l.node.Identity().User.ID() != was {
 		// This node's profile was another user's: the relay's is the user's.
-		return l.forgetProfileTime()
+		if err := l.forgetProfileTime(); err != nil {
+			return err
+		}
 	}
-	l.kickRecords(true)
+	// The login answers with the user's profile and communities restored,
+	// if the relay gives them now; else the records loop retries.
+	l.pull.Store(true)
+	if err := l.syncRecordsLocked(ctx); err != nil {
+		l.log.Warn("records at the relay not in step", "err", err)
+		l.kickRecords(true)
+	}
 	return nil
 }
 

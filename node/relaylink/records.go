@@ -194,6 +194,11 @@ func (l *Link) runRecords(ctx context.Context) {
 func (l *Link) syncRecords(ctx context.Context) error {
 	l.restore.Lock()
 	defer l.restore.Unlock()
+	return l.syncRecordsLocked(ctx)
+}
+
+// syncRecordsLocked is syncRecords with l.restore held.
+func (l *Link) syncRecordsLocked(ctx context.Context) error {
 	client, token, err := l.relaySession()
 	if err != nil {
 		return nil // no session: nothing to keep in step
@@ -471,13 +476,7 @@ func (l *Link) noteProfile() error {
 // forgetProfileTime makes the next sync take the relay's profile over
 // this node's: called when a login restored another user, whose profile
 // this node's is not.
-func (l *Link) forgetProfileTime() error {
-	if err := l.setProfileSeen(l.node.Profile(), 0); err != nil {
-		return err
-	}
-	l.kickRecords(true)
-	return nil
-}
+func (l *Link) forgetProfileTime() error { return l.setProfileSeen(l.node.Profile(), 0) }
 
 // settleProfile applies the relay's profile if it is the newer, or puts
 // this node's if it is.
