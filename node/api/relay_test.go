@@ -48,9 +48,9 @@ type fakeRelay struct {
 	accounts  map[string]*fakeAccount // by email
 	sessions  map[string]string       // token → email
 	codes     map[string]*fakeCode
-	carried   map[string][]byte // community → topic secret
+	carried   map[string][]byte            // community → topic secret
 	records   map[string]map[string][]byte // email → record ID → sealed
-	passwords []string          // every password it was sent
+	passwords []string                     // every password it was sent
 	logouts   int
 }
 
