@@ -28,9 +28,11 @@ import (
 // make up the host. A feature takes a Host, never a *Node, so that it
 // reaches nothing else of the core (and a test may stand in for it).
 type Host interface {
-	// Who this node is, and a relay login's swap of it.
+	// Who this node is, a relay login's swap of it, and its profile.
 	Identity() *Identity
 	SwapUser(seed []byte, then func() error) error
+	Profile() Profile
+	SetLocalProfile(ctx context.Context, p Profile) error
 	// Where a feature keeps what is its own.
 	DataDir() string
 	FeatureDir(name string) (string, error)
@@ -42,9 +44,6 @@ type Host interface {
 	EpochKeys(id crdt.ID) ([][]byte, error)
 	StoredOp(id crdt.ID) ([]byte, error)
 	ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error
-	// The local user's profile.
-	Profile() Profile
-	SetLocalProfile(ctx context.Context, p Profile) error
 	// Events on the local API's stream.
 	Emit(typ string, data any)
 	// The network: the libp2p host, peers to keep or drop.
@@ -59,7 +58,6 @@ type Host interface {
 	OnPeer(f func(p peer.ID, connected bool))
 	OnStored(f func(entries []store.Entry))
 	OnCommunity(f func(before, after *crdt.Community))
-	OnProfile(f func())
 	OnWipe(f func() error)
 	SetInviteCodes(codes InviteCodes)
 }
@@ -102,7 +100,6 @@ type hooks struct {
 	stored    []func([]store.Entry)
 	community []func(before, after *crdt.Community)
 	wipe      []func() error
-	profile   []func()
 	codes     InviteCodes
 }
 
@@ -159,23 +156,6 @@ func (n *Node) communityChanged(before, after *crdt.Community) {
 	n.hooks.mu.Unlock()
 	for _, f := range fs {
 		f(before, after)
-	}
-}
-
-// OnProfile makes f hear of every change of the local user's profile,
-// once it is stored; f must not block.
-func (n *Node) OnProfile(f func()) {
-	n.hooks.mu.Lock()
-	defer n.hooks.mu.Unlock()
-	n.hooks.profile = append(n.hooks.profile, f)
-}
-
-func (n *Node) profileChanged() {
-	n.hooks.mu.Lock()
-	fs := n.hooks.profile
-	n.hooks.mu.Unlock()
-	for _, f := range fs {
-		f()
 	}
 }
 

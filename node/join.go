@@ -176,9 +176,8 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 	return crdt.ID{}, fmt.Errorf("%w: %w", ErrJoin, errors.Join(errs...))
 }
 
-// ImportCommunity adds community id from its topic secret and epoch keys
-// as another device of this user holds them (a restore: node/relaylink);
-// sync then brings its state and history. A known community stays as is.
+// ImportCommunity adds community id from the topic secret and epoch keys
+// another device of the user holds (node/relaylink); sync brings the rest.
 func (n *Node) ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error {
 	if n.comms.get(id) != nil {
 		return nil

@@ -55,7 +55,6 @@ func (n *Node) SetLocalProfile(ctx context.Context, p Profile) error {
 	if err := n.store.PutSetting(settingStatusText, []byte(p.StatusText)); err != nil {
 		return err
 	}
-	n.profileChanged()
 	var errs []error
 	for _, id := range n.Communities() {
 		if c, err := n.Community(id); err == nil && c.Members[n.Identity().User.ID()] != nil &&

@@ -137,7 +137,6 @@ func (l *Link) Open(n node.Host, logger *slog.Logger) error {
 		}
 	})
 	n.OnCommunity(func(_, _ *crdt.Community) { l.kickRecords(false) })
-	n.OnProfile(func() { l.kickRecords(false) })
 	n.OnWipe(l.wipe)
 	n.SetInviteCodes(l)
 	return nil

@@ -45,8 +45,11 @@ const (
 	recordVersion  = 1
 )
 
-// recordsRetry is how often a failed sync of the records is retried.
-const recordsRetry = time.Minute
+// recordsCheck is how often the records loop looks for what no hook
+// announces — a change of the profile of a user in no community (in a
+// community, it is a state op) — and retries a failed sync. A look that
+// finds nothing changed and nothing failed costs no request.
+const recordsCheck = time.Minute
 
 // Settings of the link's for the profile record: when the local profile
 // last changed (Unix ms) and the profile that time is of.
@@ -158,29 +161,24 @@ func (l *Link) kickRecords(pull bool) {
 }
 
 // runRecords keeps the user's records at the relay in step until ctx
-// ends: woken by changes of the communities and the profile, by logins
-// and reconnections, and every recordsRetry after a failure.
+// ends: woken by changes of the communities' states, by logins and
+// reconnections, and every recordsCheck.
 func (l *Link) runRecords(ctx context.Context) {
 	l.kickRecords(true)
-	retry := time.NewTicker(recordsRetry)
-	defer retry.Stop()
-	failed := false
+	check := time.NewTicker(recordsCheck)
+	defer check.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case <-l.records:
-		case <-retry.C:
-			if !failed {
-				continue
-			}
+		case <-check.C:
 		}
 		err := l.syncRecords(ctx)
 		if ctx.Err() != nil {
 			return
 		}
-		failed = err != nil
-		if failed {
+		if err != nil {
 			l.log.Warn("records at the relay not in step", "err", err)
 		}
 	}
