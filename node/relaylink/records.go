@@ -39,7 +39,7 @@ import (
 // first epoch's and the tips' only (the others are chained from the tips
 // in the state log) and so stays within relayapi.MaxRecordBytes.
 const (
-	maxRecordKeys  = 200
+	maxRecordKeys  = 180
 	maxRecordAddrs = 8
 	ownRecordAddrs = 4 // of this device's addresses, the first ones
 	recordVersion  = 1
