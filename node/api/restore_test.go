@@ -67,7 +67,8 @@ func TestRelayRestoresCommunities(t *testing.T) {
 	}
 	f.mu.Unlock()
 
-	d := startAPINodeIn(t, t.TempDir(), f.url())
+	dirD := t.TempDir()
+	d := startAPINodeIn(t, dirD, f.url())
 	d.must(200, "PATCH", "/me", map[string]any{"name": "Dee"}, nil)
 	d.must(200, "POST", "/relay/login", map[string]any{"email": testEmail, "password": testPassword}, nil)
 	// The login answers once the profile is restored: the first-run
@@ -118,4 +119,18 @@ func TestRelayRestoresCommunities(t *testing.T) {
 	if n := len(f.accountRecords(testEmail)); n != 2+len(bad) {
 		t.Fatalf("%d records after leaving, want %d", n, 2+len(bad))
 	}
+
+	// A community the user joins on A while D is off reaches D when it
+	// starts again, logged in.
+	d.Stop(t)
+	var later CommunityJSON
+	carol.must(201, "POST", "/communities", map[string]any{"name": "Later"}, &later)
+	carol.must(201, "POST", "/communities/"+later.ID+"/invites", map[string]any{}, &inv)
+	a.must(200, "POST", "/communities/join", map[string]any{"invite": inv.Link}, nil)
+	waitFor(t, "the relay holds the new community", func() bool { return len(f.accountRecords(testEmail)) == 3+len(bad) })
+	d = startAPINodeIn(t, dirD, f.url())
+	waitFor(t, "the restarted device lists the new community", func() bool {
+		var c CommunityJSON
+		return d.call("GET", "/communities/"+later.ID, nil, &c) == 200 && c.Member && c.Name == "Later"
+	})
 }
