@@ -28,9 +28,11 @@ import (
 // make up the host. A feature takes a Host, never a *Node, so that it
 // reaches nothing else of the core (and a test may stand in for it).
 type Host interface {
-	// Who this node is, and a relay login's swap of it.
+	// Who this node is, a relay login's swap of it, and its profile.
 	Identity() *Identity
 	SwapUser(seed []byte, then func() error) error
+	Profile() Profile
+	SetLocalProfile(ctx context.Context, p Profile) error
 	// Where a feature keeps what is its own.
 	DataDir() string
 	FeatureDir(name string) (string, error)
@@ -39,8 +41,10 @@ type Host interface {
 	Communities() []crdt.ID
 	Community(id crdt.ID) (*crdt.Community, error)
 	TopicSecret(id crdt.ID) ([]byte, error)
+	EpochKeys(id crdt.ID) ([][]byte, error)
 	StoredOp(id crdt.ID) ([]byte, error)
 	OpenInfo(op *crdt.Op) (crdt.Info, error)
+	ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error
 	// Events on the local API's stream.
 	Emit(typ string, data any)
 	// The network: the libp2p host, peers to keep or drop.
@@ -284,6 +288,21 @@ func (n *Node) TopicSecret(id crdt.ID) ([]byte, error) {
 	n.comms.mu.Lock()
 	defer n.comms.mu.Unlock()
 	return c.topic, nil
+}
+
+// EpochKeys are the epoch keys this node holds for community id.
+func (n *Node) EpochKeys(id crdt.ID) ([][]byte, error) {
+	c := n.comms.get(id)
+	if c == nil {
+		return nil, ErrUnknownCommunity
+	}
+	n.comms.mu.Lock()
+	defer n.comms.mu.Unlock()
+	keys := make([][]byte, 0, len(c.keys))
+	for _, k := range c.keys {
+		keys = append(keys, k.Bytes())
+	}
+	return keys, nil
 }
 
 // StoredOp returns the encoded op id as the store holds it.

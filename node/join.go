@@ -130,6 +130,21 @@ func (n *Node) Join(ctx context.Context, link string) (crdt.ID, error) {
 	return crdt.ID{}, fmt.Errorf("%w: %w", ErrJoin, errors.Join(errs...))
 }
 
+// ImportCommunity adds community id from the topic secret and epoch keys
+// another device of the user holds (node/relaylink); sync brings the rest.
+func (n *Node) ImportCommunity(ctx context.Context, id crdt.ID, topic []byte, keys [][]byte) error {
+	if n.comms.get(id) != nil {
+		return nil
+	}
+	c := newCommunity(id, topic)
+	addKeys(c.keys, keys)
+	n.comms.add(c)
+	if err := n.saveCommunity(c); err != nil {
+		return err
+	}
+	return n.refresh(ctx, c)
+}
+
 // askToJoin sends req to the member at addr and returns its admission.
 func (n *Node) askToJoin(ctx context.Context, addr string, req joinproto.Request) (*crdt.Op, peer.AddrInfo, error) {
 	pi, err := peer.AddrInfoFromString(addr)

@@ -29,6 +29,9 @@ func (r *Relay) routes() http.Handler {
 	mux.Handle("POST /communities", r.accounts.Require(r.handleCarry))
 	mux.Handle("GET /communities", r.accounts.Require(r.handleCarried))
 	mux.Handle("DELETE /communities/{id}", r.accounts.Require(r.handleUncarry))
+	mux.Handle("GET /records", r.accounts.Require(r.handleRecords))
+	mux.Handle("PUT /records/{id}", r.accounts.Require(r.handlePutRecord))
+	mux.Handle("DELETE /records/{id}", r.accounts.Require(r.handleDeleteRecord))
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -3,6 +3,7 @@ package relay
 import (
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,13 +11,14 @@ import (
 	"github.com/ancore/ancore/crdt/crdttest"
 	"github.com/ancore/ancore/httpjson"
 	"github.com/ancore/ancore/relay/relaytest"
+	"github.com/ancore/ancore/relay/store"
 	"github.com/ancore/ancore/relayapi"
 )
 
 // relayPaths are the paths of the document that the relay serves
 // itself; the account and invite code paths are checked by their
 // packages' tests.
-var relayPaths = []string{"/communities", "/info", "/healthz", "/metrics"}
+var relayPaths = []string{"/communities", "/records", "/records/{id}", "/info", "/healthz", "/metrics"}
 
 // apiClient calls a relay's API through api, which checks each answer
 // against docs/api/relay.yaml and records its operation.
@@ -96,6 +98,44 @@ func TestOpenAPI(t *testing.T) {
 	c.mustFail(404, "not_found", "DELETE", "/communities/not-an-id", ada, nil)
 	c.must(204, "DELETE", "/communities/"+comm.ID.String(), ada, nil, nil)
 	c.mustFail(404, "not_found", "DELETE", "/communities/"+comm.ID.String(), ada, nil)
+
+	// Sealed records: each account's own, bounded.
+	sealed := func(n int) map[string]string { return map[string]string{"sealed": b64([]byte(strings.Repeat("s", n)))} }
+	c.mustFail(401, "unauthorized", "GET", "/records", "", nil)
+	c.mustFail(401, "unauthorized", "PUT", "/records/a", "", sealed(10))
+	c.mustFail(422, "bad_record_id", "PUT", "/records/a.b", ada, sealed(10))
+	c.mustFail(422, "bad_record_id", "PUT", "/records/"+strings.Repeat("a", relayapi.MaxRecordID+1), ada, sealed(10))
+	c.mustFail(422, "bad_base64", "PUT", "/records/a", ada, map[string]string{"sealed": "not base64!"})
+	c.mustFail(422, "bad_record", "PUT", "/records/a", ada, map[string]string{"sealed": ""})
+	c.mustFail(400, "bad_json", "PUT", "/records/a", ada, map[string]string{"sealed": b64([]byte("x")), "id": "a"})
+	c.mustFail(413, "too_large", "PUT", "/records/a", ada, sealed(relayapi.MaxRecordBytes+1))
+	c.must(204, "PUT", "/records/a", ada, sealed(relayapi.MaxRecordBytes), nil)
+	c.must(204, "PUT", "/records/b-_9", ada, sealed(3), nil)
+	var records relayapi.Records
+	c.must(200, "GET", "/records", ada, nil, &records)
+	if len(records.Records) != 2 || records.Records[0].ID != "a" || len(records.Records[0].Sealed) != relayapi.MaxRecordBytes ||
+		records.Records[1].ID != "b-_9" || string(records.Records[1].Sealed) != "sss" {
+		t.Fatalf("ada's records: %d %+v", len(records.Records), records.Records[1:])
+	}
+	c.must(200, "GET", "/records", bea, nil, &records)
+	if len(records.Records) != 0 {
+		t.Fatalf("bea's records: %+v", records)
+	}
+	c.mustFail(404, "not_found", "DELETE", "/records/a", bea, nil)
+	c.mustFail(401, "unauthorized", "DELETE", "/records/a", "", nil)
+	c.must(204, "DELETE", "/records/a", ada, nil, nil)
+	c.mustFail(404, "not_found", "DELETE", "/records/a", ada, nil)
+	acct, err := r.store.AccountByEmail(t.Context(), "ada@example.org")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range relayapi.MaxRecords - 1 {
+		if err := r.store.PutRecord(t.Context(), acct.ID, store.Record{ID: fmt.Sprint("r", i), Sealed: []byte("x")}, relayapi.MaxRecords); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mustFail(409, "too_many_records", "PUT", "/records/one-more", ada, sealed(3))
+	c.must(204, "PUT", "/records/b-_9", ada, sealed(4), nil) // a replacement is not one more
 
 	var info relayapi.Info
 	c.must(200, "GET", "/info", "", nil, &info)

@@ -100,3 +100,44 @@ type CarriedCommunity struct {
 type CarriedCommunities struct {
 	Communities []CarriedCommunity `json:"communities"`
 }
+
+// Limits of an account's sealed records (docs/protocol.md, "Device
+// restore"): an ID is 1 to MaxRecordID characters of the base64url
+// alphabet, a sealed record at most MaxRecordBytes, and an account holds
+// at most MaxRecords.
+const (
+	MaxRecordID    = 64
+	MaxRecordBytes = 8 << 10
+	MaxRecords     = 500
+)
+
+// RecordPut is the body of PUT /records/{id}: the sealed record, in
+// standard base64 in JSON.
+type RecordPut struct {
+	Sealed []byte `json:"sealed"`
+}
+
+// Record is one sealed record of the account's.
+type Record struct {
+	ID        string    `json:"id"`
+	Sealed    []byte    `json:"sealed"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Records answers GET /records: every record of the account, by ID.
+type Records struct {
+	Records []Record `json:"records"`
+}
+
+// ValidRecordID reports whether id may name a record.
+func ValidRecordID(id string) bool {
+	if id == "" || len(id) > MaxRecordID {
+		return false
+	}
+	for _, c := range []byte(id) {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -47,8 +48,9 @@ type fakeRelay struct {
 	accounts  map[string]*fakeAccount // by email
 	sessions  map[string]string       // token → email
 	codes     map[string]*fakeCode
-	carried   map[string][]byte // community → topic secret
-	passwords []string          // every password it was sent
+	carried   map[string][]byte            // community → topic secret
+	records   map[string]map[string][]byte // email → record ID → sealed
+	passwords []string                     // every password it was sent
 	logouts   int
 }
 
@@ -78,7 +80,8 @@ func startFakeRelayAt(t *testing.T, addr string) *fakeRelay {
 		t.Fatal(err)
 	}
 	f := &fakeRelay{t: t, host: h, accounts: map[string]*fakeAccount{}, sessions: map[string]string{},
-		codes: map[string]*fakeCode{}, carried: map[string][]byte{}}
+		codes: map[string]*fakeCode{}, carried: map[string][]byte{},
+		records: map[string]map[string][]byte{}}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /info", f.info)
 	mux.HandleFunc("POST /auth/register", f.register)
@@ -91,6 +94,9 @@ func startFakeRelayAt(t *testing.T, addr string) *fakeRelay {
 	mux.HandleFunc("DELETE /invites/{code}", f.authed(f.revokeCode))
 	mux.HandleFunc("POST /communities", f.authed(f.carry))
 	mux.HandleFunc("DELETE /communities/{id}", f.authed(f.drop))
+	mux.HandleFunc("GET /records", f.authed(f.listRecords))
+	mux.HandleFunc("PUT /records/{id}", f.authed(f.putRecord))
+	mux.HandleFunc("DELETE /records/{id}", f.authed(f.deleteRecord))
 	l, err := net.Listen("tcp", addr)
 	if err != nil {
 		t.Fatal(err)
@@ -288,6 +294,46 @@ func (f *fakeRelay) carry(w http.ResponseWriter, r *http.Request, _, _ string) {
 func (f *fakeRelay) drop(w http.ResponseWriter, r *http.Request, _, _ string) {
 	delete(f.carried, r.PathValue("id"))
 	w.WriteHeader(204)
+}
+
+func (f *fakeRelay) listRecords(w http.ResponseWriter, r *http.Request, email, _ string) {
+	out := relayapi.Records{Records: []relayapi.Record{}}
+	for _, id := range slices.Sorted(maps.Keys(f.records[email])) {
+		out.Records = append(out.Records, relayapi.Record{ID: id, Sealed: f.records[email][id], UpdatedAt: time.Now().UTC()})
+	}
+	httpjson.JSON(w, 200, out)
+}
+
+func (f *fakeRelay) putRecord(w http.ResponseWriter, r *http.Request, email, _ string) {
+	var in relayapi.RecordPut
+	if !f.decode(w, r, &in) {
+		return
+	}
+	if !relayapi.ValidRecordID(r.PathValue("id")) || len(in.Sealed) == 0 || len(in.Sealed) > relayapi.MaxRecordBytes {
+		httpjson.Error(w, 422, "bad_record", "bad record")
+		return
+	}
+	if f.records[email] == nil {
+		f.records[email] = map[string][]byte{}
+	}
+	f.records[email][r.PathValue("id")] = in.Sealed
+	w.WriteHeader(204)
+}
+
+func (f *fakeRelay) deleteRecord(w http.ResponseWriter, r *http.Request, email, _ string) {
+	if _, ok := f.records[email][r.PathValue("id")]; !ok {
+		httpjson.Error(w, 404, "not_found", "no such record")
+		return
+	}
+	delete(f.records[email], r.PathValue("id"))
+	w.WriteHeader(204)
+}
+
+// accountRecords returns a copy of the records of the account email.
+func (f *fakeRelay) accountRecords(email string) map[string][]byte {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return maps.Clone(f.records[relayclient.NormalizeEmail(email)])
 }
 
 func (f *fakeRelay) sessionCount() int {

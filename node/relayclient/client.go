@@ -34,8 +34,9 @@ var (
 )
 
 // maxAnswer caps what is read of an answer; the largest legitimate one is
-// an account with its sealed identity, a few hundred bytes.
-const maxAnswer = 1 << 20
+// an account's records, at most relayapi.MaxRecords of MaxRecordBytes in
+// base64 (5.5 MB).
+const maxAnswer = 8 << 20
 
 // DefaultTimeout bounds one request when the caller's context does not.
 const DefaultTimeout = 15 * time.Second

@@ -10,7 +10,9 @@
 //
 // An account on the relay (register, login, logout) keeps the user's
 // identity key there sealed with a key derived from the password
-// (relayclient.Keys): logging in on a new device restores the user. The
+// (relayclient.Keys): logging in on a new device restores the user, and
+// the user's profile and communities, which the link keeps at the relay
+// sealed under a key derived from the identity (records.go). The
 // session token, with the relay's URL and the account's email, lives in
 // the OS keyring or DATA/relay.json (node/secretstore), never in the store.
 // The link also gives invites short codes (node.InviteCodes) and serves
@@ -27,6 +29,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/ancore/ancore/crdt"
@@ -95,6 +98,11 @@ type Link struct {
 	secrets secretstore.Store
 	kick    chan struct{} // wakes runRelay
 
+	restore sync.Mutex    // one sync of the records, or login, at a time
+	records chan struct{} // wakes runRecords
+	pull    atomic.Bool   // the next sync of the records reads the relay
+	synced  []byte        // localMark at the last sync; guarded by restore
+
 	mu     sync.Mutex // guards what follows
 	rec    record
 	client *relayclient.Client // nil without a URL
@@ -104,7 +112,9 @@ type Link struct {
 
 // New makes the link; Open attaches it to its node. Between the two, the
 // node is built with HostOptions.
-func New(cfg Config) *Link { return &Link{cfg: cfg, kick: make(chan struct{}, 1)} }
+func New(cfg Config) *Link {
+	return &Link{cfg: cfg, kick: make(chan struct{}, 1), records: make(chan struct{}, 1)}
+}
 
 // Open attaches the link to the node whose host n is (built with
 // l.HostOptions()): it reads the relay record, applies Config.URL (which
@@ -126,6 +136,7 @@ func (l *Link) Open(n node.Host, logger *slog.Logger) error {
 			}
 		}
 	})
+	n.OnCommunity(func(_, _ *crdt.Community) { l.kickRecords(false) })
 	n.OnWipe(l.wipe)
 	n.SetInviteCodes(l)
 	n.SetCarriers(l)
@@ -341,6 +352,7 @@ func (l *Link) Run(ctx context.Context) {
 	case <-ctx.Done():
 		return
 	}
+	go l.runRecords(ctx)
 	wait := p2p.MinRedial
 	for {
 		next := p2p.MaxRedial // connected or no relay: kicks wake us
@@ -355,6 +367,7 @@ func (l *Link) Run(ctx context.Context) {
 			if l.relayConnected() {
 				wait = p2p.MinRedial
 				l.checkSession(ctx, client)
+				l.kickRecords(true)
 			} else {
 				next, wait = wait, min(2*wait, p2p.MaxRedial)
 			}
@@ -636,6 +649,7 @@ func (l *Link) Register(ctx context.Context, email, password string) error {
 		return err
 	}
 	l.logoutQuietly(ctx, prev)
+	l.kickRecords(true)
 	return nil
 }
 
@@ -643,7 +657,9 @@ func (l *Link) Register(ctx context.Context, email, password string) error {
 // backup of another user, that user's identity is restored on this node
 // (keeping this device's key, certified anew) — unless this node's user
 // belongs to communities (node.ErrIdentityConflict). An account without a
-// backup gets this node's.
+// backup gets this node's. Then the user's records are read: the
+// profile and the communities this node lacks are restored before Login
+// returns (records.go), and sync brings their state and history.
 //
 // The identity is swapped while no API request runs (node.SwapUser); Go
 // callers must not use the node's other methods concurrently.
@@ -655,16 +671,32 @@ func (l *Link) Login(ctx context.Context, email, password string) error {
 		return ErrBadCredentials // no account has such a password
 	}
 	email = relayclient.NormalizeEmail(email)
+	l.restore.Lock()
+	defer l.restore.Unlock()
 	client, s, seed, err := l.openSession(ctx, email, password)
 	if err != nil {
 		return err
 	}
+	was := l.node.Identity().User.ID()
 	prev, err := l.finishLogin(client, email, s, seed)
 	if err != nil {
 		l.logoutQuietly(ctx, record{URL: client.URL(), Token: s.Token})
 		return err
 	}
 	l.logoutQuietly(ctx, prev)
+	if l.node.Identity().User.ID() != was {
+		// This node's profile was another user's: the relay's is the user's.
+		if err := l.forgetProfileTime(); err != nil {
+			return err
+		}
+	}
+	// The login answers with the user's profile and communities restored,
+	// if the relay gives them now; else the records loop retries.
+	l.pull.Store(true)
+	if err := l.syncRecordsLocked(ctx); err != nil {
+		l.log.Warn("records at the relay not in step", "err", err)
+		l.kickRecords(true)
+	}
 	return nil
 }
 

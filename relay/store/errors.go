@@ -14,4 +14,6 @@ var (
 	ErrRevoked = errors.New("revoked")
 	// ErrExhausted: the invite code has been used as often as it may be.
 	ErrExhausted = errors.New("exhausted")
+	// ErrFull: the account holds as many records as it may.
+	ErrFull = errors.New("full")
 )

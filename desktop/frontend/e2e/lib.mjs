@@ -432,8 +432,10 @@ export async function checkA11y(u, what) {
   log(`    ${u.label}: ${what}: axe-core found no serious or critical violations`);
 }
 
-/** setName fills in the first-run screen. */
+/** setName takes the first-run screen's way for a new user and fills in the name. */
 export async function setName(u, name) {
+  await visible(tid(u.page, 'first-run-new').or(tid(u.page, 'name-input')), `${u.label}: the first-run screen`);
+  if (await tid(u.page, 'first-run-new').isVisible()) await tid(u.page, 'first-run-new').click();
   await visible(tid(u.page, 'name-input'), `${u.label}: the first-run name-input`);
   await tid(u.page, 'name-input').fill(name);
   await tid(u.page, 'name-save').click();

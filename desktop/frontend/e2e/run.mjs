@@ -52,7 +52,7 @@ function fullFlow(A, B) {
   const s = {}; // state shared between steps
   return [
     ['a-first-run-a11y', [A], async () => {
-      await visible(tid(A.page, 'name-input'), 'A: the first-run name-input');
+      await visible(tid(A.page, 'first-run-login'), 'A: the first-run screen offers to log in');
       await checkA11y(A, 'the first-run screen');
     }],
     ['a-sets-name', [A], () => setName(A, 'Alice')],

@@ -719,7 +719,13 @@ export interface paths {
          *     user (restoring the identity on a new device); the device key, and
          *     with it the node's peer ID, stays. A node whose own user belongs
          *     to communities refuses (`identity_conflict`): log out with wipe
-         *     first. An account without a backup receives this node's.
+         *     first. An account without a backup receives this node's. Then
+         *     the user's sealed records at the relay are read before the answer:
+         *     the user's profile (display name, status text) replaces this
+         *     node's when this node just became the user, and the communities
+         *     the user belongs to are added; their state and history follow by
+         *     sync (docs/protocol.md, "Device restore"). A relay that does not
+         *     answer for them leaves that to later; the login stands.
          */
         post: operations["loginRelay"];
         delete?: never;
