@@ -125,8 +125,10 @@ func TestAPIInvitePreview(t *testing.T) {
 	a, b := startAPINode(t), startAPINode(t)
 	var comm CommunityJSON
 	a.must(201, "POST", "/communities", map[string]any{"name": "Garden"}, &comm)
-	icon := []byte("\x89PNG icon")
-	a.must(200, "PATCH", "/communities/"+comm.ID, map[string]any{"icon": icon}, nil)
+	a.must(200, "PATCH", "/communities/"+comm.ID, map[string]any{"icon": testPhoto(t, 64, 64, true)}, nil)
+	var stored CommunityJSON
+	a.must(200, "GET", "/communities/"+comm.ID, nil, &stored)
+	icon := stored.Icon // as the node shrank it
 	var inv NewInviteJSON
 	a.must(201, "POST", "/communities/"+comm.ID+"/invites", map[string]any{}, &inv)
 

@@ -85,6 +85,9 @@ func Shrink(data []byte, b Bound) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNotImage, err)
 	}
 	src := centredSquare(img.Bounds())
+	if src.Empty() { // a valid header over an empty picture (a 0×0 GIF frame)
+		return nil, fmt.Errorf("%w: empty picture", ErrNotImage)
+	}
 	// Scaling the whole source once to the largest side, and every later
 	// try from that small copy, keeps the tries cheap.
 	first := scale(img, src, min(b.Side, src.Dx()))
