@@ -11,7 +11,6 @@ import (
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
-	"github.com/ancore/ancore/p2p/recon"
 	"github.com/fxamacker/cbor/v2"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -331,10 +330,7 @@ func (n *Node) replicate(c *community) {
 		r := p2p.NewReplica(n.host, n.sync, topic, n.pipe.SyncLog(log), handle)
 		r.Progress = func(p peer.ID, done, total int) { n.syncProgress(log, p, done, total) }
 		r.Ignored = func(from peer.ID) { n.syncState(c, from) }
-		r.Synced = func(p peer.ID, held *recon.Set) {
-			n.metPeer(p)
-			n.delivered(c, log, p, held)
-		}
+		r.Synced = n.synced(c, log)
 		c.logs[log] = &replica{sync: r, topic: topic, cancel: cancel}
 		n.comms.byLog[log] = c
 		n.comms.handle[handle] = log
@@ -370,9 +366,7 @@ func (n *Node) syncState(c *community, p peer.ID) {
 // whoever stores a state op sees its effect once the store call returns.
 func (n *Node) onStored(entries []store.Entry) {
 	n.emitStored(entries)
-	for _, e := range entries {
-		n.delivery.devices.Learn(e.Op.Author, e.Op.User())
-	}
+	n.learnDevices(entries)
 	defer n.stored(entries) // after the refreshes below: features see the new state
 	logs := map[crdt.ID]bool{}
 	for _, e := range entries {

@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/node/store"
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/p2p/recon"
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -33,6 +34,22 @@ type delivery struct {
 	devices *p2p.Devices
 	topics  sync.Map // topic name → community ID
 	refused sync.Map // community ID → map[crdt.UserID]bool, its kicked and banned users
+}
+
+// synced is what a session of log's replica that ended well tells: p is
+// a peer worth remembering, and what it now holds may be sent.
+func (n *Node) synced(c *community, log crdt.ID) func(peer.ID, *recon.Set) {
+	return func(p peer.ID, held *recon.Set) {
+		n.metPeer(p)
+		n.delivered(c, log, p, held)
+	}
+}
+
+// learnDevices learns whose devices authored the stored entries.
+func (n *Node) learnDevices(entries []store.Entry) {
+	for _, e := range entries {
+		n.delivery.devices.Learn(e.Op.Author, e.Op.User())
+	}
 }
 
 // askAcks asks up to maxAckers of a log's topic peers, members' devices
