@@ -379,7 +379,12 @@ func (s *smoke) typeName(win string, a api, name string) {
 	var got me
 	for try := 1; try <= 3; try++ {
 		s.xdotool("windowfocus", "--sync", win)
-		if try > 1 {
+		if try == 1 {
+			// "Log in to a relay" comes first; the second button,
+			// "I am new here", opens the name form, whose field
+			// takes the focus.
+			s.xdotool("key", "--delay", "30", "Tab", "Tab", "Return")
+		} else {
 			s.xdotool("key", "--window", win, "ctrl+a", "BackSpace")
 		}
 		s.xdotool("type", "--delay", "30", name)
