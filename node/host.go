@@ -13,6 +13,7 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node/store"
+	"github.com/ancore/ancore/p2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	"github.com/libp2p/go-libp2p/core/peer"
 )
@@ -49,6 +50,7 @@ type Host interface {
 	Emit(typ string, data any)
 	// The network: the libp2p host, peers to keep or drop.
 	Libp2p() host.Host
+	Gossip() *p2p.Gossip
 	KeepConnected(pi peer.AddrInfo) bool
 	Disconnect(id peer.ID)
 	// The node's run: up, running, wiped.
@@ -253,6 +255,15 @@ func (n *Node) Emit(typ string, data any) { n.emit(typ, data) }
 // Libp2p is the node's libp2p host: for stream protocols of a feature's
 // own (and tests that play the network's part).
 func (n *Node) Libp2p() host.Host { return n.host }
+
+// Gossip is the node's gossip router, for topics of a feature's own
+// (derived from a community's secret, they are refused to its removed
+// members like the core's); nil until Ready.
+func (n *Node) Gossip() *p2p.Gossip {
+	n.comms.mu.Lock()
+	defer n.comms.mu.Unlock()
+	return n.gossip
+}
 
 // KeepConnected has the node redial pi like a bootstrap peer while it
 // runs (false before Run has started the dialer).

@@ -137,6 +137,7 @@ func (n *Node) joinSignals(ctx context.Context, c *community) {
 		return
 	}
 	n.delivery.topics.Store(p2p.SignalTopicName(c.topic, c.id), c.id)
+	n.delivery.topics.Store(p2p.AddrTopicName(c.topic, c.id), c.id) // node/announce's
 	topic, err := n.gossip.JoinSignals(c.topic, c.id, func(s crdt.Signal) p2p.Verdict {
 		n.delivery.devices.Learn(s.Author, s.User())
 		if m := n.comms.state(c).Members[s.User()]; m != nil && m.State == crdt.Joined {

@@ -45,7 +45,7 @@ func (p signalPeer) meshHas(q signalPeer) bool {
 	return hasPeer(p.g.mesh.peers(p.topic.topic.String()), q.h.ID())
 }
 
-func newSignalDevice(t *testing.T) *crdt.Device {
+func newSignalDevice(t testing.TB) *crdt.Device {
 	t.Helper()
 	u, err := crdt.NewUser()
 	if err != nil {

@@ -1,6 +1,6 @@
 // Package app assembles a node as the programs run it: the core
-// (package node), its features (the relay link, invite previews) and its local API
-// (node/api), wired explicitly. cmd/ancore and the desktop app use it, so
+// (package node), its features (the relay link, invite previews, address
+// announcements) and its local API (node/api), wired explicitly. cmd/ancore and the desktop app use it, so
 // that a headless node and a windowed one are the same node.
 package app
 
@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/announce"
 	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
@@ -27,6 +28,7 @@ type App struct {
 	Node    *node.Node
 	Relay   *relaylink.Link
 	Preview *preview.Preview
+	Addrs   *announce.Announcer
 	api     *api.Server
 }
 
@@ -46,7 +48,11 @@ func Open(cfg Config) (*App, error) {
 	if err := previews.Open(n, nc.Logger); err != nil {
 		return nil, errors.Join(err, closed(n))
 	}
-	return &App{Node: n, Relay: link, Preview: previews}, nil
+	addrs := announce.New()
+	if err := addrs.Open(n, nc.Logger); err != nil {
+		return nil, errors.Join(err, closed(n))
+	}
+	return &App{Node: n, Relay: link, Preview: previews, Addrs: addrs}, nil
 }
 
 // Listen opens the local API with the features' routes and views.
@@ -69,6 +75,7 @@ func (a *App) Run(ctx context.Context) error {
 	var beside sync.WaitGroup
 	beside.Go(func() { a.Relay.Run(ctx) })
 	beside.Go(func() { a.Preview.Run(ctx) })
+	beside.Go(func() { a.Addrs.Run(ctx) })
 	var err error
 	if a.api != nil {
 		err = api.Run(ctx, a.Node, a.api)
