@@ -6,6 +6,7 @@ import { useMutation } from "@tanstack/react-query";
 import { data } from "@/api/client";
 import { useInvalidate, useInvitePreview } from "@/api/queries";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit, type FieldLimitKey } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle } from "@/components/ui/dialog";
 import { Input } from "@/components/ui/input";
@@ -21,7 +22,7 @@ interface DialogProps {
   onDone: (id: string) => void;
 }
 
-function OneFieldDialog({ open, onOpenChange, title, description, label, placeholder, inputTestId, submitTestId, submit, pending, error }: {
+function OneFieldDialog({ open, onOpenChange, title, description, label, placeholder, inputTestId, submitTestId, limitKey, submit, pending, error }: {
   open: boolean;
   onOpenChange: (open: boolean) => void;
   title: string;
@@ -30,12 +31,15 @@ function OneFieldDialog({ open, onOpenChange, title, description, label, placeho
   placeholder: string;
   inputTestId: string;
   submitTestId: string;
+  /** The node's limit the field's text is held to. */
+  limitKey: FieldLimitKey;
   submit: { label: string; run: (value: string) => void };
   pending: boolean;
   error: React.ReactNode;
 }) {
   const [value, setValue] = useState("");
   const id = `${inputTestId}-field`;
+  const limit = useFieldLimit(value.trim(), limitKey);
   return (
     <Dialog
       open={open}
@@ -49,7 +53,7 @@ function OneFieldDialog({ open, onOpenChange, title, description, label, placeho
           className="grid gap-4"
           onSubmit={(e) => {
             e.preventDefault();
-            if (value.trim()) submit.run(value.trim());
+            if (value.trim() && !limit.refusal) submit.run(value.trim());
           }}
         >
           <DialogHeader>
@@ -58,14 +62,24 @@ function OneFieldDialog({ open, onOpenChange, title, description, label, placeho
           </DialogHeader>
           <div className="grid gap-1.5">
             <Label htmlFor={id}>{label}</Label>
-            <Input id={id} data-testid={inputTestId} autoFocus maxLength={4096} placeholder={placeholder} value={value} onChange={(e) => setValue(e.target.value)} />
+            <Input
+              id={id}
+              data-testid={inputTestId}
+              autoFocus
+              aria-invalid={!!limit.refusal}
+              aria-describedby={`${id}-limit`}
+              placeholder={placeholder}
+              value={value}
+              onChange={(e) => setValue(e.target.value)}
+            />
+            <FieldLimitNote limit={limit} id={`${id}-limit`} />
           </div>
           {error}
           <DialogFooter>
             <Button type="button" variant="ghost" onClick={() => onOpenChange(false)}>
               Cancel
             </Button>
-            <Button data-testid={submitTestId} disabled={!value.trim() || pending}>
+            <Button data-testid={submitTestId} disabled={!value.trim() || !!limit.refusal || pending}>
               {submit.label}
             </Button>
           </DialogFooter>
@@ -99,6 +113,7 @@ export function CreateCommunityDialog({ open, onOpenChange, onDone }: DialogProp
       placeholder="My community"
       inputTestId="community-name"
       submitTestId="community-create"
+      limitKey="name"
       submit={{ label: "Create", run: (name) => create.mutate(name) }}
       pending={create.isPending}
       error={create.isError && <p role="alert" className="text-sm text-destructive">{errorText(create.error)}</p>}

@@ -9,6 +9,7 @@ import { ArrowLeft } from "lucide-react";
 import { data } from "@/api/client";
 import { keys } from "@/api/queries";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -87,6 +88,7 @@ function NameForm({ hint = "What should others call you?" }: { hint?: string }) 
   const { api } = useSession();
   const qc = useQueryClient();
   const [name, setName] = useState("");
+  const limit = useFieldLimit(name.trim(), "name");
   const save = useMutation({
     mutationFn: () => data(api.PATCH("/me", { body: { name: name.trim() } })),
     onSuccess: (me) => qc.setQueryData(keys.me, me),
@@ -96,7 +98,7 @@ function NameForm({ hint = "What should others call you?" }: { hint?: string }) 
       className="space-y-4"
       onSubmit={(e) => {
         e.preventDefault();
-        if (name.trim()) save.mutate();
+        if (name.trim() && !limit.refusal) save.mutate();
       }}
     >
       <p data-testid="name-hint" className="text-sm text-muted-foreground">
@@ -104,14 +106,23 @@ function NameForm({ hint = "What should others call you?" }: { hint?: string }) 
       </p>
       <div className="grid gap-1.5">
         <Label htmlFor="first-run-name">Display name</Label>
-        <Input id="first-run-name" data-testid="name-input" autoFocus maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        <Input
+          id="first-run-name"
+          data-testid="name-input"
+          autoFocus
+          aria-invalid={!!limit.refusal}
+          aria-describedby="first-run-name-limit"
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <FieldLimitNote limit={limit} id="first-run-name-limit" />
       </div>
       {save.isError && (
         <p role="alert" className="text-sm text-destructive">
           {errorText(save.error)}
         </p>
       )}
-      <Button data-testid="name-save" className="w-full" disabled={!name.trim() || save.isPending}>
+      <Button data-testid="name-save" className="w-full" disabled={!name.trim() || !!limit.refusal || save.isPending}>
         Continue
       </Button>
     </form>

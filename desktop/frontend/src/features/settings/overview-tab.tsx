@@ -8,6 +8,7 @@ import { data } from "@/api/client";
 import { useInvalidate } from "@/api/queries";
 import type { Community } from "@/api/types";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -39,6 +40,7 @@ function NameForm({ community }: { community: Community }) {
   const invalidate = useInvalidate();
   const id = useId();
   const [name, setName] = useState(community.name);
+  const limit = useFieldLimit(name.trim(), "name");
   const save = useMutation({
     mutationFn: () => data(api.PATCH("/communities/{id}", { params: { path: { id: community.id } }, body: { name: name.trim() } })),
     onSuccess: () => {
@@ -51,16 +53,24 @@ function NameForm({ community }: { community: Community }) {
       className="grid gap-1.5"
       onSubmit={(e) => {
         e.preventDefault();
-        if (name.trim()) save.mutate();
+        if (name.trim() && !limit.refusal) save.mutate();
       }}
     >
       <Label htmlFor={id}>Community name</Label>
       <div className="flex gap-2">
-        <Input id={id} data-testid="settings-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
-        <Button data-testid="settings-name-save" disabled={!name.trim() || name.trim() === community.name || save.isPending}>
+        <Input
+          id={id}
+          data-testid="settings-name"
+          aria-invalid={!!limit.refusal}
+          aria-describedby={`${id}-limit`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <Button data-testid="settings-name-save" disabled={!name.trim() || name.trim() === community.name || !!limit.refusal || save.isPending}>
           Save
         </Button>
       </div>
+      <FieldLimitNote limit={limit} id={`${id}-limit`} />
       {save.isError && (
         <p role="alert" className="text-sm text-destructive">
           {errorText(save.error)}

@@ -7,6 +7,7 @@ import { data } from "@/api/client";
 import { keys } from "@/api/queries";
 import type { Me, MyStatus } from "@/api/types";
 import { useSession } from "@/app/session";
+import { FieldLimitNote, useFieldLimit } from "@/components/limit-counter";
 import { Button } from "@/components/ui/button";
 import { Input } from "@/components/ui/input";
 import { Label } from "@/components/ui/label";
@@ -24,6 +25,9 @@ export function ProfileTab({ me }: { me: Me }) {
   const [name, setName] = useState(me.name);
   const [status, setStatus] = useState<MyStatus>(me.status);
   const [statusText, setStatusText] = useState(me.status_text);
+  const nameLimit = useFieldLimit(name.trim(), "name");
+  const textLimit = useFieldLimit(statusText.trim(), "status_text");
+  const refused = !!(nameLimit.refusal || textLimit.refusal);
   const save = useMutation({
     mutationFn: () => data(api.PATCH("/me", { body: { name: name.trim(), status, status_text: statusText.trim() } })),
     onSuccess: (m) => {
@@ -37,14 +41,22 @@ export function ProfileTab({ me }: { me: Me }) {
       className="grid gap-4"
       onSubmit={(e) => {
         e.preventDefault();
-        if (name.trim() && changed) save.mutate();
+        if (name.trim() && changed && !refused) save.mutate();
       }}
     >
       <AvatarPicker me={me} name={name.trim() || me.name} />
       <p className="min-w-0 break-all font-mono text-xs text-muted-foreground">{me.user}</p>
       <div className="grid gap-1.5">
         <Label htmlFor={`${id}-name`}>Display name</Label>
-        <Input id={`${id}-name`} data-testid="profile-name" maxLength={100} value={name} onChange={(e) => setName(e.target.value)} />
+        <Input
+          id={`${id}-name`}
+          data-testid="profile-name"
+          aria-invalid={!!nameLimit.refusal}
+          aria-describedby={`${id}-name-limit`}
+          value={name}
+          onChange={(e) => setName(e.target.value)}
+        />
+        <FieldLimitNote limit={nameLimit} id={`${id}-name-limit`} />
       </div>
       <div className="grid gap-1.5">
         <Label htmlFor={`${id}-status`}>Status</Label>
@@ -67,19 +79,21 @@ export function ProfileTab({ me }: { me: Me }) {
         <Input
           id={`${id}-text`}
           data-testid="profile-status-text"
-          maxLength={128}
+          aria-invalid={!!textLimit.refusal}
+          aria-describedby={`${id}-text-limit ${id}-text-hint`}
           placeholder="What are you up to?"
           value={statusText}
           onChange={(e) => setStatusText(e.target.value)}
         />
-        <p className="text-xs text-muted-foreground">Shown beside your name to the members of your communities. Leave it empty to clear it.</p>
+        <FieldLimitNote limit={textLimit} id={`${id}-text-limit`} />
+        <p id={`${id}-text-hint`} className="text-xs text-muted-foreground">Shown beside your name to the members of your communities. Leave it empty to clear it.</p>
       </div>
       {save.isError && (
         <p role="alert" className="text-sm text-destructive">
           {errorText(save.error)}
         </p>
       )}
-      <Button data-testid="profile-save" className="justify-self-start" disabled={!name.trim() || !changed || save.isPending}>
+      <Button data-testid="profile-save" className="justify-self-start" disabled={!name.trim() || !changed || refused || save.isPending}>
         Save
       </Button>
     </form>

@@ -51,6 +51,20 @@ describe("UserSettings", () => {
     expect(node.calls).toContain('PATCH /me {"name":"Alice","status":"online","status_text":"Out for lunch"}');
   });
 
+  it("keeps a long status whole, says it is too long and does not save it", async () => {
+    const node = fakeNode({ "GET /limits": [200, { name: 100, status_text: 128 }], "PATCH /me": [200, me] });
+    const ui = await open(node);
+    const field = ui.$("profile-status-text") as HTMLInputElement;
+    expect(field.hasAttribute("maxlength")).toBe(false);
+    await ui.fill("profile-status-text", "s".repeat(130));
+    expect(field.value).toHaveLength(130);
+    expect(field.getAttribute("aria-invalid")).toBe("true");
+    expect(ui.$("field-refused")?.textContent).toBe("Too long: 2 characters over the limit of 128.");
+    expect((ui.$("profile-save") as HTMLButtonElement).disabled).toBe(true);
+    await ui.click("profile-save");
+    expect(node.calls.filter((c) => c.startsWith("PATCH"))).toEqual([]);
+  });
+
   it("applies a theme as soon as it is picked", async () => {
     const ui = await open(fakeNode({}));
     await ui.tab("user-settings-appearance");
