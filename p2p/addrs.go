@@ -175,16 +175,9 @@ func (g *Gossip) JoinAddrs(secret []byte, community crdt.ID, admit func(AddrAnno
 			return pubsub.ValidationReject
 		}
 		if from == g.self {
-			return pubsub.ValidationAccept
+			return validation(Accept, m, a)
 		}
-		switch admit(a) {
-		case Accept:
-			m.ValidatorData = a
-			return pubsub.ValidationAccept
-		case Ignore:
-			return pubsub.ValidationIgnore
-		}
-		return pubsub.ValidationReject
+		return validation(admit(a), m, a)
 	}
 	t, sub, err := g.join(AddrTopicName(secret, community), validate, addrBuffer)
 	if err != nil {

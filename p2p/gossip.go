@@ -43,6 +43,19 @@ const (
 	Reject
 )
 
+// validation is gossipsub's result for verdict v on message m, which
+// decoded to data: accepted messages carry it to their reader.
+func validation(v Verdict, m *pubsub.Message, data any) pubsub.ValidationResult {
+	switch v {
+	case Accept:
+		m.ValidatorData = data
+		return pubsub.ValidationAccept
+	case Ignore:
+		return pubsub.ValidationIgnore
+	}
+	return pubsub.ValidationReject
+}
+
 // Admit decides whether an op's author may write to its log. The
 // communities layer supplies the real check; it must be cheap, since it
 // runs for every gossiped op before forwarding.

@@ -57,14 +57,7 @@ func (g *Gossip) signalValidator(community crdt.ID, admit func(crdt.Signal) Verd
 		if err != nil || s.Community != community {
 			return pubsub.ValidationReject
 		}
-		switch admit(s) {
-		case Accept:
-			m.ValidatorData = s
-			return pubsub.ValidationAccept
-		case Ignore:
-			return pubsub.ValidationIgnore
-		}
-		return pubsub.ValidationReject
+		return validation(admit(s), m, s)
 	}
 }
 
