@@ -223,3 +223,36 @@ func BenchmarkShrinkJPEG4000x3000(b *testing.B) {
 	b.ReportMetric(float64(len(out)), "out-bytes")
 	b.ReportMetric(float64(len(data)), "in-bytes")
 }
+
+// FuzzShrink: whatever bytes a user picks, Shrink refuses them with one of
+// its errors or returns a picture within the bound — never a panic.
+func FuzzShrink(f *testing.F) {
+	f.Add(pngOf(f, photo(40, 30)))
+	f.Add(jpegOf(f, photo(30, 40)))
+	f.Add(bombPNG(10, 10))
+	f.Add([]byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		// Pictures that are large by right (up to MaxPixels) are slow to
+		// decode, not wrong: the fuzzer looks at small ones.
+		if cfg, _, err := image.DecodeConfig(bytes.NewReader(data)); err == nil && int64(cfg.Width)*int64(cfg.Height) > 1<<20 {
+			t.Skip()
+		}
+		out, err := Shrink(data, Avatar)
+		if err != nil {
+			if !errors.Is(err, ErrNotImage) && !errors.Is(err, ErrTooLarge) {
+				t.Fatalf("error %v is neither ErrNotImage nor ErrTooLarge", err)
+			}
+			return
+		}
+		if len(out) > Avatar.MaxBytes {
+			t.Fatalf("%d bytes, over %d", len(out), Avatar.MaxBytes)
+		}
+		img, _, err := image.Decode(bytes.NewReader(out))
+		if err != nil {
+			t.Fatalf("Shrink made what does not decode: %v", err)
+		}
+		if r := img.Bounds(); r.Dx() != r.Dy() || r.Dx() > Avatar.Side || r.Dx() < 1 {
+			t.Fatalf("Shrink made a %v picture", r)
+		}
+	})
+}
