@@ -875,9 +875,13 @@ func (l *Link) Carried(id crdt.ID) bool {
 	return err == nil && string(url) == client.URL()
 }
 
-// Carries reports whether p is the relay and carries community id: its
-// having an op makes the op sent (node.Carriers).
-func (l *Link) Carries(p peer.ID, id crdt.ID) bool { return l.isRelay(p) && l.Carried(id) }
+// Carries reports whether p is the relay, which carries community id if
+// it has the community's ops: its having an op makes the op sent
+// (node.Carriers). The node asks only after a sync of one of id's logs
+// with p ended, and a relay syncs only the logs of the communities it
+// carries — their handles derive from the secret the owner gave it — so
+// this holds on every member's node, not only on the owner's that asked.
+func (l *Link) Carries(p peer.ID, id crdt.ID) bool { return l.isRelay(p) }
 
 // Create asks the relay for a short code standing for link, if
 // the node has a session; it returns nil without one or when the relay
