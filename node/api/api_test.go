@@ -130,9 +130,10 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	nodetest.Wait.For(t, what, cond)
 }
 
-// call makes a request and decodes a JSON answer into out (if not nil);
-// it returns the status.
-func (a *apiNode) call(method, path string, in, out any) int {
+// send makes a request as the API's user, with in as its JSON body (if
+// not nil) and header's fields, and returns the answer and its body,
+// validated against the document.
+func (a *apiNode) send(method, path string, in any, header http.Header) (*http.Response, []byte) {
 	a.t.Helper()
 	var body io.Reader
 	if in != nil {
@@ -146,6 +147,9 @@ func (a *apiNode) call(method, path string, in, out any) int {
 	if err != nil {
 		a.t.Fatal(err)
 	}
+	for k, v := range header {
+		req.Header[k] = v
+	}
 	req.Header.Set("Authorization", "Bearer "+a.token)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -154,6 +158,14 @@ func (a *apiNode) call(method, path string, in, out any) int {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
 	validateResponse(a.t, req, resp, raw)
+	return resp, raw
+}
+
+// call makes a request and decodes a JSON answer into out (if not nil);
+// it returns the status.
+func (a *apiNode) call(method, path string, in, out any) int {
+	a.t.Helper()
+	resp, raw := a.send(method, path, in, nil)
 	if resp.StatusCode >= 400 {
 		var e struct {
 			Error struct{ Code, Message string }

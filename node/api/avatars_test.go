@@ -3,12 +3,10 @@ package api
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/json"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"image/png"
-	"io"
 	"math/rand/v2"
 	"net/http"
 	"testing"
@@ -60,50 +58,15 @@ func pngBomb() []byte {
 // returns the status, the body and the ETag.
 func (a *apiNode) getPicture(path, ifNoneMatch string) (int, []byte, string) {
 	a.t.Helper()
-	req, err := http.NewRequest("GET", a.url+"/api/v1"+path, nil)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
+	header := http.Header{}
 	if ifNoneMatch != "" {
-		req.Header.Set("If-None-Match", ifNoneMatch)
+		header.Set("If-None-Match", ifNoneMatch)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	validateResponse(a.t, req, resp, raw)
+	resp, raw := a.send("GET", path, nil, header)
 	if resp.StatusCode == 200 && resp.Header.Get("Cache-Control") != "private, no-cache" {
 		a.t.Errorf("GET %s: Cache-Control %q", path, resp.Header.Get("Cache-Control"))
 	}
 	return resp.StatusCode, raw, resp.Header.Get("ETag")
-}
-
-// callCode makes a request that must fail and returns its status and
-// error code, validated against the document.
-func (a *apiNode) callCode(method, path string, in any) (int, string) {
-	a.t.Helper()
-	body, err := json.Marshal(in)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req, err := http.NewRequest(method, a.url+"/api/v1"+path, bytes.NewReader(body))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	validateResponse(a.t, req, resp, raw)
-	var e struct{ Error struct{ Code string } }
-	_ = json.Unmarshal(raw, &e)
-	return resp.StatusCode, e.Error.Code
 }
 
 // squareWithin decodes a stored picture and checks its bounds.
@@ -194,13 +157,13 @@ func TestAPIPictures(t *testing.T) {
 		{"empty", []byte{}, 422, "invalid"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			if status, code := b.callCode("PUT", "/me/avatar", map[string]any{"image": c.image}); status != c.want || code != c.code {
+			if status, code := b.failure("PUT", "/me/avatar", map[string]any{"image": c.image}); status != c.want || code != c.code {
 				t.Errorf("PUT /me/avatar: %d %s, want %d %s", status, code, c.want, c.code)
 			}
 			if c.name == "empty" {
 				return
 			}
-			if status, code := a.callCode("PATCH", "/communities/"+comm.ID, map[string]any{"icon": c.image}); status != c.want || code != c.code {
+			if status, code := a.failure("PATCH", "/communities/"+comm.ID, map[string]any{"icon": c.image}); status != c.want || code != c.code {
 				t.Errorf("PATCH the icon: %d %s, want %d %s", status, code, c.want, c.code)
 			}
 		})

@@ -1,13 +1,10 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/json"
 	"errors"
-	"io"
-	"net/http"
 	"testing"
 	"time"
 
@@ -21,22 +18,7 @@ import (
 // failure makes a request that must fail and returns its status and code.
 func (a *apiNode) failure(method, path string, in any) (int, string) {
 	a.t.Helper()
-	b, err := json.Marshal(in)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req, err := http.NewRequest(method, a.url+"/api/v1"+path, bytes.NewReader(b))
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+a.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		a.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	validateResponse(a.t, req, resp, raw)
+	resp, raw := a.send(method, path, in, nil)
 	var e struct {
 		Error struct{ Code, Message string }
 	}
