@@ -257,4 +257,3 @@ func BenchmarkSFrameAudio(b *testing.B) {
 		}
 	}
 }
-
