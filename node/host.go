@@ -51,6 +51,7 @@ type Host interface {
 	Libp2p() host.Host
 	KeepConnected(pi peer.AddrInfo) bool
 	Disconnect(id peer.ID)
+	DeviceUser(p peer.ID) (crdt.UserID, bool)
 	// The node's run: up, running, wiped.
 	Ready() <-chan struct{}
 	Running() bool
@@ -277,6 +278,10 @@ func (n *Node) Disconnect(id peer.ID) {
 	}
 	_ = n.host.Network().ClosePeer(id)
 }
+
+// DeviceUser is the user whose device peer p is, as the node learned it
+// from verified ops and signals; false for a peer not heard from yet.
+func (n *Node) DeviceUser(p peer.ID) (crdt.UserID, bool) { return n.delivery.devices.User(p) }
 
 // TopicSecret is community id's topic secret, from which its gossip topics
 // and sync handles derive: what a relay that carries the community gets.

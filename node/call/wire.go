@@ -1,0 +1,155 @@
+package call
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/network"
+	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	"golang.org/x/time/rate"
+)
+
+// Protocol is the stream protocol of call signaling: each side opens its
+// own stream to the other and writes length-prefixed frames, one signed
+// Message each, in the order it sends them.
+const Protocol protocol.ID = "/ancore/call/1"
+
+// Limits of the stream protocol, per remote peer.
+const (
+	// messageRate and messageBurst bound the messages a peer may send: a
+	// call needs a few (initiate, offer, answer, end) and a burst of
+	// candidates while ICE gathers.
+	messageRate  = 20
+	messageBurst = 100
+	// cutOff is how long a peer over its rate stays refused.
+	cutOff = time.Minute
+	// maxCandidates caps the candidates one device sends in one call.
+	maxCandidates = 64
+	// writeTimeout bounds opening a stream and writing one frame.
+	writeTimeout = 10 * time.Second
+	// idleStream is how long an outgoing stream with nothing to send
+	// stays open.
+	idleStream = 30 * time.Second
+	// maxQueued bounds the frames waiting for a peer's stream.
+	maxQueued = 256
+)
+
+func writeFrame(w io.Writer, b []byte) error {
+	_, err := w.Write(append(binary.AppendUvarint(make([]byte, 0, len(b)+binary.MaxVarintLen32), uint64(len(b))), b...))
+	return err
+}
+
+func readFrame(r *bufio.Reader) ([]byte, error) {
+	size, err := binary.ReadUvarint(r)
+	if err != nil {
+		return nil, err
+	}
+	if size > MaxMessageSize {
+		return nil, fmt.Errorf("%w: frame of %d bytes, at most %d", ErrTooLarge, size, MaxMessageSize)
+	}
+	b := make([]byte, size)
+	if _, err := io.ReadFull(r, b); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// remote is what the feature keeps of a peer it signals with.
+type remote struct {
+	limiter *rate.Limiter
+	cutTill time.Time               // refused until then: it went over its rate
+	queue   chan []byte             // frames to send it, in order
+	sending bool                    // a goroutine drains queue
+	streams map[network.Stream]bool // its streams to us
+}
+
+// deliver drains p's queue into a stream of its own, opening it when
+// there is something to send and closing it when idle.
+func (f *Feature) deliver(ctx context.Context, p peer.ID, r *remote) {
+	var s network.Stream
+	defer func() {
+		if s != nil {
+			_ = s.Close()
+		}
+	}()
+	idle := time.NewTimer(idleStream)
+	defer idle.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-idle.C:
+			f.mu.Lock()
+			if len(r.queue) == 0 {
+				r.sending = false
+				f.mu.Unlock()
+				return
+			}
+			f.mu.Unlock()
+		case b := <-r.queue:
+			var err error
+			for attempt := 0; attempt < 2; attempt++ {
+				if s == nil {
+					s, err = f.open(ctx, p)
+					if err != nil {
+						break
+					}
+				}
+				_ = s.SetWriteDeadline(time.Now().Add(writeTimeout))
+				if err = writeFrame(s, b); err == nil {
+					break
+				}
+				_ = s.Reset()
+				s = nil
+			}
+			if err != nil {
+				f.log.Info("call signal not sent", "peer", p, "err", err)
+				f.undelivered(p)
+			}
+		}
+		idle.Reset(idleStream)
+	}
+}
+
+func (f *Feature) open(ctx context.Context, p peer.ID) (network.Stream, error) {
+	ctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	// Over the relay's circuit the connection is limited; signaling is
+	// small and worth it.
+	return f.host.Libp2p().NewStream(network.WithAllowLimitedConn(ctx, "call signaling"), p, Protocol)
+}
+
+// serve reads a peer's stream of messages until it ends, is cut off or
+// the node stops.
+func (f *Feature) serve(s network.Stream) {
+	from := s.Conn().RemotePeer()
+	if !f.admit(from, s) {
+		_ = s.Reset()
+		return
+	}
+	defer f.forget(from, s)
+	br := bufio.NewReader(s)
+	for {
+		b, err := readFrame(br)
+		if err != nil {
+			if err != io.EOF {
+				f.log.Info("call signal refused", "peer", from, "err", err)
+				_ = s.Reset()
+			}
+			return
+		}
+		if !f.allow(from) {
+			f.log.Info("call signal refused", "peer", from, "err", errFlood)
+			f.cut(from)
+			return
+		}
+		if err := f.receive(from, b, time.Now()); err != nil {
+			f.log.Info("call signal refused", "peer", from, "err", err)
+		}
+	}
+}
