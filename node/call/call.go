@@ -264,10 +264,12 @@ func (f *Feature) Start(ctx context.Context, community crdt.ID, user crdt.UserID
 	if err := f.members(community, me, user); err != nil {
 		return Info{}, err
 	}
+	// Every device of the user's this node knows and can dial rings; one
+	// that cannot be reached drops out (undelivered).
 	h := f.host.Libp2p()
 	rung := map[peer.ID]string{}
-	for _, p := range h.Network().Peers() {
-		if u, ok := f.host.DeviceUser(p); ok && u == user && h.Network().Connectedness(p) != network.NotConnected {
+	for _, p := range append(h.Network().Peers(), h.Peerstore().PeersWithAddrs()...) {
+		if u, ok := f.host.DeviceUser(p); ok && u == user && p != h.ID() {
 			rung[p] = ""
 		}
 	}
