@@ -8,8 +8,8 @@ import "context"
 // MaxCandidate).
 type Media interface {
 	// NewSession makes the session of a call; events report what it
-	// finds (its candidates, its connection) from any goroutine, and must
-	// not be called after Close returned.
+	// finds (its candidates, its connection) from any goroutine; what
+	// comes after the call ended is ignored.
 	NewSession(call Info, events SessionEvents) (Session, error)
 }
 
