@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/nodetest"
 )
 
@@ -174,15 +176,27 @@ type peerNode struct {
 	calls   *Feature
 	media   *fakeMedia
 	refused *refusals
+	api     *api.Server // with withAPI
+
+	mu     sync.Mutex
+	states map[ID][]State // the call:state events, without withAPI
 }
 
-type nodeOption func(*node.Config, *Config)
+// peerConfig is what a test peer is made of.
+type peerConfig struct {
+	calls Config
+	api   bool // serve the local API with the feature's routes (which then hears the node's events)
+}
+
+type nodeOption func(*peerConfig)
+
+func withAPI(c *peerConfig) { c.api = true }
 
 func withRing(d time.Duration) nodeOption {
-	return func(_ *node.Config, c *Config) { c.RingTimeout = d }
+	return func(c *peerConfig) { c.calls.RingTimeout = d }
 }
 
-func withoutMedia() nodeOption { return func(_ *node.Config, c *Config) { c.Media = nil } }
+func withMedia(m Media) nodeOption { return func(c *peerConfig) { c.calls.Media = m } }
 
 // startPeer starts a node with the feature; seed, if not nil, makes it a
 // device of that user.
@@ -190,9 +204,9 @@ func startPeer(t *testing.T, seed []byte, opts ...nodeOption) *peerNode {
 	t.Helper()
 	p := &peerNode{media: &fakeMedia{}, refused: &refusals{}}
 	ncfg := nodetest.Config(t.TempDir())
-	cfg := Config{Media: p.media}
+	cfg := peerConfig{calls: Config{Media: p.media}}
 	for _, o := range opts {
-		o(&ncfg, &cfg)
+		o(&cfg)
 	}
 	n, err := node.New(ncfg)
 	if err != nil {
@@ -203,11 +217,31 @@ func startPeer(t *testing.T, seed []byte, opts ...nodeOption) *peerNode {
 			t.Fatal(err)
 		}
 	}
-	p.calls = New(cfg)
+	p.calls = New(cfg.calls)
 	if err := p.calls.Open(n, slog.New(p.refused)); err != nil {
 		t.Fatal(err)
 	}
-	p.Live = nodetest.Run(t, n, p.calls.Run)
+	beside := []func(context.Context){p.calls.Run}
+	if cfg.api {
+		if p.api, err = api.Listen(n, api.Config{Addr: "127.0.0.1:0", Logger: slog.New(slog.DiscardHandler), Features: []api.Feature{p.calls}}); err != nil {
+			t.Fatal(err)
+		}
+		beside = append(beside, p.api.Serve)
+	} else {
+		p.states = map[ID][]State{}
+		n.OnEvent(func(e node.Event) {
+			if in, ok := e.Data.(InfoJSON); ok && e.Type == "call:state" {
+				id, err := ParseID(in.ID)
+				if err != nil {
+					t.Errorf("call:state event with id %q", in.ID)
+				}
+				p.mu.Lock()
+				p.states[id] = append(p.states[id], in.State)
+				p.mu.Unlock()
+			}
+		})
+	}
+	p.Live = nodetest.Run(t, n, beside...)
 	return p
 }
 
@@ -311,6 +345,15 @@ func TestCallRingAcceptEnd(t *testing.T) {
 			t.Errorf("%s hung up: its call is %+v", hangsUp, in)
 		}
 		nodetest.Wait.For(t, "sessions closed", func() bool { return a.media.last().isClosed() && b.media.last().isClosed() })
+		want := []State{StateRinging, StateConnecting, StateActive, StateEnded}
+		for _, p := range []*peerNode{a, b} {
+			p.mu.Lock()
+			got := p.states[call]
+			p.mu.Unlock()
+			if !slices.Equal(got, want) {
+				t.Errorf("%s hung up: call:state events %v, want %v", hangsUp, got, want)
+			}
+		}
 	}
 	calls := a.calls.Calls()
 	if len(calls) != 2 || calls[0].State != StateEnded || calls[0].Started.Before(calls[1].Started) {
@@ -429,7 +472,7 @@ func TestCallBusy(t *testing.T) {
 }
 
 func TestCallUnavailableWithoutMedia(t *testing.T) {
-	a, b := startPeer(t, nil), startPeer(t, nil, withoutMedia())
+	a, b := startPeer(t, nil), startPeer(t, nil, withMedia(nil))
 	id := community(t, a, b)
 	if _, err := b.calls.Start(t.Context(), id, a.user()); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("calling without media: %v", err)

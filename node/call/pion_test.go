@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/nodetest"
 	"github.com/pion/ice/v4"
 	"github.com/pion/webrtc/v4"
@@ -102,9 +101,6 @@ func (s *pionSession) Close() error { return s.pc.Close() }
 // candidates, until a data channel carries the caller's hello.
 func TestCallPion(t *testing.T) {
 	callerMedia, calleeMedia := &pionMedia{heard: make(chan string, 4)}, &pionMedia{heard: make(chan string, 4)}
-	withMedia := func(m Media) nodeOption {
-		return func(_ *node.Config, c *Config) { c.Media = m }
-	}
 	a, b := startPeer(t, nil, withMedia(callerMedia)), startPeer(t, nil, withMedia(calleeMedia))
 	id := community(t, a, b)
 	call := start(t, a, b, id)
