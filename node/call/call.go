@@ -287,10 +287,11 @@ func (f *Feature) Start(ctx context.Context, community crdt.ID, user crdt.UserID
 		return Info{}, ErrInCall
 	}
 	f.calls[c.ID] = c
+	info := c.Info
 	f.mu.Unlock()
 
 	c.sess.mu.Lock()
-	s, err := f.cfg.Media.NewSession(c.Info, f.events(c))
+	s, err := f.cfg.Media.NewSession(info, f.events(c))
 	var offer string
 	if err == nil {
 		c.sess.s = s
@@ -315,7 +316,7 @@ func (f *Feature) Start(ctx context.Context, community crdt.ID, user crdt.UserID
 	f.flushLocal(c)
 	f.arm(c, f.cfg.RingTimeout, StateMissed, ReasonNoAnswer)
 	f.emit(c)
-	info := c.Info
+	info = c.Info
 	f.mu.Unlock()
 	return info, nil
 }
@@ -339,11 +340,11 @@ func (f *Feature) Accept(ctx context.Context, id ID) (Info, error) {
 	c.State = StateConnecting
 	f.arm(c, f.cfg.ConnectTimeout, StateEnded, ReasonFailed)
 	f.emit(c)
-	offer := c.offer
+	offer, info := c.offer, c.Info
 	f.mu.Unlock()
 
 	c.sess.mu.Lock()
-	s, err := f.cfg.Media.NewSession(c.Info, f.events(c))
+	s, err := f.cfg.Media.NewSession(info, f.events(c))
 	if err == nil {
 		c.sess.s = s
 		if c.sess.closed {
