@@ -84,6 +84,7 @@ const (
 	ReasonUnavailable       = "unavailable"        // the callee's node cannot take calls
 	ReasonUnreachable       = "unreachable"        // no device of the callee could be reached
 	ReasonFailed            = "failed"             // media did not connect, or was lost
+	ReasonNotMember         = "not-member"         // a side is no longer a member of the community
 )
 
 // Config configures the feature.
@@ -133,7 +134,31 @@ func (f *Feature) Open(h node.Host, logger *slog.Logger) error {
 		logger = slog.Default()
 	}
 	f.host, f.log = h, logger.With("subsystem", "call")
+	h.OnCommunity(f.standingChanged)
 	return nil
+}
+
+// standingChanged ends the calls in a community that caller or callee is
+// no longer a member of (kicked, banned, left), on both sides.
+func (f *Feature) standingChanged(_, after *crdt.Community) {
+	if after == nil || after.Genesis == nil {
+		return
+	}
+	me := f.host.Identity().User.ID()
+	joined := func(u crdt.UserID) bool { m := after.Members[u]; return m != nil && m.State == crdt.Joined }
+	f.mu.Lock()
+	var closing []*call
+	for _, c := range f.calls {
+		if c.Community == after.ID && (!joined(me) || !joined(c.Peer)) {
+			f.tellEnd(c, ReasonNotMember)
+			f.finish(c, StateEnded, ReasonNotMember)
+			closing = append(closing, c)
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range closing {
+		go c.closeSession() // the hook must not block on a session busy answering
+	}
 }
 
 // Run serves signaling while the node is on the network, until ctx ends;

@@ -524,3 +524,27 @@ func TestCallSecondDeviceAnswers(t *testing.T) {
 	}
 	waitState(t, b2, call, StateEnded)
 }
+
+func TestCallEndsWhenAMemberIsRemoved(t *testing.T) {
+	a, b := startPeer(t, nil), startPeer(t, nil)
+	id := community(t, a, b)
+	call := start(t, a, b, id)
+	waitState(t, b, call, StateRinging)
+	if _, err := b.calls.Accept(t.Context(), call); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a, call, StateActive)
+	waitState(t, b, call, StateActive)
+	if err := a.Kick(t.Context(), id, b.user()); err != nil {
+		t.Fatal(err)
+	}
+	if in := waitState(t, a, call, StateEnded); in.Reason != ReasonNotMember {
+		t.Errorf("the kicker's side ended with %q", in.Reason)
+	}
+	if in := waitState(t, b, call, StateEnded); in.Reason != ReasonNotMember {
+		t.Errorf("the kicked side ended with %q", in.Reason)
+	}
+	if _, err := a.calls.Start(t.Context(), id, b.user()); !errors.Is(err, ErrNotMember) {
+		t.Errorf("calling a kicked member: %v", err)
+	}
+}

@@ -1274,7 +1274,7 @@ export interface components {
              * @description Why the call is over (absent while current).
              * @enum {string}
              */
-            reason?: "hangup" | "cancelled" | "no-answer" | "declined" | "declined-elsewhere" | "answered-elsewhere" | "busy" | "unavailable" | "unreachable" | "failed";
+            reason?: "hangup" | "cancelled" | "no-answer" | "declined" | "declined-elsewhere" | "answered-elsewhere" | "busy" | "unavailable" | "unreachable" | "failed" | "not-member";
             /** Format: date-time */
             started: string;
             /** Format: date-time */
