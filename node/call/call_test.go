@@ -17,6 +17,7 @@ import (
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/nodetest"
+	"github.com/libp2p/go-libp2p"
 )
 
 // fakeMedia makes sessions that connect only when signaling carried
@@ -185,7 +186,8 @@ type peerNode struct {
 // peerConfig is what a test peer is made of.
 type peerConfig struct {
 	calls Config
-	api   bool // serve the local API with the feature's routes (which then hears the node's events)
+	host  []libp2p.Option // the node's HostOptions
+	api   bool            // serve the local API with the feature's routes (which then hears the node's events)
 }
 
 type nodeOption func(*peerConfig)
@@ -208,6 +210,7 @@ func startPeer(t *testing.T, seed []byte, opts ...nodeOption) *peerNode {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	ncfg.HostOptions = cfg.host
 	n, err := node.New(ncfg)
 	if err != nil {
 		t.Fatal(err)
