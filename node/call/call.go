@@ -705,20 +705,19 @@ func (f *Feature) undelivered(p peer.ID) {
 }
 
 // refusedByAll ends c, an outgoing call that rings, when no device rings
-// any more, as busy if one was busy; f.mu is held. It reports whether it
+// any more: busy if one was busy, else rejected if one could not take
+// calls, else ended as unreachable. f.mu is held. It reports whether it
 // ended it.
 func (f *Feature) refusedByAll(c *call) bool {
-	state, reason := StateRejected, ""
+	state, reason := StateEnded, ReasonUnreachable
 	for _, refused := range c.rung {
-		switch refused {
-		case "":
+		switch {
+		case refused == "":
 			return false
-		case ReasonBusy:
+		case refused == ReasonBusy:
 			state, reason = StateBusy, ReasonBusy
-		default:
-			if reason == "" {
-				reason = refused
-			}
+		case refused != ReasonUnreachable && state != StateBusy:
+			state, reason = StateRejected, refused
 		}
 	}
 	f.finish(c, state, reason)

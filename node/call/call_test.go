@@ -198,6 +198,10 @@ func withRing(d time.Duration) nodeOption {
 	return func(c *peerConfig) { c.calls.RingTimeout = d }
 }
 
+func withConnect(d time.Duration) nodeOption {
+	return func(c *peerConfig) { c.calls.ConnectTimeout = d }
+}
+
 func withMedia(m Media) nodeOption { return func(c *peerConfig) { c.calls.Media = m } }
 
 // startPeer starts a node with the feature; seed, if not nil, makes it a
@@ -549,5 +553,49 @@ func TestCallEndsWhenAMemberIsRemoved(t *testing.T) {
 	}
 	if _, err := a.calls.Start(t.Context(), id, b.user()); !errors.Is(err, ErrNotMember) {
 		t.Errorf("calling a kicked member: %v", err)
+	}
+}
+
+func TestCallReconnects(t *testing.T) {
+	short := withConnect(time.Second)
+	a, b := startPeer(t, nil, short), startPeer(t, nil, short)
+	id := community(t, a, b)
+	call := start(t, a, b, id)
+	waitState(t, b, call, StateRinging)
+	if _, err := b.calls.Accept(t.Context(), call); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, a, call, StateActive)
+	waitState(t, b, call, StateActive)
+
+	// The media drops and comes back: reconnecting, then active again.
+	s := a.media.last()
+	s.ev.State(MediaDisconnected)
+	waitState(t, a, call, StateReconnecting)
+	s.ev.State(MediaConnected)
+	waitState(t, a, call, StateActive)
+	if in, _ := b.calls.Call(call); in.State != StateActive {
+		t.Errorf("the other side while one reconnected: %+v", in)
+	}
+
+	// It drops for longer than the connect timeout: the call fails on
+	// both sides.
+	s.ev.State(MediaDisconnected)
+	if in := waitState(t, a, call, StateEnded); in.Reason != ReasonFailed {
+		t.Errorf("lost media ended with %q", in.Reason)
+	}
+	if in := waitState(t, b, call, StateEnded); in.Reason != ReasonFailed {
+		t.Errorf("the other side ended with %q", in.Reason)
+	}
+}
+
+func TestCallUnreachable(t *testing.T) {
+	a, b := startPeer(t, nil), startPeer(t, nil)
+	id := community(t, a, b)
+	b.Stop(t)
+	nodetest.Wait.For(t, "b gone", func() bool { return len(a.Libp2p().Network().ConnsToPeer(b.PeerID())) == 0 })
+	call := start(t, a, b, id)
+	if in := waitState(t, a, call, StateEnded); in.Reason != ReasonUnreachable {
+		t.Errorf("calling a device that is gone ended with %q", in.Reason)
 	}
 }

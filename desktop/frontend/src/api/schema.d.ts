@@ -1264,7 +1264,8 @@ export interface components {
             /**
              * @description ringing until answered; connecting until the media connects;
              *     active; reconnecting while lost media may come back; then one
-             *     of ended, missed (no answer in 30 s, or the caller gave up),
+             *     of ended (hung up, failed, or no device of the callee could be
+             *     reached), missed (no answer in 30 s, or the caller gave up),
              *     busy (the callee was in a call) or rejected (declined, or the
              *     callee's node cannot take calls).
              * @enum {string}
