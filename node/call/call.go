@@ -320,7 +320,11 @@ func (f *Feature) Start(ctx context.Context, community crdt.ID, user crdt.UserID
 	var offer string
 	if err == nil {
 		c.sess.s = s
-		offer, err = s.Offer(ctx)
+		if c.sess.closed {
+			_ = s.Close()
+		} else {
+			offer, err = s.Offer(ctx)
+		}
 	}
 	c.sess.mu.Unlock()
 	f.mu.Lock()
@@ -399,7 +403,7 @@ func (f *Feature) answer(ctx context.Context, c *call, offer string) error {
 	sdp, err := c.sess.s.Answer(ctx, offer)
 	if err == nil {
 		c.sess.remoteSet = true
-		err = c.addPending()
+		f.addPending(c)
 	}
 	c.sess.mu.Unlock()
 	if err != nil {
@@ -416,14 +420,15 @@ func (f *Feature) answer(ctx context.Context, c *call, offer string) error {
 }
 
 // addPending adds the remote candidates that waited for the remote
-// description; sess.mu is held.
-func (c *call) addPending() error {
-	var errs []error
+// description; sess.mu is held. A candidate the session cannot use is
+// skipped, as one that comes later would be: ICE goes on with the others.
+func (f *Feature) addPending(c *call) {
 	for _, cand := range c.sess.pending {
-		errs = append(errs, c.sess.s.AddCandidate(cand))
+		if err := c.sess.s.AddCandidate(cand); err != nil {
+			f.log.Info("call candidate not added", "call", c.ID, "err", err)
+		}
 	}
 	c.sess.pending = nil
-	return errors.Join(errs...)
 }
 
 // Reject declines an incoming call that rings.
@@ -826,7 +831,7 @@ func (f *Feature) handle(p peer.ID, m Message) error {
 		if c.sess.s != nil && !c.sess.closed {
 			if err = c.sess.s.SetAnswer(f.context(), m.Payload); err == nil {
 				c.sess.remoteSet = true
-				err = c.addPending()
+				f.addPending(c)
 			}
 		}
 		c.sess.mu.Unlock()
