@@ -1265,7 +1265,9 @@ export interface components {
              * @description ringing until answered; connecting until the media connects;
              *     active; reconnecting while lost media may come back; then one
              *     of ended (hung up, failed, or no device of the callee could be
-             *     reached), missed (no answer in 30 s, or the caller gave up),
+             *     reached), missed (no answer in 30 s, the caller gave up, or
+             *     it came while this node was in another call: reason busy, or
+             *     this node has no media engine: unavailable),
              *     busy (the callee was in a call) or rejected (declined, or the
              *     callee's node cannot take calls).
              * @enum {string}
