@@ -470,6 +470,9 @@ func TestCallBusy(t *testing.T) {
 	if in := waitState(t, c, other, StateBusy); in.Reason != ReasonBusy {
 		t.Errorf("caller of a busy user: %q", in.Reason)
 	}
+	if in, err := b.calls.Call(other); err != nil || in.State != StateMissed || in.Reason != ReasonBusy || in.Peer != c.user() {
+		t.Errorf("the busy callee's record of the call: %+v, %v", in, err)
+	}
 	if in, _ := a.calls.Call(call); in.State != StateActive {
 		t.Errorf("the call in progress: %+v", in)
 	}
@@ -487,6 +490,9 @@ func TestCallUnavailableWithoutMedia(t *testing.T) {
 	call := start(t, a, b, id)
 	if in := waitState(t, a, call, StateRejected); in.Reason != ReasonUnavailable {
 		t.Errorf("calling a node without media: %q", in.Reason)
+	}
+	if in, err := b.calls.Call(call); err != nil || in.State != StateMissed || in.Reason != ReasonUnavailable {
+		t.Errorf("the node without media's record of the call: %+v, %v", in, err)
 	}
 }
 
