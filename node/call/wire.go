@@ -135,6 +135,9 @@ func (f *Feature) serve(s network.Stream) {
 	defer f.forget(from, s)
 	br := bufio.NewReader(s)
 	for {
+		// The sender closes a stream idle for idleStream: one silent for
+		// twice that holds resources for nothing.
+		_ = s.SetReadDeadline(time.Now().Add(2 * idleStream))
 		b, err := readFrame(br)
 		if err != nil {
 			if err != io.EOF {
