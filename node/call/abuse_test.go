@@ -3,6 +3,7 @@ package call
 import (
 	"crypto/ed25519"
 	"errors"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -158,5 +159,41 @@ func TestCallSignalingAbuse(t *testing.T) {
 	}
 	if in := waitState(t, a, call, StateEnded); in.Reason != ReasonHangup {
 		t.Errorf("the honest call ended with %q", in.Reason)
+	}
+}
+
+// TestCallAcceptedBeforeTheOffer: a callee that accepts before the offer
+// arrived answers it when it comes, with the candidates that came first.
+func TestCallAcceptedBeforeTheOffer(t *testing.T) {
+	caller, b := startPeer(t, nil), startPeer(t, nil)
+	id := community(t, caller, b)
+	raw := openRaw(t, caller, b)
+	call := NewID()
+	now := time.Now()
+	if err := raw.send(Message{Kind: KindInitiate, Call: call, Community: id, To: b.user(), Time: now}); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, b, call, StateRinging)
+	if in, err := b.calls.Accept(t.Context(), call); err != nil || in.State != StateConnecting {
+		t.Fatalf("accept: %+v, %v", in, err)
+	}
+	session := b.media.last()
+	for i := range fakeCandidates {
+		if err := raw.send(Message{Kind: KindCandidate, Call: call, Community: id, To: b.user(), Time: now,
+			Payload: fmt.Sprintf("cand early %d", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := raw.send(Message{Kind: KindOffer, Call: call, Community: id, To: b.user(), Time: now, Payload: "offer early"}); err != nil {
+		t.Fatal(err)
+	}
+	// The session answered the offer, took the queued candidates and
+	// connected.
+	waitState(t, b, call, StateActive)
+	session.mu.Lock()
+	remote, got := session.remote, len(session.got)
+	session.mu.Unlock()
+	if remote != "early" || got != fakeCandidates {
+		t.Errorf("the session holds the remote %q and %d candidates", remote, got)
 	}
 }
