@@ -156,3 +156,107 @@ func (f *Feature) serve(s network.Stream) {
 		}
 	}
 }
+
+// send signs m for call c and queues it for p; f.mu is held.
+func (f *Feature) send(p peer.ID, c *call, m Message) {
+	m.Call, m.Community, m.To, m.Time = c.ID, c.Community, c.Peer, time.Now()
+	b, err := Sign(f.host.Identity().Device, m)
+	if err != nil {
+		f.log.Warn("call signal not signed", "call", c.ID, "kind", m.Kind, "err", err)
+		return
+	}
+	if f.ctx == nil {
+		return
+	}
+	r := f.remote(p)
+	select {
+	case r.queue <- b:
+	default:
+		f.log.Warn("call signal dropped: queue full", "peer", p, "kind", m.Kind)
+		return
+	}
+	if !r.sending {
+		r.sending = true
+		go f.deliver(f.ctx, p, r)
+	}
+}
+
+// remote returns what is kept of p, made if new; f.mu is held.
+func (f *Feature) remote(p peer.ID) *remote {
+	r := f.remotes[p]
+	if r == nil {
+		if len(f.remotes) >= 1024 {
+			now := time.Now()
+			for q, old := range f.remotes {
+				if !old.sending && len(old.streams) == 0 && now.After(old.cutTill) {
+					delete(f.remotes, q)
+				}
+			}
+		}
+		r = &remote{limiter: rate.NewLimiter(messageRate, messageBurst), queue: make(chan []byte, maxQueued), streams: map[network.Stream]bool{}}
+		f.remotes[p] = r
+	}
+	return r
+}
+
+// admit registers s, a stream from p, unless p is cut off.
+func (f *Feature) admit(p peer.ID, s network.Stream) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	r := f.remote(p)
+	if time.Now().Before(r.cutTill) {
+		return false
+	}
+	r.streams[s] = true
+	return true
+}
+
+func (f *Feature) forget(p peer.ID, s network.Stream) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if r := f.remotes[p]; r != nil {
+		delete(r.streams, s)
+	}
+}
+
+func (f *Feature) allow(p peer.ID) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.remote(p).limiter.Allow()
+}
+
+// cut refuses p's streams for cutOff and resets those open.
+func (f *Feature) cut(p peer.ID) {
+	f.mu.Lock()
+	r := f.remote(p)
+	r.cutTill = time.Now().Add(cutOff)
+	streams := make([]network.Stream, 0, len(r.streams))
+	for s := range r.streams {
+		streams = append(streams, s)
+	}
+	f.mu.Unlock()
+	for _, s := range streams {
+		_ = s.Reset()
+	}
+}
+
+// undelivered: a message to p could not be sent; an outgoing call that
+// rings p no longer counts on it.
+func (f *Feature) undelivered(p peer.ID) {
+	f.mu.Lock()
+	var closing []*call
+	for _, c := range f.calls {
+		if c.Outgoing && c.State == StateRinging && c.rung[p] == "" {
+			if _, ok := c.rung[p]; ok {
+				c.rung[p] = ReasonUnreachable
+				if f.refusedByAll(c) {
+					closing = append(closing, c)
+				}
+			}
+		}
+	}
+	f.mu.Unlock()
+	for _, c := range closing {
+		c.closeSession()
+	}
+}
