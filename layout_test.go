@@ -40,7 +40,7 @@ var importRules = map[string][]string{
 // features are the capabilities built on the core (node/host.go), each a
 // package of its own: none imports another, the core imports none, and
 // only the programs wire them (through node/app).
-var features = []string{"node/relaylink", "node/preview", "node/announce"}
+var features = []string{"node/relaylink", "node/preview", "node/announce", "node/call"}
 
 // importableOnlyFrom narrows importRules for single packages: the package may
 // be imported only from the listed folders (and their subfolders).

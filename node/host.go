@@ -53,6 +53,7 @@ type Host interface {
 	Gossip() *p2p.Gossip
 	KeepConnected(pi peer.AddrInfo) bool
 	Disconnect(id peer.ID)
+	DeviceUser(p peer.ID) (crdt.UserID, bool)
 	// The node's run: up, running, wiped.
 	Ready() <-chan struct{}
 	Running() bool
@@ -288,6 +289,10 @@ func (n *Node) Disconnect(id peer.ID) {
 	}
 	_ = n.host.Network().ClosePeer(id)
 }
+
+// DeviceUser is the user whose device peer p is, as the node learned it
+// from verified ops and signals; false for a peer not heard from yet.
+func (n *Node) DeviceUser(p peer.ID) (crdt.UserID, bool) { return n.delivery.devices.User(p) }
 
 // TopicSecret is community id's topic secret, from which its gossip topics
 // and sync handles derive: what a relay that carries the community gets.

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/node"
+	"github.com/ancore/ancore/node/call"
 	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 	"github.com/getkin/kin-openapi/openapi3"
@@ -187,7 +188,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	if len(doc.Security) == 0 || doc.Components == nil || doc.Components.SecuritySchemes["bearerAuth"] == nil {
 		t.Error("no global bearerAuth security requirement")
 	}
-	routes := Routes(relaylink.New(relaylink.Config{}), preview.New())
+	routes := Routes(relaylink.New(relaylink.Config{}), preview.New(), call.New(call.Config{}))
 	if !slices.Contains(routes, eventsRoute) {
 		t.Errorf("Routes lacks %s", eventsRoute)
 	}
@@ -400,6 +401,8 @@ func TestOpenAPIEventPayloads(t *testing.T) {
 	for typ, data := range map[string]any{
 		"sync:progress":  node.SyncEvent{Channel: id, Ops: node.BulkEvents + 1},
 		"network:update": relaylink.RelayUpdate{Relay: relaylink.NetworkRelayJSON{}},
+		"call:state": call.InfoJSON{ID: "00112233445566778899aabbccddeeff", Community: id, User: "ejnh6mfcjf3fzu3rhfmyrsnqyvqi5mayuth3uwv3wpdvmwfxk6ea",
+			Direction: "incoming", State: call.StateMissed, Reason: call.ReasonNoAnswer, Started: time.Now(), Ended: new(time.Now())},
 	} {
 		raw, err := json.Marshal(data)
 		if err != nil {

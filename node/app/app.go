@@ -1,6 +1,7 @@
 // Package app assembles a node as the programs run it: the core
 // (package node), its features (the relay link, invite previews, address
-// announcements) and its local API (node/api), wired explicitly. cmd/ancore and the desktop app use it, so
+// announcements, calls) and its local API (node/api), wired explicitly.
+// cmd/ancore and the desktop app use it, so
 // that a headless node and a windowed one are the same node.
 package app
 
@@ -12,6 +13,7 @@ import (
 	"github.com/ancore/ancore/node"
 	"github.com/ancore/ancore/node/announce"
 	"github.com/ancore/ancore/node/api"
+	"github.com/ancore/ancore/node/call"
 	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 )
@@ -20,6 +22,9 @@ import (
 type Config struct {
 	Node  node.Config
 	Relay relaylink.Config
+	// Calls configures the calls feature; without a media engine
+	// (Calls.Media nil) calls are unavailable and the API says so.
+	Calls call.Config
 }
 
 // App is a node with its features, and its local API once Listen opened
@@ -29,6 +34,7 @@ type App struct {
 	Relay   *relaylink.Link
 	Preview *preview.Preview
 	Addrs   *announce.Announcer
+	Calls   *call.Feature
 	api     *api.Server
 }
 
@@ -52,12 +58,16 @@ func Open(cfg Config) (*App, error) {
 	if err := addrs.Open(n, nc.Logger); err != nil {
 		return nil, errors.Join(err, closed(n))
 	}
-	return &App{Node: n, Relay: link, Preview: previews, Addrs: addrs}, nil
+	calls := call.New(cfg.Calls)
+	if err := calls.Open(n, nc.Logger); err != nil {
+		return nil, errors.Join(err, closed(n))
+	}
+	return &App{Node: n, Relay: link, Preview: previews, Addrs: addrs, Calls: calls}, nil
 }
 
 // Listen opens the local API with the features' routes and views.
 func (a *App) Listen(cfg api.Config) (*api.Server, error) {
-	cfg.Features = append(cfg.Features, a.Relay, a.Preview)
+	cfg.Features = append(cfg.Features, a.Relay, a.Preview, a.Calls)
 	cfg.Carried = a.Relay.Carried
 	cfg.RelayNetwork = func() any { return a.Relay.Network() }
 	srv, err := api.Listen(a.Node, cfg)
@@ -76,6 +86,7 @@ func (a *App) Run(ctx context.Context) error {
 	beside.Go(func() { a.Relay.Run(ctx) })
 	beside.Go(func() { a.Preview.Run(ctx) })
 	beside.Go(func() { a.Addrs.Run(ctx) })
+	beside.Go(func() { a.Calls.Run(ctx) })
 	var err error
 	if a.api != nil {
 		err = api.Run(ctx, a.Node, a.api)

@@ -788,6 +788,109 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/calls": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The current call and the recent ones
+         * @description The current calls first, then the last 50 that ended (kept in
+         *     memory: a restart forgets them), newest first.
+         */
+        get: operations["listCalls"];
+        put?: never;
+        /**
+         * Call a fellow member of a community
+         * @description Every device of the user's that this node knows and can reach rings
+         *     (call:initiate and call:offer over /ancore/call/1, see
+         *     docs/protocol.md, "Call signaling"); the first to answer wins. The
+         *     call's states then arrive as `call:state` events. Without a media
+         *     engine in this build the node answers 503 `calls_unavailable` and
+         *     rings nobody.
+         */
+        post: operations["startCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calls/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Answer an incoming call that rings
+         * @description The media engine answers the caller's offer (call:answer); the call
+         *     is connecting until its media connects (active). The caller tells
+         *     the callee's other devices that it was answered elsewhere.
+         */
+        post: operations["acceptCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calls/{id}/reject": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline an incoming call that rings
+         * @description The caller hears call:reject (declined) and stops ringing the user's other devices.
+         */
+        post: operations["rejectCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/calls/{id}/end": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Hang up, cancel or decline a current call
+         * @description Hangs up a call that was answered (`hangup`), cancels an outgoing
+         *     call that still rings (`cancelled`: the callee sees it missed), or
+         *     declines an incoming one that rings (as reject).
+         */
+        post: operations["endCall"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/events": {
         parameters: {
             query?: never;
@@ -885,7 +988,7 @@ export interface components {
                  * @description A stable code for programs.
                  * @enum {string}
                  */
-                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_used_up" | "invite_unknown" | "invalid_invite" | "banned" | "community_unreachable" | "dissolved" | "not_image" | "image_too_large";
+                code: "bad_json" | "bad_input" | "bad_query" | "bad_handshake" | "unauthorized" | "forbidden" | "forbidden_host" | "forbidden_origin" | "not_found" | "join_refused" | "not_ready" | "too_large" | "invalid" | "internal" | "no_relay" | "bad_url" | "relay_unreachable" | "relay_error" | "bad_credentials" | "bad_backup" | "identity_conflict" | "email_taken" | "invalid_email" | "weak_password" | "rate_limited" | "invite_expired" | "invite_revoked" | "invite_used_up" | "invite_unknown" | "invalid_invite" | "banned" | "community_unreachable" | "dissolved" | "not_image" | "image_too_large" | "calls_unavailable" | "call_unknown" | "call_state" | "in_call" | "not_member" | "user_unreachable";
                 /** @description A sentence for people. */
                 message: string;
             };
@@ -1146,6 +1249,40 @@ export interface components {
         CommunityCreate: {
             name: string;
         };
+        CallCreate: {
+            community: components["schemas"]["ID"];
+            user: components["schemas"]["Key"];
+        };
+        /** @description A call, current or recent; also the data of `call:state` events. */
+        Call: {
+            /** @description 32 hex digits, the same on both sides. */
+            id: string;
+            community: components["schemas"]["ID"];
+            user: components["schemas"]["Key"];
+            /** @enum {string} */
+            direction: "outgoing" | "incoming";
+            /**
+             * @description ringing until answered; connecting until the media connects;
+             *     active; reconnecting while lost media may come back; then one
+             *     of ended (hung up, failed, or no device of the callee could be
+             *     reached), missed (no answer in 30 s, the caller gave up, or
+             *     it came while this node was in another call: reason busy, or
+             *     this node has no media engine: unavailable),
+             *     busy (the callee was in a call) or rejected (declined, or the
+             *     callee's node cannot take calls).
+             * @enum {string}
+             */
+            state: "ringing" | "connecting" | "active" | "reconnecting" | "ended" | "missed" | "busy" | "rejected";
+            /**
+             * @description Why the call is over (absent while current).
+             * @enum {string}
+             */
+            reason?: "hangup" | "cancelled" | "no-answer" | "declined" | "declined-elsewhere" | "answered-elsewhere" | "busy" | "unavailable" | "unreachable" | "failed" | "not-member";
+            /** Format: date-time */
+            started: string;
+            /** Format: date-time */
+            ended?: string;
+        };
         InvitePreviewRequest: {
             /** @description An invite link, ancore://invite/…. */
             invite: string;
@@ -1320,7 +1457,7 @@ export interface components {
          * @description One envelope on the event stream, `{"type", "seq", "data"}`; the
          *     type says which schema `data` has. hello and resync carry no data.
          */
-        Event: components["schemas"]["StreamEvent"] | components["schemas"]["MessageEnvelope"] | components["schemas"]["MessageDeleteEnvelope"] | components["schemas"]["ReactionEnvelope"] | components["schemas"]["ChannelEnvelope"] | components["schemas"]["ChannelDeleteEnvelope"] | components["schemas"]["CommunityEnvelope"] | components["schemas"]["MemberEnvelope"] | components["schemas"]["NetworkEnvelope"] | components["schemas"]["PresenceEnvelope"] | components["schemas"]["TypingEnvelope"] | components["schemas"]["SyncEnvelope"];
+        Event: components["schemas"]["StreamEvent"] | components["schemas"]["MessageEnvelope"] | components["schemas"]["MessageDeleteEnvelope"] | components["schemas"]["ReactionEnvelope"] | components["schemas"]["ChannelEnvelope"] | components["schemas"]["ChannelDeleteEnvelope"] | components["schemas"]["CommunityEnvelope"] | components["schemas"]["MemberEnvelope"] | components["schemas"]["NetworkEnvelope"] | components["schemas"]["PresenceEnvelope"] | components["schemas"]["TypingEnvelope"] | components["schemas"]["SyncEnvelope"] | components["schemas"]["CallEnvelope"];
         /**
          * Format: int64
          * @description The event's number, from 1 without gaps; on hello and resync, the
@@ -1407,6 +1544,15 @@ export interface components {
             type: "network:update";
             seq: components["schemas"]["Seq"];
             data: components["schemas"]["NetworkUpdate"];
+        };
+        CallEnvelope: {
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "call:state";
+            seq: components["schemas"]["Seq"];
+            data: components["schemas"]["Call"];
         };
         PresenceEnvelope: {
             /**
@@ -1561,6 +1707,33 @@ export interface components {
                 "application/json": components["schemas"]["Error"];
             };
         };
+        /** @description This build has no media engine, so it can neither place nor answer calls (`calls_unavailable`). */
+        CallsUnavailable: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description No current call has this ID (`call_unknown`); a call that ended is in GET /calls. */
+        CallUnknown: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
+        /** @description The call is not in a state that allows this (`call_state`), such as accepting an outgoing call. */
+        CallState: {
+            headers: {
+                [name: string]: unknown;
+            };
+            content: {
+                "application/json": components["schemas"]["Error"];
+            };
+        };
         /** @description The relay limits the rate of such requests (`rate_limited`); the message says when to retry. */
         RateLimited: {
             headers: {
@@ -1585,6 +1758,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The call's ID (32 hex digits). */
+        CallID: string;
         /** @description The community's ID. */
         CommunityID: string;
         /** @description The channel's ID. */
@@ -3025,6 +3200,175 @@ export interface operations {
             };
             500: components["responses"]["Internal"];
             502: components["responses"]["BadGateway"];
+        };
+    };
+    listCalls: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The calls. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"][];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+        };
+    };
+    startCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CallCreate"];
+            };
+        };
+        responses: {
+            /** @description The call, ringing. */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The local user or the user called is not a member of the community (`not_member`); or the guard refused the request. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description This node is in a call already (`in_call`), or is not running (`not_ready`). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            413: components["responses"]["TooLarge"];
+            /** @description A malformed community or user, or the local user itself (`invalid`). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            500: components["responses"]["Internal"];
+            /** @description No device of the user's is known to this node with an address (`user_unreachable`). */
+            502: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            503: components["responses"]["CallsUnavailable"];
+        };
+    };
+    acceptCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call, connecting. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CallUnknown"];
+            409: components["responses"]["CallState"];
+            500: components["responses"]["Internal"];
+            503: components["responses"]["CallsUnavailable"];
+        };
+    };
+    rejectCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call, rejected. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CallUnknown"];
+            409: components["responses"]["CallState"];
+        };
+    };
+    endCall: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The call's ID (32 hex digits). */
+                id: components["parameters"]["CallID"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The call, over. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Call"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["CallUnknown"];
         };
     };
     events: {

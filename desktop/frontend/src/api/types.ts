@@ -69,6 +69,7 @@ const eventTypeSet = {
   "user:presence": true,
   "user:typing": true,
   "sync:progress": true,
+  "call:state": true,
 } as const satisfies Record<EventType, true>;
 
 /** Whether the stream can send events of this type. */
