@@ -80,7 +80,29 @@ func TestOpusDTX(t *testing.T) {
 // frame, which FEC brings and concealment does not.
 func TestOpusFEC(t *testing.T) {
 	t.Parallel()
+	fec, plc := lostFrameRecovery(t, -1)
+	t.Logf("1 kHz in the lost frame: %.3f by FEC, %.3f by concealment", fec, plc)
+	if fec < 0.05 || fec < 3*plc {
+		t.Fatalf("1 kHz in the lost frame: %.3f recovered by FEC, %.3f by concealment; want FEC to bring it", fec, plc)
+	}
+	// An encoder told of no loss spends nothing on FEC.
+	fec0, plc0 := lostFrameRecovery(t, 0)
+	t.Logf("with no loss expected: %.3f by FEC, %.3f by concealment", fec0, plc0)
+	if fec0 > 2*plc0+0.01 {
+		t.Fatalf("with no loss expected, FEC still recovered the lost frame: %.3f, %.3f by concealment", fec0, plc0)
+	}
+}
+
+// lostFrameRecovery returns the amplitude of the 1 kHz that starts in the
+// lost frame as recovered by FEC and by concealment, with the encoder's
+// expected loss set to lossPercent (when not negative).
+func lostFrameRecovery(t *testing.T, lossPercent int) (fec, plc float64) {
 	enc, _ := newCodec(t)
+	if lossPercent >= 0 {
+		if err := enc.SetLossPercent(lossPercent); err != nil {
+			t.Fatal(err)
+		}
+	}
 	const lost = 30
 	buf := make([]byte, MaxPayload)
 	var packets [][]byte
@@ -116,11 +138,7 @@ func TestOpusFEC(t *testing.T) {
 		}
 		return pcm
 	}
-	fec, plc := goertzel(recovered(true), 1000), goertzel(recovered(false), 1000)
-	t.Logf("1 kHz in the lost frame: %.3f by FEC, %.3f by concealment", fec, plc)
-	if fec < 0.05 || fec < 3*plc {
-		t.Fatalf("1 kHz in the lost frame: %.3f recovered by FEC, %.3f by concealment; want FEC to bring it", fec, plc)
-	}
+	return goertzel(recovered(true), 1000), goertzel(recovered(false), 1000)
 }
 
 // Whatever bytes arrive as a payload, libopus decodes or refuses them
