@@ -13,16 +13,6 @@ type EncoderConfig struct {
 	LossPercent int
 }
 
-func (c EncoderConfig) withDefaults() EncoderConfig {
-	if c.Bitrate <= 0 {
-		c.Bitrate = 32000
-	}
-	if c.LossPercent <= 0 {
-		c.LossPercent = 10
-	}
-	return c
-}
-
 // DecodeFrame decodes a frame from a JitterBuffer into pcm (FrameSamples):
 // from its packet, from the next packet's FEC, or by concealment. A packet
 // libopus refuses is concealed too, so pcm always holds the frame's audio;

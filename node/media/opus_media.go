@@ -81,6 +81,16 @@ func (e *Encoder) SetLossPercent(p int) error {
 	return nil
 }
 
+func (c EncoderConfig) withDefaults() EncoderConfig {
+	if c.Bitrate <= 0 {
+		c.Bitrate = 32000
+	}
+	if c.LossPercent <= 0 {
+		c.LossPercent = 10
+	}
+	return c
+}
+
 // Close frees the encoder.
 func (e *Encoder) Close() {
 	if e.enc != nil {
