@@ -28,6 +28,9 @@ type Frame struct {
 	// so far, a packet for it was sent (a missing frame with Lost false is
 	// silence the sender did not send, DTX, or not yet known).
 	Lost bool
+	// Filler: not a frame of the stream but one Tick inserted because the
+	// next was not due yet; the decoder conceals it.
+	Filler bool
 }
 
 // Missing reports whether the frame has no packet of its own.
@@ -43,6 +46,8 @@ type JitterStats struct {
 	Played    int // frames played from their own packet
 	Concealed int // frames played without their packet (Lost or not)
 	Lost      int // concealed frames whose packet was sent
+	Fillers   int // frames Tick inserted: the delay grew
+	Skipped   int // frames Tick left out: the delay shrank or the device stalled
 }
 
 const (
@@ -74,8 +79,9 @@ const (
 // following clock drift), and target the adaptive delay: the 95th
 // percentile of transit above minTransit, plus headroom, within
 // [MinDelay, MaxDelay]; it grows at once and shrinks a millisecond per
-// packet. A larger target makes frames due later (the caller conceals the
-// gap), a smaller one sooner (the caller plays them closer together).
+// packet. A larger target makes frames due later, a smaller one sooner:
+// Pop hands them out on that schedule, and Tick, for a device that takes a
+// frame every 20 ms, inserts a filler frame or skips one.
 // Memory is bounded by Capacity frames. Not safe for concurrent use.
 type JitterBuffer struct {
 	cfg JitterConfig
@@ -252,6 +258,28 @@ func (b *JitterBuffer) Pop(now time.Time) (Frame, bool) {
 	}
 	b.next++
 	return f, true
+}
+
+// Tick is Pop for a playout device that takes one frame every 20 ms on
+// its own clock: it returns the frame to play at now, always one. When the
+// next frame is not due yet (the target grew, or nothing arrived yet) it is
+// a Filler and the stream waits; when the one after it is due too (the
+// target shrank, or the device fell behind) the overdue frame is skipped,
+// so the device's latency follows the target either way.
+func (b *JitterBuffer) Tick(now time.Time) Frame {
+	f, ok := b.Pop(now)
+	if !ok {
+		b.stats.Fillers++
+		return Frame{Filler: true}
+	}
+	for {
+		due, _ := b.NextDue()
+		if now.Before(due) {
+			return f
+		}
+		b.stats.Skipped++
+		f, _ = b.Pop(now)
+	}
 }
 
 // sentMissing reports whether the sequence numbers of the packets around

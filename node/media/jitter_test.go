@@ -375,3 +375,70 @@ func ExampleJitterBuffer() {
 	// 3 payload= fec=fc00000004 lost=true
 	// 4 payload=fc00000004 fec= lost=false
 }
+
+// A device ticking every 20 ms on its own clock gets exactly one frame a
+// tick: in order on a steady link, fillers when the target grows, skipped
+// frames when it shrinks, and its latency follows the target.
+func TestJitterBufferTick(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(3, 4))
+	delay := func(i int) time.Duration {
+		if i >= 200 && i < 300 {
+			return time.Duration(rng.IntN(60)) * time.Millisecond
+		}
+		return 2 * time.Millisecond
+	}
+	const n = 800
+	var arrivals []arrival
+	for i := range n {
+		p := Packet{SSRC: 1, Seq: uint16(i), Timestamp: uint32(i * FrameSamples), Payload: framePayload(i)}
+		arrivals = append(arrivals, arrival{p, time.Duration(i)*FrameDuration + delay(i)})
+	}
+	slices.SortStableFunc(arrivals, func(a, b arrival) int { return int(a.at - b.at) })
+	b := NewJitterBuffer(JitterConfig{})
+	t0 := time.Unix(1e9, 0)
+	const phase = 7 * time.Millisecond // of the device's clock against the sender's
+	var ticks []Frame
+	latency := map[int]time.Duration{} // by frame
+	for tick := phase; tick < time.Duration(n)*FrameDuration; tick += FrameDuration {
+		for len(arrivals) > 0 && arrivals[0].at <= tick {
+			b.Push(arrivals[0].p, t0.Add(arrivals[0].at))
+			arrivals = arrivals[1:]
+		}
+		f := b.Tick(t0.Add(tick))
+		ticks = append(ticks, f)
+		if !f.Filler {
+			i := int(f.Timestamp / FrameSamples)
+			latency[i] = tick - time.Duration(i)*FrameDuration
+		}
+	}
+	var last = -1
+	for k, f := range ticks {
+		if f.Filler {
+			continue
+		}
+		i := int(f.Timestamp / FrameSamples)
+		if i <= last {
+			t.Fatalf("tick %d: frame %d after frame %d", k, i, last)
+		}
+		last = i
+	}
+	st := b.Stats()
+	t.Logf("stats %+v; latency of frames 150, 299, 790: %v %v %v", st, latency[150], latency[299], latency[790])
+	if st.Fillers == 0 || st.Skipped == 0 {
+		t.Fatalf("stats %+v: the jitter should have grown the delay (fillers) and the calm after it shrunk it (skips)", st)
+	}
+	if len(ticks) != st.Fillers+st.Played+st.Concealed-st.Skipped {
+		t.Fatalf("%d ticks, stats %+v: want one frame a tick", len(ticks), st)
+	}
+	// Calm before and after: the frame's own 2 ms, the 20 ms target and
+	// the device's phase, within a frame.
+	for _, i := range []int{150, 790} {
+		if l := latency[i]; l < 20*time.Millisecond || l > 45*time.Millisecond {
+			t.Errorf("frame %d played %v after it was sent, want 20-45 ms", i, l)
+		}
+	}
+	if l := latency[299]; l < 45*time.Millisecond {
+		t.Errorf("frame 299, at the end of the jitter, played %v after it was sent: the delay did not grow", l)
+	}
+}
