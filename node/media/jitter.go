@@ -169,11 +169,15 @@ func (b *JitterBuffer) Push(p Packet, arrival time.Time) PushResult {
 		b.next = frame
 	}
 	switch {
-	case frame < b.next:
-		if b.next-frame > int64(b.cfg.Capacity) && b.stray(p, arrival) {
+	case frame < b.next-int64(b.cfg.Capacity):
+		if b.stray(p, arrival) {
 			return b.Push(p, arrival)
 		}
+		b.stats.Late++
+		return Late
+	case frame < b.next:
 		// A late packet is the jitter the target did not cover: measured.
+		b.strays = 0
 		b.addTransit(b.transit(frame, arrival))
 		b.stats.Late++
 		return Late
