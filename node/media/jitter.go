@@ -41,7 +41,7 @@ type JitterStats struct {
 	Accepted  int // packets stored for playout
 	Duplicate int // packets already stored
 	Late      int // packets that came after their frame was played
-	Dropped   int // packets too far ahead of the playout point
+	Dropped   int // packets off the stream: too far from the playout point, or numbered backwards
 	Resyncs   int // restarts on a new stream or a jump in its numbers
 	Played    int // frames played from their own packet
 	Concealed int // frames played without their packet (Lost or not)
@@ -64,8 +64,8 @@ const (
 	// so that the next packet is there for FEC when one is lost (5 s).
 	lossMemory = 250
 	// resyncAfter packets in a row more than Capacity frames away from the
-	// playout point mean the sender restarted its numbers; the buffer
-	// follows the new ones.
+	// playout point, or numbered backwards, mean the sender restarted its
+	// numbers; the buffer follows the new ones.
 	resyncAfter = 8
 )
 
@@ -168,31 +168,27 @@ func (b *JitterBuffer) Push(p Packet, arrival time.Time) PushResult {
 		// received moves the start back.
 		b.next = frame
 	}
-	switch {
-	case frame < b.next-int64(b.cfg.Capacity):
-		if b.stray(p, arrival) {
-			return b.Push(p, arrival)
-		}
-		b.stats.Late++
-		return Late
-	case frame < b.next:
-		// A late packet is the jitter the target did not cover: measured.
-		b.strays = 0
-		b.addTransit(b.transit(frame, arrival))
-		b.stats.Late++
-		return Late
-	case frame >= b.next+int64(b.cfg.Capacity):
-		if b.held == 0 {
+	// A packet newer in sequence but not in time means the sender's
+	// numbers restarted: it is off the stream's timeline, like one too far
+	// from the playout point.
+	backwards := seq > b.maxSeq && ts <= b.maxTS
+	if backwards || frame < b.next-int64(b.cfg.Capacity) || frame >= b.next+int64(b.cfg.Capacity) {
+		if (b.held == 0 && frame >= b.next) || b.stray() {
+			// With nothing held, a packet far ahead (after a long silence
+			// nobody played out) is followed at once.
 			b.resync(p, arrival)
-			return b.Push(p, arrival)
-		}
-		if b.stray(p, arrival) {
 			return b.Push(p, arrival)
 		}
 		b.stats.Dropped++
 		return Dropped
 	}
 	b.strays = 0
+	if frame < b.next {
+		// A late packet is the jitter the target did not cover: measured.
+		b.addTransit(b.transit(frame, arrival))
+		b.stats.Late++
+		return Late
+	}
 	e := &b.ring[b.index(frame)]
 	if e.used {
 		b.stats.Duplicate++
@@ -207,15 +203,11 @@ func (b *JitterBuffer) Push(p Packet, arrival time.Time) PushResult {
 	return Accepted
 }
 
-// stray counts a packet outside the window and, after resyncAfter in a
-// row, restarts the buffer on it, reporting whether it did.
-func (b *JitterBuffer) stray(p Packet, arrival time.Time) bool {
+// stray counts a packet off the stream and reports whether it is the
+// resyncAfter-th in a row, after which the buffer follows the new numbers.
+func (b *JitterBuffer) stray() bool {
 	b.strays++
-	if b.strays < resyncAfter {
-		return false
-	}
-	b.resync(p, arrival)
-	return true
+	return b.strays >= resyncAfter
 }
 
 // resync restarts the buffer on packet p as frame 0.

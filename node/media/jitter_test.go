@@ -177,6 +177,46 @@ func TestJitterBufferInvariants(t *testing.T) {
 	})
 }
 
+// A sender that restarts its sequence numbers and timestamps (same SSRC,
+// any new numbers) is followed: within 4 s, the new stream's frames are
+// played from their packets.
+func TestJitterBufferFollowsRestart(t *testing.T) {
+	t.Parallel()
+	rapid.Check(t, func(rt *rapid.T) {
+		n1 := rapid.IntRange(1, 100).Draw(rt, "before")
+		const n2 = 200
+		seq1, ts1 := rapid.Uint16().Draw(rt, "seq1"), rapid.Uint32().Draw(rt, "ts1")
+		seq2, ts2 := rapid.Uint16().Draw(rt, "seq2"), rapid.Uint32().Draw(rt, "ts2")
+		var arrivals []arrival
+		for i := range n1 + n2 {
+			p := Packet{SSRC: 5, Seq: seq1 + uint16(i), Timestamp: ts1 + uint32(i*FrameSamples), Payload: framePayload(i)}
+			if i >= n1 {
+				p.Seq, p.Timestamp = seq2+uint16(i-n1), ts2+uint32((i-n1)*FrameSamples)
+			}
+			// Less than the 20 ms floor of the target: only the restart
+			// makes packets late.
+			delay := time.Duration(rapid.IntRange(0, 15).Draw(rt, "delay")) * time.Millisecond
+			arrivals = append(arrivals, arrival{p, time.Duration(i)*FrameDuration + delay})
+		}
+		b := NewJitterBuffer(JitterConfig{})
+		out := play(b, arrivals, 1<<30, time.Duration(n1+n2)*FrameDuration+time.Second, nil)
+		played := map[int]bool{}
+		for _, f := range out {
+			if f.Payload != nil {
+				played[int(binary.BigEndian.Uint32(f.Payload[1:]))] = true
+			}
+		}
+		for i := n1 + n2 - 10; i < n1+n2; i++ {
+			if !played[i] {
+				rt.Fatalf("frame %d of the restarted stream not played; stats %+v", i, b.Stats())
+			}
+		}
+		if st := b.Stats(); st.Resyncs > 1 {
+			rt.Fatalf("stats %+v: more than the one resync", st)
+		}
+	})
+}
+
 // The target stays at its floor on a calm link, grows with jitter and
 // shrinks back once the link is calm again.
 func TestJitterBufferAdapts(t *testing.T) {
