@@ -16,7 +16,7 @@ SHELL := /bin/sh
 # tool ignores and which may hold deliberately malformed inputs.
 GO_FILES = find . \( -name node_modules -o -name testdata -o -name .git \) -prune -o -name '*.go' -print
 
-.PHONY: relay deps-pg test test-go test-ui test-e2e test-smoke deps-go deps-ui deps-e2e deps-desktop deps-smoke fmt-check vet lint bench fuzz run build desktop ui
+.PHONY: relay deps-pg test test-go test-media deps-media test-ui test-e2e test-smoke deps-go deps-ui deps-e2e deps-desktop deps-smoke fmt-check vet lint bench fuzz run build desktop ui
 
 FRONTEND = desktop/frontend
 
@@ -27,7 +27,7 @@ FRONTEND = desktop/frontend
 DESKTOP_TAGS = desktop,production,webkit2_41
 DESKTOP_BUILD = $(GO) build -tags $(DESKTOP_TAGS) -o bin/ancore ./cmd/ancore
 
-test: test-go test-ui test-e2e test-smoke
+test: test-go test-media test-ui test-e2e test-smoke
 
 test-go: deps-go deps-pg fmt-check vet
 	$(GO) test -race -shuffle=on -timeout 15m ./...
@@ -119,6 +119,17 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
+# Calls' audio engine with its codec: node/media built with the media tag
+# links libopus through cgo (without the tag it builds pure Go and calls are
+# unavailable). test-go has run its untagged tests and vetted its untagged
+# files; these are the rest.
+test-media: deps-go deps-media
+	$(GO) vet -tags media ./node/media/...
+	$(GO) test -race -shuffle=on -tags media -timeout 10m ./node/media/...
+
+deps-media:
+	@$(call apt-install,libopus-dev gcc libc6-dev,calls encode and decode Opus with libopus)
+
 deps-desktop:
 	@$(call apt-install,libgtk-3-dev libwebkit2gtk-4.1-dev pkg-config gcc libc6-dev,the window builds against GTK and WebKitGTK)
 
@@ -149,20 +160,22 @@ lint: fmt-check vet
 
 # Benchmarks are fixed-size workloads that report custom metrics, so one
 # iteration each is the measurement.
-bench:
+# With the media tag, so that the calls' benchmarks have their codec.
+bench: deps-go deps-media
 	@$(GO) version; uname -srm; echo "cpus: $$(nproc)"
-	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m ./...
+	$(GO) test -run '^$$' -bench . -benchtime 1x -timeout 60m -tags media ./...
 	@echo "Record these results with the command and machine in docs/benchmarks.md."
 
-# `go test -fuzz` takes one package and one target at a time.
-fuzz:
+# `go test -fuzz` takes one package and one target at a time; with the
+# media tag, which node/media's codec fuzz target needs.
+fuzz: deps-go deps-media
 	@targets=$$(grep -r -o --include='*_test.go' --exclude-dir=node_modules --exclude-dir=.git \
 		'^func Fuzz[A-Za-z0-9_]*' . | sed -E 's|^(.*)/[^/]*:func (Fuzz[A-Za-z0-9_]*)$$|\1:\2|' | sort -u); \
 	if [ -z "$$targets" ]; then echo "no fuzz targets found"; exit 0; fi; \
 	for target in $$targets; do \
 		dir=$${target%%:*}; name=$${target##*:}; \
-		echo "$(GO) test -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$dir"; \
-		$(GO) test -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir"; \
+		echo "$(GO) test -tags media -run '^\$$' -fuzz '^$$name\$$' -fuzztime $(FUZZTIME) $$dir"; \
+		$(GO) test -tags media -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) "$$dir"; \
 	done
 
 # With a display, the desktop binary in its window; without one, a headless
