@@ -27,6 +27,7 @@ export const keys = {
   pages: (channel: ID) => ["get", "/channels/{id}/messages", { params: { path: { id: channel } } }],
   network: ["get", "/network"],
   relay: ["get", "/relay"],
+  calls: ["get", "/calls"],
 } as const;
 
 export function useMe() {
@@ -35,6 +36,11 @@ export function useMe() {
 
 export function useCommunities() {
   return useSession().queries.useQuery("get", "/communities");
+}
+
+/** The current call (if any) first, then the recent ones; kept current by call:state events. */
+export function useCalls() {
+  return useSession().queries.useQuery("get", "/calls");
 }
 
 export function useMembers(community: ID) {
@@ -119,6 +125,7 @@ export function invalidator(qc: QueryClient) {
     pages: (channel: ID) => inv(keys.pages(channel)),
     network: () => inv(keys.network),
     relay: () => inv(keys.relay),
+    calls: () => inv(keys.calls),
   };
 }
 

@@ -33,6 +33,8 @@ export type NetworkRelay = Schemas["NetworkRelay"];
 export type Relay = Schemas["Relay"];
 export type SyncEvent = Schemas["SyncEvent"];
 export type Limits = Schemas["Limits"];
+export type Call = Schemas["Call"];
+export type CallState = Call["state"];
 
 export type MeUpdate = Schemas["MeUpdate"];
 export type RoleCreate = Schemas["RoleCreate"];

@@ -7,10 +7,11 @@ import { QueryClient, QueryClientProvider, useQueryClient } from "@tanstack/reac
 import { createApi, createQueries, type Api } from "@/api/client";
 import { invalidator, keys, useMe } from "@/api/queries";
 import { tokenFromLocation } from "@/api/token";
-import type { ApiEvent, Community, ID } from "@/api/types";
+import type { ApiEvent, Call, Community, ID } from "@/api/types";
 import { toast } from "sonner";
 import { Toaster } from "@/components/ui/sonner";
 import { TooltipProvider } from "@/components/ui/tooltip";
+import { withCall } from "@/features/calls/calls";
 import { departureNotice } from "@/features/communities/departures";
 import { FirstRun } from "@/features/firstrun/first-run";
 import { Wiped } from "@/features/relay/wiped";
@@ -127,6 +128,9 @@ function Events({ es, setStream }: { es: EventStream; setStream: (s: StreamState
         case "network:update":
           invalidate.network();
           if ("relay" in ev.data) invalidate.relay();
+          break;
+        case "call:state":
+          qc.setQueryData<Call[]>(keys.calls, (calls) => withCall(calls, ev.data));
           break;
       }
     });

@@ -18,6 +18,7 @@ import { MessagePane } from "@/features/messages/message-pane";
 import { UnreadCounter, useReadState } from "@/features/readstate/readstate";
 import type { Unread } from "@/features/readstate/unread";
 import { QuickSwitcher } from "@/features/switcher/quick-switcher";
+import { CallView } from "@/features/calls/call-view";
 import { useMediaQuery } from "@/hooks/use-media-query";
 import { messagesIn } from "@/lib/reducer";
 import { useSession } from "./session";
@@ -136,6 +137,7 @@ export function Shell({ me }: { me: Me }) {
           onMembers={current ? () => (wide ? setMembersInline((s) => !s) : setMembersSheet((s) => !s)) : undefined}
           onSwitcher={() => setSwitcher(true)}
         />
+        <CallView />
         {current && channel ? (
           <MessagePane
             key={channel.id}

@@ -5,6 +5,7 @@
 
 import { useId, useMemo, useState, type ReactNode } from "react";
 import { Check, Copy, Crown } from "lucide-react";
+import { CallButton } from "@/features/calls/call-button";
 import { useAvatar, useMembers } from "@/api/queries";
 import type { Community, Key, Member, PresenceStatus } from "@/api/types";
 import { useSession } from "@/app/session";
@@ -61,6 +62,7 @@ export function ProfilePopover({ community, user, children, side = "right" }: {
 }
 
 function Profile({ community, user, nameId }: { community: Community; user: Key; nameId: string }) {
+  const { self } = useSession();
   const lookup = useMemberLookup(community);
   const member = lookup.memberOf(user);
   const status = usePresence(community, member);
@@ -85,6 +87,7 @@ function Profile({ community, user, nameId }: { community: Community; user: Key;
           )}
         </div>
       </div>
+      {member && user !== self && <CallButton community={community} user={user} />}
       {member && (
         <>
           <Separator />
