@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -28,6 +29,8 @@ const (
 	benchPayload   = 80
 	benchInterval  = 20 * time.Millisecond // 50 packets/s per speaker
 	benchTicks     = 100                   // one op: 2 s of the call
+	benchRounds    = 4                     // per path, alternating
+	benchWarmUp    = 10                    // ticks per path before measuring
 )
 
 // sinkEnv makes the test binary a sink process (see TestMain).
@@ -136,8 +139,9 @@ func (s *sink) count(b *testing.B) int64 {
 
 // waitCount waits for the sink to count want packets, or for the count
 // to stop growing: what has not arrived 200 ms after the last packet is
-// lost.
-func (s *sink) waitCount(b *testing.B, want int64) int64 {
+// lost. It returns the count and when it last grew, which ends the
+// measured time (the wait for stragglers is not the forwarder's).
+func (s *sink) waitCount(b *testing.B, want int64) (int64, time.Time) {
 	b.Helper()
 	last, since := s.count(b), time.Now()
 	for last < want && time.Since(since) < 200*time.Millisecond {
@@ -146,7 +150,7 @@ func (s *sink) waitCount(b *testing.B, want int64) int64 {
 			last, since = n, time.Now()
 		}
 	}
-	return last
+	return last, since
 }
 
 // srtpWriter is the benchmark's stand-in for a subscriber's peer
@@ -240,6 +244,13 @@ func (m measured) tracksPerCore() float64 {
 	return benchSpeakers * benchListeners / cores
 }
 
+func (m *measured) add(o measured) {
+	m.want += o.want
+	m.got += o.got
+	m.cpu += o.cpu
+	m.wall += o.wall
+}
+
 func (m measured) loss() float64 { return 1 - float64(m.got)/float64(m.want) }
 
 // run drives ticks of the call into in and measures until the sink has
@@ -250,8 +261,8 @@ func run(b *testing.B, s *sink, in *net.UDPConn, ticks int) measured {
 	want := int64(ticks * benchSpeakers * benchListeners)
 	start, cpu0 := time.Now(), cpuTime()
 	speak(b, in.LocalAddr().(*net.UDPAddr), ticks)
-	got := s.waitCount(b, base+want) - base
-	return measured{want: want, got: got, cpu: cpuTime() - cpu0, wall: time.Since(start)}
+	got, end := s.waitCount(b, base+want)
+	return measured{want: want, got: got - base, cpu: cpuTime() - cpu0, wall: end.Sub(start)}
 }
 
 func listen(b *testing.B) *net.UDPConn {
@@ -337,9 +348,18 @@ func BenchmarkSFUForward(b *testing.B) {
 		}
 	}()
 
+	// Both paths warm up, then run in alternating rounds, so that drift
+	// in the machine's other load falls on both alike.
+	run(b, s, bareIn, benchWarmUp)
+	run(b, s, sfuIn, benchWarmUp)
 	b.ResetTimer()
-	bare := run(b, s, bareIn, ticks)
-	fwd := run(b, s, sfuIn, ticks)
+	var bare, fwd measured
+	for range benchRounds {
+		runtime.GC()
+		bare.add(run(b, s, bareIn, ticks/benchRounds))
+		runtime.GC()
+		fwd.add(run(b, s, sfuIn, ticks/benchRounds))
+	}
 	b.StopTimer()
 
 	var dropped uint64
