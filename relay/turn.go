@@ -26,6 +26,9 @@ type TURNConfig struct {
 	// transports are allocated on it). Empty means the Listen host if it
 	// is an address, else the machine's first public IPv4 address.
 	IP string
+	// MinPort and MaxPort bound the UDP ports of relayed transports;
+	// zero means any free port.
+	MinPort, MaxPort uint16
 	// TTL is the lifetime of issued credentials; zero means
 	// turn.DefaultTTL.
 	TTL time.Duration
@@ -53,12 +56,29 @@ func (r *Relay) startTURN(ctx context.Context) error {
 	if secret, err = r.store.InitSetting(ctx, settingTURNSecret, secret); err != nil {
 		return fmt.Errorf("turn secret: %w", err)
 	}
-	r.turn, err = turn.New(turn.Config{Listen: cfg.Listen, IP: ip, Secret: secret, TTL: cfg.TTL,
-		Now: r.accounts.Now, Logger: r.log.With("part", "turn")})
-	return err
+	if r.turn, err = turn.New(turn.Config{Listen: cfg.Listen, IP: ip, Secret: secret, TTL: cfg.TTL,
+		MinPort: cfg.MinPort, MaxPort: cfg.MaxPort,
+		Now: r.accounts.Now, Logger: r.log.With("part", "turn")}); err != nil {
+		return err
+	}
+	r.log.Info("serving STUN/TURN", "listen", r.turn.Addr().String(), "ip", ip.String())
+	return nil
 }
 
-// turnIP is the address TURN announces (TURNConfig.IP).
+// TURNURLs are the relay's STUN and TURN URLs; none when it serves no
+// TURN.
+func (r *Relay) TURNURLs() []string {
+	if r.turn == nil {
+		return nil
+	}
+	return r.turn.URLs()
+}
+
+// turnIP is the address TURN announces (TURNConfig.IP): the configured
+// one, the listener's, or the machine's first public IPv4 address — or,
+// with none, its first private one, which serves a relay on a LAN or
+// behind a port-forwarding router until the operator names the public
+// address.
 func turnIP(cfg TURNConfig) (net.IP, error) {
 	if cfg.IP != "" {
 		ip := net.ParseIP(cfg.IP).To4()
@@ -78,14 +98,23 @@ func turnIP(cfg TURNConfig) (net.IP, error) {
 	if err != nil {
 		return nil, fmt.Errorf("turn ip: %w", err)
 	}
+	var private net.IP
 	for _, a := range addrs {
 		if n, ok := a.(*net.IPNet); ok {
-			if ip := n.IP.To4(); ip != nil && ip.IsGlobalUnicast() && !ip.IsPrivate() {
+			ip := n.IP.To4()
+			switch {
+			case ip == nil || !ip.IsGlobalUnicast():
+			case !ip.IsPrivate():
 				return ip, nil
+			case private == nil:
+				private = ip
 			}
 		}
 	}
-	return nil, errors.New("turn: no public IPv4 address on this machine; set the TURN IP (--turn-ip)")
+	if private == nil {
+		return nil, errors.New("turn: no IPv4 address on this machine but loopback; set the TURN IP (--turn-ip)")
+	}
+	return private, nil
 }
 
 // handleTURN issues TURN credentials to a member of a community the relay

@@ -40,6 +40,9 @@ type Config struct {
 	// IP is the public address clients reach the server at: relayed
 	// transports are allocated on it and the URLs name it.
 	IP net.IP
+	// MinPort and MaxPort bound the UDP ports of relayed transports (to
+	// open in a firewall); zero means any free port.
+	MinPort, MaxPort uint16
 	// Secret keys the credentials' HMAC.
 	Secret []byte
 	// TTL is the lifetime of issued credentials; zero means DefaultTTL.
@@ -99,6 +102,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, fmt.Errorf("turn listen tcp: %w", err)
 	}
 	relay := func() turn.RelayAddressGenerator {
+		if cfg.MinPort != 0 || cfg.MaxPort != 0 {
+			return &turn.RelayAddressGeneratorPortRange{RelayAddress: cfg.IP, Address: "0.0.0.0",
+				MinPort: cfg.MinPort, MaxPort: cfg.MaxPort}
+		}
 		return &turn.RelayAddressGeneratorStatic{RelayAddress: cfg.IP, Address: "0.0.0.0"}
 	}
 	s.srv, err = turn.NewServer(turn.ServerConfig{

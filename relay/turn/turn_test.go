@@ -12,10 +12,13 @@ import (
 	"github.com/pion/turn/v5"
 )
 
+// Relayed transports get ports of this range.
+const minPort, maxPort = 41000, 41999
+
 func start(t *testing.T) *Server {
 	t.Helper()
 	s, err := New(Config{Listen: "127.0.0.1:0", IP: net.IPv4(127, 0, 0, 1), Secret: []byte("a secret of the relay"),
-		TTL: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+		TTL: time.Hour, MinPort: minPort, MaxPort: maxPort, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,6 +84,12 @@ func TestRelaysBetweenTwoClients(t *testing.T) {
 		t.Fatalf("allocate over TCP: %v", err)
 	}
 	defer rb.Close()
+
+	for _, c := range []net.PacketConn{ra, rb} {
+		if a := c.LocalAddr().(*net.UDPAddr); !a.IP.Equal(net.IPv4(127, 0, 0, 1)) || a.Port < minPort || a.Port > maxPort {
+			t.Fatalf("relayed address %v, want 127.0.0.1 in ports %d-%d", a, minPort, maxPort)
+		}
+	}
 
 	// Each side permits the other's relayed address; then a packet from
 	// one relayed address arrives at the other.
