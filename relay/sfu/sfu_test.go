@@ -378,6 +378,18 @@ func TestSlowSubscriberDoesNotStallOthers(t *testing.T) {
 	if slow.count("a") != 0 {
 		t.Fatal("the stalled subscriber received packets")
 	}
+
+	// The publisher leaves while that subscriber's write is stuck: its
+	// track is withdrawn from everyone all the same.
+	pub.peer.Leave()
+	wait.For(t, "the track withdrawn", func() bool {
+		room.mu.Lock()
+		tracks := len(room.tracks)
+		room.mu.Unlock()
+		slow.peer.mu.Lock()
+		defer slow.peer.mu.Unlock()
+		return tracks == 0 && len(slow.peer.downs) == 0
+	})
 }
 
 func TestSpeakingEvents(t *testing.T) {

@@ -139,19 +139,18 @@ type rtpWriter interface {
 // is full its packets are dropped, and it recovers with NACKs (for what
 // is still cached) and a keyframe request.
 type downTrack struct {
-	up      *upTrack
-	w       rtpWriter
-	q       chan []byte
-	done    chan struct{}
-	stopped chan struct{}
-	once    sync.Once
+	up   *upTrack
+	w    rtpWriter
+	q    chan []byte
+	done chan struct{}
+	once sync.Once
 
 	dropped atomic.Uint64
 	rate    atomic.Uint64 // video estimate, bit/s
 }
 
 func newDownTrack(up *upTrack, w rtpWriter, queueLen int) *downTrack {
-	d := &downTrack{up: up, w: w, q: make(chan []byte, queueLen), done: make(chan struct{}), stopped: make(chan struct{})}
+	d := &downTrack{up: up, w: w, q: make(chan []byte, queueLen), done: make(chan struct{})}
 	d.rate.Store(startVideoRate)
 	return d
 }
@@ -169,7 +168,6 @@ func (d *downTrack) enqueue(pkt []byte) bool {
 
 // run writes queued packets until close.
 func (d *downTrack) run() {
-	defer close(d.stopped)
 	var p rtp.Packet
 	for {
 		select {
@@ -185,10 +183,11 @@ func (d *downTrack) run() {
 	}
 }
 
-// close stops the writer; it returns once the writer has stopped.
+// close stops the writer after the write in progress. It does not wait
+// for that write: a writer stuck on a stalled path must not hold up
+// whoever removes the track (a publisher leaving, for everyone).
 func (d *downTrack) close() {
 	d.once.Do(func() { close(d.done) })
-	<-d.stopped
 }
 
 // handleRTCP acts on the subscriber's feedback about this track: NACKs
