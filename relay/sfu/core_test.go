@@ -99,3 +99,25 @@ func TestUncachedNACKGoesUpstream(t *testing.T) {
 		t.Fatalf("upstream NACK %+v, want 11 of SSRC 7", n)
 	}
 }
+
+func TestVideoRateIsTheLowestSubscriberFloored(t *testing.T) {
+	up := &upTrack{video: true}
+	good, poor := newDownTrack(up, nil, 1), newDownTrack(up, nil, 1)
+	up.attach(good)
+	up.attach(poor)
+	good.handleRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 2_000_000}}, time.Now())
+	poor.handleRTCP([]rtcp.Packet{&rtcp.ReceiverEstimatedMaximumBitrate{Bitrate: 300_000}}, time.Now())
+	if got := up.videoRate(); got != 300_000 {
+		t.Fatalf("rate %d, want the poor subscriber's 300000", got)
+	}
+	for range 20 {
+		poor.handleRTCP([]rtcp.Packet{&rtcp.ReceiverReport{Reports: []rtcp.ReceptionReport{{FractionLost: 128}}}}, time.Now())
+	}
+	if got := up.videoRate(); got != minVideoRate {
+		t.Fatalf("rate %d under heavy loss, want the floor %d", got, minVideoRate)
+	}
+	up.detach(poor)
+	if got := up.videoRate(); got != startVideoRate {
+		t.Fatalf("rate %d without the poor subscriber, want %d", got, startVideoRate)
+	}
+}
