@@ -317,6 +317,7 @@ func BenchmarkSFUForward(b *testing.B) {
 			}}
 		for l, a := range s.addrs {
 			d := newDownTrack(up, newSRTPWriter(b, sfuOut, a, uint32(1000+l*benchSpeakers+i)), DefaultQueueLen)
+			d.audioLevelID = 1
 			up.attach(d)
 			downs = append(downs, d)
 		}

@@ -176,6 +176,11 @@ func (p *Peer) subscribe(up *upTrack, codec webrtc.RTPCodecCapability) {
 		w = wrap(p.id, w)
 	}
 	d := newDownTrack(up, w, p.room.sfu.cfg.QueueLen)
+	for _, e := range sender.GetParameters().HeaderExtensions {
+		if e.URI == sdp.AudioLevelURI && !up.video {
+			d.audioLevelID = uint8(e.ID)
+		}
+	}
 	p.downs[up] = subscription{down: d, sender: sender}
 	p.mu.Unlock()
 	go d.run()

@@ -46,6 +46,10 @@ type clientOpts struct {
 	// subscriber, so that a retransmission of a packet already received
 	// is seen again.
 	noReplayProtection bool
+	// otherExtensionFirst registers another header extension before the
+	// audio level, so the client numbers the audio level differently
+	// from the SFU.
+	otherExtensionFirst bool
 }
 
 // client is a participant built on pion as a node would be: a publishing
@@ -63,8 +67,9 @@ type client struct {
 	seq        uint16
 	nacksHeard chan *rtcp.TransportLayerNack
 
-	mu  sync.Mutex
-	got map[string]map[uint16]*rtp.Packet // stream id → seq → packet
+	mu       sync.Mutex
+	got      map[string]map[uint16]*rtp.Packet // stream id → seq → packet
+	subLevel uint8                             // the audio level's ID on the subscribing connection
 }
 
 func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
@@ -72,6 +77,13 @@ func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
+	}
+	if opts.otherExtensionFirst {
+		for _, uri := range []string{sdp.ABSSendTimeURI, sdp.TransportCCURI} {
+			if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: uri}, webrtc.RTPCodecTypeAudio); err != nil {
+				t.Fatal(err)
+			}
+		}
 	}
 	if err := me.RegisterHeaderExtension(webrtc.RTPHeaderExtensionCapability{URI: sdp.AudioLevelURI}, webrtc.RTPCodecTypeAudio); err != nil {
 		t.Fatal(err)
@@ -99,7 +111,14 @@ func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.sub.Close() })
-	c.sub.OnTrack(func(tr *webrtc.TrackRemote, _ *webrtc.RTPReceiver) {
+	c.sub.OnTrack(func(tr *webrtc.TrackRemote, recv *webrtc.RTPReceiver) {
+		for _, e := range recv.GetParameters().HeaderExtensions {
+			if e.URI == sdp.AudioLevelURI {
+				c.mu.Lock()
+				c.subLevel = uint8(e.ID)
+				c.mu.Unlock()
+			}
+		}
 		for {
 			p, _, err := tr.ReadRTP()
 			if err != nil {
@@ -440,5 +459,40 @@ func nextEvent(t *testing.T, events chan Speaking) Speaking {
 	case <-time.After(wait.Timeout):
 		t.Fatal("timed out waiting for a speaking event")
 		return Speaking{}
+	}
+}
+
+// TestAudioLevelRenumbered: a publisher that numbers its header
+// extensions differently from the subscriber still reaches it with the
+// audio level under the subscriber's ID, and the SFU reads it.
+func TestAudioLevelRenumbered(t *testing.T) {
+	events := make(chan Speaking, 16)
+	s := newSFU(t, Config{OnSpeaking: func(e Speaking) { events <- e }})
+	room := s.Room("call")
+	sub := newClient(t, room, "b", clientOpts{})
+	pub := newClient(t, room, "a", clientOpts{nackResponder: true, otherExtensionFirst: true})
+	pub.publish()
+	warmUp(t, pub, sub)
+	sub.mu.Lock()
+	subID := sub.subLevel
+	sub.mu.Unlock()
+	if subID == 0 || subID == pub.levelID {
+		t.Fatalf("audio level IDs: publisher %d, subscriber %d; the test needs two different ones", pub.levelID, subID)
+	}
+
+	sent := sendPaced(pub, 10, 20)
+	wait.For(t, "the packets", receivedAll(sent, "a", sub))
+	for seq := range sent {
+		p := sub.packet("a", seq)
+		var lvl rtp.AudioLevelExtension
+		if err := lvl.Unmarshal(p.GetExtension(subID)); err != nil || lvl.Level != 20 || !lvl.Voice {
+			t.Fatalf("packet %d: audio level %+v (%v) under ID %d, want 20 with voice", seq, lvl, err, subID)
+		}
+		if ids := p.GetExtensionIDs(); len(ids) != 1 {
+			t.Fatalf("packet %d: extensions %v, want the audio level alone", seq, ids)
+		}
+	}
+	if e := nextEvent(t, events); !e.Speaking {
+		t.Fatalf("event %+v, want speaking", e)
 	}
 }

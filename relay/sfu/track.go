@@ -145,6 +145,10 @@ type downTrack struct {
 	done chan struct{}
 	once sync.Once
 
+	// audioLevelID is the audio level extension's ID on the
+	// subscriber's connection; 0 drops the extension.
+	audioLevelID uint8
+
 	dropped atomic.Uint64
 	rate    atomic.Uint64 // video estimate, bit/s
 }
@@ -177,9 +181,34 @@ func (d *downTrack) run() {
 			// Unmarshal only slices pkt; the writer copies the header
 			// before setting its SSRC and never writes to the payload.
 			if p.Unmarshal(pkt) == nil {
+				d.mapExtensions(&p.Header)
 				d.w.WriteRTP(&p)
 			}
 		}
+	}
+}
+
+// mapExtensions renumbers the audio level extension from the publisher's
+// ID to the subscriber's and drops the other extensions: IDs are
+// negotiated per connection, and the others (mid, stream IDs, transport
+// sequence numbers) describe the publisher's hop, not this one. The
+// header is the writer's own copy; the extension's bytes stay shared.
+func (d *downTrack) mapExtensions(h *rtp.Header) {
+	if !h.Extension {
+		return
+	}
+	from := d.up.audioLevelID
+	if from != 0 && from == d.audioLevelID && len(h.Extensions) == 1 && h.GetExtension(from) != nil {
+		return // the usual case: nothing to change
+	}
+	var level []byte
+	if from != 0 {
+		level = h.GetExtension(from)
+	}
+	h.Extensions = h.Extensions[:0]
+	h.Extension = false
+	if level != nil && d.audioLevelID != 0 {
+		h.SetExtension(d.audioLevelID, level)
 	}
 }
 
