@@ -167,7 +167,9 @@ type published struct {
 
 // Join adds a peer to the room and makes its subscribing connection.
 // onOffer receives the SFU's offers for it, whenever tracks come and go;
-// each is answered with Peer.Answer. onOffer may call Answer itself.
+// each is answered with Peer.Answer. onOffer runs on the SFU's goroutines,
+// the first time before Join returns if the room has tracks: it must hand
+// the offer to the signaling channel, not wait for the answer.
 func (r *Room) Join(id string, onOffer func(webrtc.SessionDescription)) (*Peer, error) {
 	sub, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {

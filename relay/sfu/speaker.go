@@ -1,5 +1,7 @@
 package sfu
 
+import "math/bits"
+
 // Speaker detection reads the audio level that the sender writes into the
 // clear RTP header (RFC 6464), so it works on end-to-end encrypted audio.
 // Levels are in -dBov, 0 the loudest and 127 silence.
@@ -31,7 +33,7 @@ func (s *speakerState) observe(level uint8) (changed bool) {
 		s.history |= 1
 	}
 	switch {
-	case !s.speaking && popcount(s.history&(1<<speakWindow-1)) >= speakOn:
+	case !s.speaking && bits.OnesCount32(s.history&(1<<speakWindow-1)) >= speakOn:
 		s.speaking = true
 		return true
 	case s.speaking && s.history&(1<<quietPackets-1) == 0:
@@ -39,12 +41,4 @@ func (s *speakerState) observe(level uint8) (changed bool) {
 		return true
 	}
 	return false
-}
-
-func popcount(x uint32) int {
-	n := 0
-	for ; x != 0; x &= x - 1 {
-		n++
-	}
-	return n
 }
