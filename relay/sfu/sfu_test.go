@@ -50,6 +50,8 @@ type clientOpts struct {
 	// audio level, so the client numbers the audio level differently
 	// from the SFU.
 	otherExtensionFirst bool
+	// video publishes VP8 instead of Opus.
+	video bool
 }
 
 // client is a participant built on pion as a node would be: a publishing
@@ -66,6 +68,8 @@ type client struct {
 	levelID    uint8
 	seq        uint16
 	nacksHeard chan *rtcp.TransportLayerNack
+	video      bool
+	heard      chan rtcp.Packet // every other RTCP packet the publisher gets
 
 	mu       sync.Mutex
 	got      map[string]map[uint16]*rtp.Packet // stream id → seq → packet
@@ -76,6 +80,9 @@ func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
 	t.Helper()
 	me := &webrtc.MediaEngine{}
 	if err := me.RegisterCodec(opus, webrtc.RTPCodecTypeAudio); err != nil {
+		t.Fatal(err)
+	}
+	if err := me.RegisterCodec(vp8, webrtc.RTPCodecTypeVideo); err != nil {
 		t.Fatal(err)
 	}
 	if opts.otherExtensionFirst {
@@ -105,7 +112,8 @@ func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
 	loopbackOnly(&se)
 	se.DisableSRTPReplayProtection(opts.noReplayProtection)
 	c := &client{t: t, api: webrtc.NewAPI(webrtc.WithMediaEngine(me), webrtc.WithInterceptorRegistry(reg), webrtc.WithSettingEngine(se)),
-		got: map[string]map[uint16]*rtp.Packet{}, nacksHeard: make(chan *rtcp.TransportLayerNack, 64)}
+		got: map[string]map[uint16]*rtp.Packet{}, nacksHeard: make(chan *rtcp.TransportLayerNack, 64),
+		video: opts.video, heard: make(chan rtcp.Packet, 256)}
 	c.sub, err = c.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +173,7 @@ func newClient(t *testing.T, room *Room, id string, opts clientOpts) *client {
 	return c
 }
 
-// publish sends one Opus track to the SFU.
+// publish sends one Opus (or VP8) track to the SFU.
 func (c *client) publish() {
 	t := c.t
 	t.Helper()
@@ -174,7 +182,11 @@ func (c *client) publish() {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.pub.Close() })
-	if c.track, err = webrtc.NewTrackLocalStaticRTP(opus.RTPCodecCapability, "audio", c.peer.ID()); err != nil {
+	codec, id := opus.RTPCodecCapability, "audio"
+	if c.video {
+		codec, id = vp8.RTPCodecCapability, "camera"
+	}
+	if c.track, err = webrtc.NewTrackLocalStaticRTP(codec, id, c.peer.ID()); err != nil {
 		t.Fatal(err)
 	}
 	if c.sender, err = c.pub.AddTrack(c.track); err != nil {
@@ -197,6 +209,11 @@ func (c *client) publish() {
 					case c.nacksHeard <- n:
 					default:
 					}
+					continue
+				}
+				select {
+				case c.heard <- p:
+				default:
 				}
 			}
 		}
@@ -494,5 +511,39 @@ func TestAudioLevelRenumbered(t *testing.T) {
 	}
 	if e := nextEvent(t, events); !e.Speaking {
 		t.Fatalf("event %+v, want speaking", e)
+	}
+}
+
+// TestVideoPublisherFeedback: a video publisher is asked for a keyframe
+// when a subscriber arrives and is told a rate (REMB) within the SFU's
+// bounds.
+func TestVideoPublisherFeedback(t *testing.T) {
+	s := newSFU(t, Config{})
+	room := s.Room("call")
+	pub := newClient(t, room, "a", clientOpts{video: true, nackResponder: true})
+	pub.publish()
+	sub := newClient(t, room, "b", clientOpts{})
+	warmUp(t, pub, sub)
+	ssrc := uint32(pub.sender.GetParameters().Encodings[0].SSRC)
+
+	var pli, remb bool
+	deadline := time.After(wait.Timeout)
+	for !pli || !remb {
+		select {
+		case p := <-pub.heard:
+			switch p := p.(type) {
+			case *rtcp.PictureLossIndication:
+				pli = pli || p.MediaSSRC == ssrc
+			case *rtcp.ReceiverEstimatedMaximumBitrate:
+				if len(p.SSRCs) == 1 && p.SSRCs[0] == ssrc {
+					if p.Bitrate < minVideoRate || p.Bitrate > maxVideoRate {
+						t.Fatalf("REMB %v bit/s, outside %d-%d", p.Bitrate, minVideoRate, maxVideoRate)
+					}
+					remb = true
+				}
+			}
+		case <-deadline:
+			t.Fatalf("timed out waiting for feedback: PLI %v, REMB %v", pli, remb)
+		}
 	}
 }
