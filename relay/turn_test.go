@@ -1,7 +1,10 @@
 package relay
 
 import (
+	"io"
 	"net"
+	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,5 +50,14 @@ func TestTURNCredentialsAllocate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("allocate with issued credentials: %v", err)
 	}
-	relayed.Close()
+	defer relayed.Close()
+	resp, err := http.Get(base(r) + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.Contains(string(body), "\nancore_relay_turn_allocations 1\n") {
+		t.Fatal("metrics do not count the allocation")
+	}
 }

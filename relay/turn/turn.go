@@ -160,6 +160,9 @@ func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool)
 	return peer, turn.GenerateAuthKey(ra.Username, ra.Realm, password(s.cfg.Secret, ra.Username)), true
 }
 
+// Allocations counts the live allocations.
+func (s *Server) Allocations() int { return s.srv.AllocationCount() }
+
 // Close stops the server.
 func (s *Server) Close() error {
 	s.once.Do(func() { s.err = s.srv.Close() })
