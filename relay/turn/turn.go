@@ -112,8 +112,8 @@ func New(cfg Config) (*Server, error) {
 		Realm:             Realm,
 		AuthHandler:       s.authenticate,
 		LoggerFactory:     pionLogs{s.log},
-		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: relay()}},
-		ListenerConfigs:   []turn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: relay()}},
+		PacketConnConfigs: []turn.PacketConnConfig{{PacketConn: s.udp, RelayAddressGenerator: relay(), PermissionHandler: s.permit}},
+		ListenerConfigs:   []turn.ListenerConfig{{Listener: s.tcp, RelayAddressGenerator: relay(), PermissionHandler: s.permit}},
 	})
 	if err != nil {
 		s.udp.Close()
@@ -162,6 +162,21 @@ func (s *Server) authenticate(ra *turn.RequestAttributes) (string, []byte, bool)
 
 // Allocations counts the live allocations.
 func (s *Server) Allocations() int { return s.srv.AllocationCount() }
+
+// permit keeps TURN from being a way into the relay's own machine or
+// network: no relaying to loopback, private, link-local, multicast or
+// unspecified addresses, except the server's own public address, where
+// the other members' relayed transports live.
+func (s *Server) permit(client net.Addr, peer net.IP) bool {
+	if peer.Equal(s.cfg.IP) {
+		return true
+	}
+	ok := peer.IsGlobalUnicast() && !peer.IsPrivate()
+	if !ok {
+		s.log.Debug("refused TURN permission", "client", client, "peer", peer)
+	}
+	return ok
+}
 
 // Close stops the server.
 func (s *Server) Close() error {

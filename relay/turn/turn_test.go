@@ -144,3 +144,27 @@ func TestRefusesBadCredentials(t *testing.T) {
 	}
 	conn.Close()
 }
+
+// TestRefusesPeersInsideTheRelaysNetwork: a member cannot use TURN to
+// reach the relay's loopback or private network, only public addresses
+// and the server's own relayed transports.
+func TestRefusesPeersInsideTheRelaysNetwork(t *testing.T) {
+	s := start(t)
+	cred := s.Issue("ada")
+	c := dial(t, s, cred.Username, cred.Password, false)
+	relayed, err := c.Allocate()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer relayed.Close()
+	for _, ip := range []string{"127.0.0.53", "10.0.0.1", "192.168.1.1", "169.254.169.254", "0.0.0.0", "224.0.0.1", "::1"} {
+		if err := c.CreatePermission(&net.UDPAddr{IP: net.ParseIP(ip), Port: 53}); err == nil {
+			t.Errorf("permission to %s granted", ip)
+		}
+	}
+	for _, ip := range []string{"8.8.8.8", "127.0.0.1"} { // public; the server's own address
+		if err := c.CreatePermission(&net.UDPAddr{IP: net.ParseIP(ip), Port: 53}); err != nil {
+			t.Errorf("permission to %s refused: %v", ip, err)
+		}
+	}
+}
