@@ -34,11 +34,8 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// Errors of Room.Join and Peer's methods.
-var (
-	ErrPeerExists = errors.New("sfu: a peer with this id is in the room")
-	ErrClosed     = errors.New("sfu: peer has left")
-)
+// ErrClosed: the peer has left (or was replaced by a later Join).
+var ErrClosed = errors.New("sfu: peer has left")
 
 // Config configures an SFU. Its zero value works on every interface with
 // ephemeral ports.
@@ -170,6 +167,10 @@ type published struct {
 // each is answered with Peer.Answer. onOffer runs on the SFU's goroutines,
 // the first time before Join returns if the room has tracks: it must hand
 // the offer to the signaling channel, not wait for the answer.
+//
+// A peer that joins again under its id replaces its earlier self, which
+// leaves: an app that restarted mid-call comes back at once instead of
+// waiting for its old connections to time out.
 func (r *Room) Join(id string, onOffer func(webrtc.SessionDescription)) (*Peer, error) {
 	sub, err := r.sfu.api.NewPeerConnection(webrtc.Configuration{})
 	if err != nil {
@@ -177,16 +178,20 @@ func (r *Room) Join(id string, onOffer func(webrtc.SessionDescription)) (*Peer, 
 	}
 	p := &Peer{room: r, id: id, sub: sub, onOffer: onOffer, downs: map[*upTrack]subscription{},
 		log: r.sfu.log.With("room", r.id, "peer", id)}
-	r.mu.Lock()
-	if r.gone {
+	for {
+		r.mu.Lock()
+		if r.gone {
+			r.mu.Unlock()
+			sub.Close()
+			return r.sfu.Room(r.id).Join(id, onOffer)
+		}
+		old := r.peers[id]
+		if old == nil {
+			break
+		}
 		r.mu.Unlock()
-		sub.Close()
-		return r.sfu.Room(r.id).Join(id, onOffer)
-	}
-	if _, ok := r.peers[id]; ok {
-		r.mu.Unlock()
-		sub.Close()
-		return nil, ErrPeerExists
+		old.log.Info("replaced by a new join")
+		old.Leave()
 	}
 	r.peers[id] = p
 	var existing []*upTrack

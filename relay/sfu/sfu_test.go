@@ -3,6 +3,7 @@ package sfu
 import (
 	"bytes"
 	"crypto/rand"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
@@ -546,4 +547,27 @@ func TestVideoPublisherFeedback(t *testing.T) {
 			t.Fatalf("timed out waiting for feedback: PLI %v, REMB %v", pli, remb)
 		}
 	}
+}
+
+// TestRejoinReplaces: a peer joining again under its id replaces the
+// earlier one, which has left, and receives the room's tracks.
+func TestRejoinReplaces(t *testing.T) {
+	s := newSFU(t, Config{})
+	room := s.Room("call")
+	first := newClient(t, room, "b", clientOpts{})
+	pub := newClient(t, room, "a", clientOpts{nackResponder: true})
+	pub.publish()
+	warmUp(t, pub, first)
+
+	second := newClient(t, room, "b", clientOpts{})
+	if err := first.peer.Answer(webrtc.SessionDescription{}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("the replaced peer answers: %v, want ErrClosed", err)
+	}
+	room.mu.Lock()
+	current := room.peers["b"]
+	room.mu.Unlock()
+	if current != second.peer {
+		t.Fatal("the room does not hold the new peer")
+	}
+	warmUp(t, pub, second)
 }
