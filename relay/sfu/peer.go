@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pion/rtcp"
@@ -24,6 +25,10 @@ type Peer struct {
 	log     *slog.Logger
 	sub     *webrtc.PeerConnection
 	onOffer func(webrtc.SessionDescription)
+
+	// pubConn is pub for RTCP to the publisher, which must not wait
+	// while Publish holds mu through ICE gathering.
+	pubConn atomic.Pointer[webrtc.PeerConnection]
 
 	mu      sync.Mutex
 	pub     *webrtc.PeerConnection
@@ -63,6 +68,7 @@ func (p *Peer) Publish(offer webrtc.SessionDescription) (webrtc.SessionDescripti
 			}
 		})
 		p.pub = pub
+		p.pubConn.Store(pub)
 	}
 	if err := p.pub.SetRemoteDescription(offer); err != nil {
 		return webrtc.SessionDescription{}, fmt.Errorf("sfu: publisher offer: %w", err)
@@ -281,9 +287,7 @@ func (p *Peer) onTrack(remote *webrtc.TrackRemote, receiver *webrtc.RTPReceiver)
 }
 
 func (p *Peer) pubWriteRTCP(pkts []rtcp.Packet) error {
-	p.mu.Lock()
-	pub := p.pub
-	p.mu.Unlock()
+	pub := p.pubConn.Load()
 	if pub == nil {
 		return ErrClosed
 	}
