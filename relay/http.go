@@ -32,6 +32,7 @@ func (r *Relay) routes() http.Handler {
 	mux.Handle("GET /records", r.accounts.Require(r.handleRecords))
 	mux.Handle("PUT /records/{id}", r.accounts.Require(r.handlePutRecord))
 	mux.Handle("DELETE /records/{id}", r.accounts.Require(r.handleDeleteRecord))
+	mux.Handle("POST /turn/credentials", r.accounts.Require(r.handleTURN))
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
 		w.Header().Set("X-Content-Type-Options", "nosniff")

@@ -34,6 +34,14 @@ func newMetrics(reg *prometheus.Registry, r *Relay) *metrics {
 			defer r.mu.Unlock()
 			return float64(len(r.carried))
 		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "ancore_relay_turn_allocations", Help: "Live TURN allocations (media relayed for members behind NAT).",
+		}, func() float64 {
+			if r.turn == nil {
+				return 0
+			}
+			return float64(r.turn.Allocations())
+		}),
 	)
 	return m
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/crdt/crdttest"
@@ -18,7 +19,7 @@ import (
 // relayPaths are the paths of the document that the relay serves
 // itself; the account and invite code paths are checked by their
 // packages' tests.
-var relayPaths = []string{"/communities", "/records", "/records/{id}", "/info", "/healthz", "/metrics"}
+var relayPaths = []string{"/communities", "/records", "/records/{id}", "/turn/credentials", "/info", "/healthz", "/metrics"}
 
 // apiClient calls a relay's API through api, which checks each answer
 // against docs/api/relay.yaml and records its operation.
@@ -80,6 +81,33 @@ func TestOpenAPI(t *testing.T) {
 		t.Fatalf("carried %q, want %s", carried.ID, comm.ID)
 	}
 	c.mustFail(409, "carried_elsewhere", "POST", "/communities", bea, carry)
+
+	// TURN credentials, for members of the carried community.
+	now := time.Now()
+	stranger, _ := crdt.NewUser()
+	turnReq := func(u *crdt.User, at, signed time.Time) map[string]string {
+		return map[string]string{"community": comm.ID.String(), "user": u.ID().String(),
+			"at": at.Format(time.RFC3339), "proof": b64(u.SignTURN(comm.ID, signed.Unix()))}
+	}
+	var creds relayapi.TURNCredentials
+	c.must(200, "POST", "/turn/credentials", bea, turnReq(owner, now, now), &creds)
+	if !strings.HasSuffix(creds.Username, ":"+owner.ID().String()) || creds.Password == "" || len(creds.URLs) != 3 || creds.TTL != 12*3600 {
+		t.Fatalf("TURN credentials %+v", creds)
+	}
+	c.mustFail(401, "unauthorized", "POST", "/turn/credentials", "", turnReq(owner, now, now))
+	c.mustFail(403, "not_member", "POST", "/turn/credentials", ada, turnReq(stranger, now, now))
+	c.mustFail(403, "not_member", "POST", "/turn/credentials", ada, turnReq(owner, now, now.Add(time.Second)))
+	c.mustFail(422, "stale_proof", "POST", "/turn/credentials", ada, turnReq(owner, now.Add(-10*time.Minute), now.Add(-10*time.Minute)))
+	badTURN := func(field, value string) map[string]string {
+		req := turnReq(owner, now, now)
+		req[field] = value
+		return req
+	}
+	c.mustFail(422, "bad_user", "POST", "/turn/credentials", ada, badTURN("user", "nobody"))
+	c.mustFail(422, "bad_community", "POST", "/turn/credentials", ada, badTURN("community", "nothing"))
+	c.mustFail(422, "bad_base64", "POST", "/turn/credentials", ada, badTURN("proof", "not base64!"))
+	c.mustFail(400, "bad_json", "POST", "/turn/credentials", ada, badTURN("secret", "x"))
+	c.mustFail(413, "too_large", "POST", "/turn/credentials", ada, badTURN("proof", strings.Repeat("A", maxBody)))
 
 	var list relayapi.CarriedCommunities
 	c.must(200, "GET", "/communities", ada, nil, &list)
@@ -148,6 +176,10 @@ func TestOpenAPI(t *testing.T) {
 	}
 	r.store.Close()
 	c.mustFail(503, "database_unavailable", "GET", "/healthz", "", nil)
+
+	off := startRelayWith(t, func(cfg *Config) { cfg.TURN = TURNConfig{} })
+	offC := apiClient{t: t, base: base(off), api: c.api}
+	offC.mustFail(404, "turn_disabled", "POST", "/turn/credentials", relaytest.Register(t, offC.base, "ada@example.org"), turnReq(owner, now, now))
 
 	c.api.Covered(t, relayPaths...)
 }

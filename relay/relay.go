@@ -3,8 +3,9 @@
 // it joins their gossip topics with the topic secret (never an epoch key),
 // validates what members publish, stores the ciphertext and serves it
 // through the sync protocol to members who come back — and it keeps
-// accounts with encrypted identity backups, short invite codes, and a
-// circuit relay and AutoNAT service for members behind NAT.
+// accounts with encrypted identity backups, short invite codes, a
+// circuit relay and AutoNAT service for members behind NAT, and STUN and
+// TURN for their calls (relay/turn).
 package relay
 
 import (
@@ -24,6 +25,7 @@ import (
 	"github.com/ancore/ancore/relay/account"
 	"github.com/ancore/ancore/relay/invitecode"
 	"github.com/ancore/ancore/relay/store"
+	"github.com/ancore/ancore/relay/turn"
 	"github.com/libp2p/go-libp2p"
 	"github.com/libp2p/go-libp2p/core/host"
 	circuit "github.com/libp2p/go-libp2p/p2p/protocol/circuitv2/relay"
@@ -46,6 +48,9 @@ type Config struct {
 	Circuit CircuitLimits
 	// Account configures accounts, sessions and their rate limits.
 	Account account.Config
+	// TURN configures STUN and TURN for members' calls; its zero value
+	// serves none.
+	TURN TURNConfig
 	// Logger receives the relay's logs; nil means slog.Default().
 	Logger *slog.Logger
 }
@@ -73,6 +78,7 @@ type Relay struct {
 	registry *prometheus.Registry
 	accounts *account.Service
 	invites  *invitecode.Service
+	turn     *turn.Server // nil: no TURN
 	http     *http.Server
 	httpLn   net.Listener
 
@@ -134,6 +140,9 @@ func New(ctx context.Context, cfg Config) (*Relay, error) {
 		return fail(err)
 	}
 	if r.invites, err = invitecode.New(st, r.accounts, log.With("part", "invitecode"), r.registry); err != nil {
+		return fail(err)
+	}
+	if err := r.startTURN(ctx); err != nil {
 		return fail(err)
 	}
 	r.httpLn, err = net.Listen("tcp", cfg.HTTP)
@@ -221,6 +230,9 @@ func (r *Relay) Run(ctx context.Context) error {
 }
 
 func (r *Relay) close() {
+	if r.turn != nil {
+		r.turn.Close()
+	}
 	if r.host != nil {
 		r.host.Close()
 	}

@@ -27,11 +27,20 @@ var wait = testwait.Poll{Timeout: 30 * time.Second, Every: 10 * time.Millisecond
 // startRelay runs a relay on loopback over a database of its own.
 func startRelay(t testing.TB) *Relay {
 	t.Helper()
+	return startRelayWith(t, func(*Config) {})
+}
+
+// startRelayWith is startRelay with changes to its configuration.
+func startRelayWith(t testing.TB, change func(*Config)) *Relay {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	r, err := New(ctx, Config{
+	cfg := Config{
 		DB: pgtest.DSN(t), HTTP: "127.0.0.1:0", Listen: []string{"/ip4/127.0.0.1/tcp/0"},
+		TURN:   TURNConfig{Listen: "127.0.0.1:0"},
 		Logger: slog.New(slog.DiscardHandler),
-	})
+	}
+	change(&cfg)
+	r, err := New(ctx, cfg)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -141,3 +141,23 @@ func ValidRecordID(id string) bool {
 	}
 	return true
 }
+
+// TURNRequest is the body of POST /turn/credentials: a member's proof
+// (crdt.User.SignTURN) that it belongs to a community the relay carries,
+// made at At (the relay takes it within 5 minutes of its clock).
+type TURNRequest struct {
+	Community string    `json:"community"` // crdt.ID
+	User      string    `json:"user"`      // crdt.UserID text
+	At        time.Time `json:"at"`
+	Proof     []byte    `json:"proof"`
+}
+
+// TURNCredentials answer POST /turn/credentials: short-lived TURN REST
+// credentials and the relay's STUN and TURN URLs, in the shape of a
+// WebRTC ICE server.
+type TURNCredentials struct {
+	URLs     []string `json:"urls"`
+	Username string   `json:"username"`
+	Password string   `json:"password"`
+	TTL      int      `json:"ttl"` // seconds
+}

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"os/exec"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -15,6 +17,7 @@ import (
 	"github.com/ancore/ancore/p2p"
 	"github.com/ancore/ancore/relay/relaytest"
 	"github.com/ancore/ancore/relay/store/pgtest"
+	"github.com/pion/turn/v5"
 )
 
 // syncLog runs one sync session of log with the relay.
@@ -111,5 +114,37 @@ func TestAcknowledgedOpsSurviveSIGKILL(t *testing.T) {
 		if errors.As(err, &exit) {
 			t.Fatalf("relay exited on SIGTERM with %v", err)
 		}
+	}
+}
+
+// TestServesSTUN: the relay binary serves STUN at the address it prints
+// (relaytest starts it with --turn-listen 127.0.0.1:0).
+func TestServesSTUN(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the relay binary")
+	}
+	p := relaytest.StartBinary(t, relaytest.BuildBinary(t), pgtest.DSN(t))
+	if len(p.TURN) != 3 || !strings.HasPrefix(p.TURN[0], "stun:127.0.0.1:") {
+		t.Fatalf("STUN/TURN URLs %v", p.TURN)
+	}
+	conn, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c, err := turn.NewClient(&turn.ClientConfig{STUNServerAddr: strings.TrimPrefix(p.TURN[0], "stun:"), Conn: conn, RTO: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if err := c.Listen(); err != nil {
+		t.Fatal(err)
+	}
+	mapped, err := c.SendBindingRequest()
+	if err != nil {
+		t.Fatalf("STUN binding: %v", err)
+	}
+	if mapped.String() != conn.LocalAddr().String() {
+		t.Fatalf("mapped address %v, want %v", mapped, conn.LocalAddr())
 	}
 }

@@ -35,6 +35,7 @@ type Proc struct {
 	Cmd  *exec.Cmd
 	Base string        // http://host:port
 	Peer peer.AddrInfo // its libp2p address
+	TURN []string      // its STUN and TURN URLs
 	Logs *Buffer       // its stderr
 }
 
@@ -43,7 +44,7 @@ type Proc struct {
 // t ends, and its log is shown if t failed.
 func StartBinary(t testing.TB, bin, db string) *Proc {
 	t.Helper()
-	cmd := exec.Command(bin, "--http", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0", "--log-format", "text")
+	cmd := exec.Command(bin, "--http", "127.0.0.1:0", "--listen", "/ip4/127.0.0.1/tcp/0", "--turn-listen", "127.0.0.1:0", "--log-format", "text")
 	cmd.Env = append(os.Environ(), "ANCORE_DB="+db)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -65,6 +66,9 @@ func StartBinary(t testing.TB, bin, db string) *Proc {
 		line := lines.Text()
 		if v, ok := strings.CutPrefix(line, "Relay HTTP API: "); ok {
 			p.Base = v
+		}
+		if v, ok := strings.CutPrefix(line, "STUN/TURN: "); ok {
+			p.TURN = append(p.TURN, v)
 		}
 		if v, ok := strings.CutPrefix(line, "libp2p: "); ok {
 			a, err := ma.NewMultiaddr(v)
