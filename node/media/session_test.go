@@ -258,3 +258,58 @@ func TestSessionClose(t *testing.T) {
 		t.Errorf("second Close: %v", err)
 	}
 }
+
+// At a rekey the sender switches to the new epoch's key, and the
+// receiver, asking for keys on an unknown KID, opens what it seals.
+func TestSessionSwitchesToTheNewEpoch(t *testing.T) {
+	skipWithoutCodec(t)
+	t.Parallel()
+	oldEpoch, newEpoch := randomBytes(t, 32), randomBytes(t, 32)
+	callID, callerDev, calleeDev := randomBytes(t, 16), randomBytes(t, 32), randomBytes(t, 32)
+	var mu sync.Mutex
+	rekeyed := false
+	keys := func() ([]byte, [][]byte, error) { // both nodes hold the rekey at once
+		mu.Lock()
+		defer mu.Unlock()
+		if rekeyed {
+			return newEpoch, [][]byte{oldEpoch, newEpoch}, nil
+		}
+		return oldEpoch, [][]byte{oldEpoch}, nil
+	}
+	openerOf := func(epoch []byte) *sframe.Opener {
+		key, err := sframe.SenderKey(epoch, callID, callerDev)
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := sframe.NewOpener()
+		o.Add(key)
+		return o
+	}
+	underOld, underNew := openerOf(oldEpoch), openerOf(newEpoch)
+	var oldPackets, newPackets int
+	heard := &Recorder{}
+	callee := SessionConfig{Call: callID, Device: calleeDev, Peers: [][]byte{callerDev}, Keys: keys,
+		Source: NewToneSource(660, 0.3), Sink: heard,
+		wire: func(payload []byte) {
+			mu.Lock()
+			defer mu.Unlock()
+			if _, _, err := underOld.Open(nil, payload); err == nil {
+				oldPackets++
+			} else if _, _, err := underNew.Open(nil, payload); err == nil {
+				newPackets++
+			}
+		}}
+	caller := SessionConfig{Call: callID, Device: callerDev, Peers: [][]byte{calleeDev}, Keys: keys,
+		Source: NewToneSource(440, 0.3), Sink: &Recorder{}}
+	p := newSessionPair(t, caller, callee)
+	hears(t, "the callee", heard, 440, 660)
+	mu.Lock()
+	rekeyed = true
+	mu.Unlock()
+	wait.For(t, "the callee opens 50 packets under the new epoch", func() bool {
+		mu.Lock()
+		defer mu.Unlock()
+		return newPackets >= 50 && p.callee.Stats().Opened >= uint64(oldPackets+50)
+	})
+	hears(t, "the callee", heard, 440, 660)
+}
