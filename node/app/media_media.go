@@ -41,13 +41,12 @@ func (m *audioCalls) NewSession(in call.Info, ev call.SessionEvents) (call.Sessi
 	}
 	device := m.host.Identity().Device.ID()
 	s, err := media.NewSession(media.SessionConfig{
-		Call:     in.ID[:],
-		Outgoing: in.Outgoing,
-		Device:   device[:],
-		Peers:    m.devices(in.Peer),
-		Keys:     func() ([]byte, [][]byte, error) { return epochKeys(m.host, in.Community) },
-		Source:   source,
-		Sink:     sink,
+		Call:   in.ID[:],
+		Device: device[:],
+		Peers:  m.devices(in.Peer),
+		Keys:   func() ([]byte, [][]byte, error) { return epochKeys(m.host, in.Community) },
+		Source: source,
+		Sink:   sink,
 		Events: media.Events{
 			Candidate: ev.Candidate,
 			State:     func(s media.ConnState) { ev.State(mediaStates[s]) },

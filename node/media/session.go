@@ -49,14 +49,13 @@ type Keys func() (current []byte, all [][]byte, err error)
 
 // SessionConfig is what a session is made of.
 type SessionConfig struct {
-	Call     []byte   // the call's ID: the keys are the call's own
-	Outgoing bool     // this side placed the call (and makes the offer)
-	Device   []byte   // this device's key: it seals under its sender key
-	Peers    [][]byte // the other side's devices, whose media it opens
-	Keys     Keys
-	Source   Source // what it sends
-	Sink     Sink   // where what it receives is played
-	Events   Events
+	Call   []byte   // the call's ID: the keys are the call's own
+	Device []byte   // this device's key: it seals under its sender key
+	Peers  [][]byte // the other side's devices, whose media it opens
+	Keys   Keys
+	Source Source // what it sends
+	Sink   Sink   // where what it receives is played
+	Events Events
 
 	// wire, in tests, sees each received RTP payload before it is opened.
 	wire func(payload []byte)

@@ -62,7 +62,6 @@ func newSessionPair(t *testing.T, caller, callee SessionConfig) *sessionPair {
 		Candidate: func(c string) { deliver(&p.caller, &calleeCands, &calleeReady, c) },
 		State:     p.state,
 	}
-	caller.Outgoing = true
 	var err error
 	if p.caller, err = NewSession(caller); err != nil {
 		t.Fatal(err)
