@@ -104,7 +104,7 @@ func (c *callSide) hears(t *testing.T, who string, freq, other float64) {
 // TestCallAudioEndToEnd: two nodes in one community call each other on
 // loopback through the calls feature with node/media's sessions, keyed
 // from the community's epoch key; each hears the other's tone and not its
-// own, and a hang-up closes both sessions.
+// own, and a hang-up from either side closes both sessions.
 func TestCallAudioEndToEnd(t *testing.T) {
 	caller, callee := startCallSide(t, 440), startCallSide(t, 660)
 	ctx := t.Context()
@@ -137,33 +137,35 @@ func TestCallAudioEndToEnd(t *testing.T) {
 		return errA == nil && errB == nil && string(ka) == string(kb)
 	})
 
-	in, err := caller.Calls.Start(ctx, community, callee.user())
-	if err != nil {
-		t.Fatal(err)
-	}
-	callee.waitState(t, in.ID, call.StateRinging)
-	if _, err := callee.Calls.Accept(ctx, in.ID); err != nil {
-		t.Fatal(err)
-	}
-	caller.waitState(t, in.ID, call.StateActive)
-	callee.waitState(t, in.ID, call.StateActive)
-	callee.hears(t, "the callee", 440, 660)
-	caller.hears(t, "the caller", 660, 440)
+	for _, hangsUp := range []*callSide{caller, callee} {
+		in, err := caller.Calls.Start(ctx, community, callee.user())
+		if err != nil {
+			t.Fatal(err)
+		}
+		callee.waitState(t, in.ID, call.StateRinging)
+		if _, err := callee.Calls.Accept(ctx, in.ID); err != nil {
+			t.Fatal(err)
+		}
+		caller.waitState(t, in.ID, call.StateActive)
+		callee.waitState(t, in.ID, call.StateActive)
+		callee.hears(t, "the callee", 440, 660)
+		caller.hears(t, "the caller", 660, 440)
 
-	if _, err := caller.Calls.End(in.ID); err != nil {
-		t.Fatal(err)
-	}
-	caller.waitState(t, in.ID, call.StateEnded)
-	callee.waitState(t, in.ID, call.StateEnded)
-	for _, side := range []struct {
-		name string
-		*callSide
-	}{{"caller", caller}, {"callee", callee}} {
-		_, sent := side.session()
-		select {
-		case <-sent.ended:
-		case <-time.After(nodetest.Wait.Timeout):
-			t.Errorf("the %s's session did not close", side.name)
+		if _, err := hangsUp.Calls.End(in.ID); err != nil {
+			t.Fatal(err)
+		}
+		caller.waitState(t, in.ID, call.StateEnded)
+		callee.waitState(t, in.ID, call.StateEnded)
+		for _, side := range []struct {
+			name string
+			*callSide
+		}{{"caller", caller}, {"callee", callee}} {
+			_, sent := side.session()
+			select {
+			case <-sent.ended:
+			case <-time.After(nodetest.Wait.Timeout):
+				t.Errorf("the %s's session did not close", side.name)
+			}
 		}
 	}
 }
