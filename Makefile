@@ -122,10 +122,11 @@ endef
 # Calls' audio engine with its codec: node/media built with the media tag
 # links libopus through cgo (without the tag it builds pure Go and calls are
 # unavailable). test-go has run its untagged tests and vetted its untagged
-# files; these are the rest.
+# files; these are the rest, with node/app's end-to-end call test (two
+# nodes, the calls feature, node/media's sessions).
 test-media: deps-go deps-media
-	$(GO) vet -tags media ./node/media/...
-	$(GO) test -race -shuffle=on -tags media -timeout 10m ./node/media/...
+	$(GO) vet -tags media ./node/media/... ./node/app/
+	$(GO) test -race -shuffle=on -tags media -timeout 10m ./node/media/... ./node/app/
 
 deps-media:
 	@$(call apt-install,libopus-dev gcc libc6-dev,calls encode and decode Opus with libopus)

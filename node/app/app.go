@@ -14,6 +14,7 @@ import (
 	"github.com/ancore/ancore/node/announce"
 	"github.com/ancore/ancore/node/api"
 	"github.com/ancore/ancore/node/call"
+	"github.com/ancore/ancore/node/media"
 	"github.com/ancore/ancore/node/preview"
 	"github.com/ancore/ancore/node/relaylink"
 )
@@ -25,7 +26,16 @@ type Config struct {
 	// Calls configures the calls feature; without a media engine
 	// (Calls.Media nil) calls are unavailable and the API says so.
 	Calls call.Config
+	// CallAudio opens each call's sound, where it comes from and goes to.
+	// In a build with the media tag and CallAudio set, Calls.Media (when
+	// nil) is node/media's audio sessions with it; otherwise calls stay
+	// unavailable.
+	CallAudio CallAudio
 }
+
+// CallAudio opens a call's audio: the source it sends, the sink that
+// plays what it receives.
+type CallAudio func(call.Info) (media.Source, media.Sink, error)
 
 // App is a node with its features, and its local API once Listen opened
 // it.
@@ -57,6 +67,9 @@ func Open(cfg Config) (*App, error) {
 	addrs := announce.New()
 	if err := addrs.Open(n, nc.Logger); err != nil {
 		return nil, errors.Join(err, closed(n))
+	}
+	if cfg.Calls.Media == nil {
+		cfg.Calls.Media = callMedia(n, cfg.CallAudio)
 	}
 	calls := call.New(cfg.Calls)
 	if err := calls.Open(n, nc.Logger); err != nil {

@@ -1,8 +1,11 @@
 // Package media is the audio half of the call engine: the Opus codec, RTP
-// packets of Opus frames, and the adaptive jitter buffer that turns packets
-// arriving from the network into frames on a playout clock. It owns no
-// transport, signaling or device: a call feature feeds it captured PCM and
-// received RTP packets, and plays out what it returns.
+// packets of Opus frames, the adaptive jitter buffer that turns packets
+// arriving from the network into frames on a playout clock, and a call's
+// audio session (Session) that puts them on a pion/webrtc connection with
+// every payload sealed end to end (node/media/sframe). It owns no
+// signaling and no device: the app carries a session's descriptions and
+// candidates through the calls feature, and hands it the sound as a Source
+// and a Sink and the community's epoch keys as Keys.
 //
 // Audio is Opus at 48 kHz, mono, in 20 ms frames (960 samples), with in-band
 // FEC (each packet carries a low-bitrate copy of the frame before it) and

@@ -242,7 +242,7 @@ func runLoopbackCall(b testing.TB, frames int) loopbackResult {
 		// on its own clock; a sender that fell behind finds it waiting.
 		captured := start.Add(time.Duration(i+1) * FrameDuration)
 		time.Sleep(time.Until(captured))
-		packet, err := enc.Encode(toneFrame(440, 0.3, i), buf)
+		packet, err := enc.Encode(ToneFrame(440, 0.3, i), buf)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -270,7 +270,7 @@ func runLoopbackCall(b testing.TB, frames int) loopbackResult {
 	if len(latencies) < frames*9/10 {
 		b.Fatalf("%d of %d frames played", len(latencies), frames)
 	}
-	if a, other := goertzel(played, 440), goertzel(played, 1000); a < 0.15 || other > a/20 {
+	if a, other := ToneLevel(played, 440), ToneLevel(played, 1000); a < 0.15 || other > a/20 {
 		b.Fatalf("played audio: 440 Hz at %.3f, 1 kHz at %.3f; the tone did not come through", a, other)
 	}
 	slices.Sort(latencies)

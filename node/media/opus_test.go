@@ -31,7 +31,7 @@ func TestOpusRoundTrip(t *testing.T) {
 	pcm := make([]int16, FrameSamples)
 	var out []int16
 	for i := range 50 {
-		packet, err := enc.Encode(toneFrame(440, 0.3, i), buf)
+		packet, err := enc.Encode(ToneFrame(440, 0.3, i), buf)
 		if err != nil || packet == nil {
 			t.Fatalf("frame %d: %d bytes, %v", i, len(packet), err)
 		}
@@ -46,7 +46,7 @@ func TestOpusRoundTrip(t *testing.T) {
 			out = append(out, pcm...)
 		}
 	}
-	if a := goertzel(out, 440); a < 0.2 {
+	if a := ToneLevel(out, 440); a < 0.2 {
 		t.Errorf("440 Hz amplitude after the codec %.3f, sent 0.3", a)
 	}
 	if _, err := enc.Encode(make([]int16, 480), buf); !errors.Is(err, ErrCodec) {
@@ -111,7 +111,7 @@ func lostFrameRecovery(t *testing.T, lossPercent int) (fec, plc float64) {
 		if i >= lost-1 {
 			freq = 1000
 		}
-		packet, err := enc.Encode(toneFrame(freq, 0.3, i), buf)
+		packet, err := enc.Encode(ToneFrame(freq, 0.3, i), buf)
 		if err != nil || packet == nil {
 			t.Fatalf("frame %d: %v", i, err)
 		}
@@ -138,7 +138,7 @@ func lostFrameRecovery(t *testing.T, lossPercent int) (fec, plc float64) {
 		}
 		return pcm
 	}
-	return goertzel(recovered(true), 1000), goertzel(recovered(false), 1000)
+	return ToneLevel(recovered(true), 1000), ToneLevel(recovered(false), 1000)
 }
 
 // Whatever bytes arrive as a payload, libopus decodes or refuses them
@@ -150,7 +150,7 @@ func FuzzDecode(f *testing.F) {
 		f.Fatal(err)
 	}
 	defer enc.Close()
-	packet, err := enc.Encode(toneFrame(440, 0.3, 0), make([]byte, MaxPayload))
+	packet, err := enc.Encode(ToneFrame(440, 0.3, 0), make([]byte, MaxPayload))
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -28,7 +28,7 @@ func toneRun(t *testing.T, freq float64, seed uint64) ([]int16, JitterStats, int
 	buf := make([]byte, MaxPayload)
 	lost := 0
 	for i := range frames {
-		packet, err := enc.Encode(toneFrame(freq, 0.3, i), buf)
+		packet, err := enc.Encode(ToneFrame(freq, 0.3, i), buf)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -90,7 +90,7 @@ func TestToneThroughLossyJitterBuffer(t *testing.T) {
 		if st.Concealed < 5 || fec == 0 {
 			t.Fatalf("%g Hz: stats %+v, %d frames from FEC: want losses concealed, some by FEC", tc.sent, st, fec)
 		}
-		got, other := goertzel(played, tc.sent), goertzel(played, tc.other)
+		got, other := ToneLevel(played, tc.sent), ToneLevel(played, tc.other)
 		t.Logf("%g Hz sent, %d frames concealed (%d by FEC): amplitude %.3f at %g Hz, %.3f at %g Hz",
 			tc.sent, st.Concealed, fec, got, tc.sent, other, tc.other)
 		if got < 0.15 || other > got/20 {

@@ -15,4 +15,9 @@ func TestUnavailableWithoutTag(t *testing.T) {
 	if _, err := NewDecoder(); !errors.Is(err, ErrUnavailable) {
 		t.Errorf("NewDecoder: %v, want ErrUnavailable", err)
 	}
+	keys := func() ([]byte, [][]byte, error) { return make([]byte, 32), nil, nil }
+	cfg := SessionConfig{Call: make([]byte, 16), Device: make([]byte, 32), Keys: keys, Source: NewToneSource(440, 0.3), Sink: &Recorder{}}
+	if _, err := NewSession(cfg); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("NewSession: %v, want ErrUnavailable", err)
+	}
 }
