@@ -310,9 +310,13 @@ func (c *Community) body(j int) StateBody { return c.bodies[j] }
 
 // membership returns the op that made u a member in v, or -1. A join
 // counts only if every removal of u in v is in its causal past: a removal
-// wins over a concurrent admission.
+// wins over a concurrent admission. Of the joins that count (concurrent
+// admissions of the same user make one membership), it returns the last.
+// Every join is weighed, not only the last: an admission concurrent with
+// a removal may sort after a readmission that followed the removal.
 func (c *Community) membership(u UserID, v view) int {
 	h := c.hist[userKey(hMembership, u)]
+joins:
 	for x := len(h) - 1; x >= 0; x-- {
 		j := h[x]
 		if k := c.ops[j].Kind; !v(j) || k != KindGenesis && k != KindAdmit {
@@ -320,7 +324,7 @@ func (c *Community) membership(u UserID, v view) int {
 		}
 		for _, r := range h {
 			if k := c.ops[r].Kind; v(r) && k != KindGenesis && k != KindAdmit && !c.anc[j].has(r) {
-				return -1
+				continue joins
 			}
 		}
 		return j
@@ -860,18 +864,21 @@ func (c *Community) materialize() {
 			}
 		case hMembership:
 			m := &Member{User: u, State: Joined}
-			last := c.ops[h[len(h)-1]]
 			if j := c.membership(u, all); j >= 0 {
 				m.Joined = c.ops[j]
 				m.Roles = c.standing(u, all).roles
 				slices.SortFunc(m.Roles, ID.Compare)
 			} else {
-				m.Removed = last
-				m.State = map[Kind]MemberState{KindLeave: Left, KindKick: Kicked, KindBan: Banned}[last.Kind]
+				// Not a member, so some removal is in h; the last join
+				// may sort after it (an admission concurrent with it).
+				states := map[Kind]MemberState{KindLeave: Left, KindKick: Kicked, KindBan: Banned}
 				for x := len(h) - 1; x >= 0; x-- {
-					if k := c.ops[h[x]].Kind; k == KindAdmit || k == KindGenesis {
-						m.Joined = c.ops[h[x]]
-						break
+					o := c.ops[h[x]]
+					if st, ok := states[o.Kind]; ok && m.Removed == nil {
+						m.Removed, m.State = o, st
+					}
+					if (o.Kind == KindAdmit || o.Kind == KindGenesis) && m.Joined == nil {
+						m.Joined = o
 					}
 				}
 			}
