@@ -315,6 +315,14 @@ func (c *Community) body(j int) StateBody { return c.bodies[j] }
 // Every join is weighed, not only the last: an admission concurrent with
 // a removal may sort after a readmission that followed the removal.
 func (c *Community) membership(u UserID, v view) int {
+	j := -1
+	c.joins(u, v, func(i int) bool { j = i; return false })
+	return j
+}
+
+// joins calls yield with each join of u that counts in v, last first,
+// until yield returns false.
+func (c *Community) joins(u UserID, v view, yield func(j int) bool) {
 	h := c.hist[userKey(hMembership, u)]
 joins:
 	for x := len(h) - 1; x >= 0; x-- {
@@ -327,9 +335,10 @@ joins:
 				continue joins
 			}
 		}
-		return j
+		if !yield(j) {
+			return
+		}
 	}
-	return -1
 }
 
 type standing struct {
@@ -350,7 +359,17 @@ func (c *Community) standing(u UserID, v view) standing {
 		return standing{member: true, owner: true, perms: permAll, top: math.MaxInt64}
 	}
 	s := standing{member: true, perms: c.role(c.ID, v).Perms}
-	if r := c.latest(userKey(hRoles, u), v, func(j int) bool { return c.anc[j].has(join) }); r >= 0 {
+	// Roles given in this membership: after one of its joins (concurrent
+	// admissions make one membership), so after every removal.
+	current := func(r int) bool {
+		if c.anc[r].has(join) {
+			return true
+		}
+		after := false
+		c.joins(u, v, func(j int) bool { after = c.anc[r].has(j); return !after })
+		return after
+	}
+	if r := c.latest(userKey(hRoles, u), v, current); r >= 0 {
 		for _, id := range c.body(r).Roles {
 			role := c.role(id, v)
 			if role == nil || role.Deleted {

@@ -401,3 +401,25 @@ func TestDefeatedAdmissionSortingLast(t *testing.T) {
 		t.Error("u4 listed as a member")
 	}
 }
+
+// Concurrent admissions of one user make one membership: roles given
+// after either of them hold, whichever admission sorts last.
+func TestRolesAfterEitherConcurrentAdmission(t *testing.T) {
+	w := newWorld(t)
+	g := w.ops[0]
+	mod := w.role("owner", "mod", PermKick, 5)
+	invA, a := w.invite("owner", 0, 0, after(mod))
+	invB, b := w.invite("owner", 0, 0, after(g))
+	first := w.admit("owner", "u4", a, after(invA))
+	grant := w.state("owner", KindMemberRoles, StateBody{User: w.uid("u4"), Roles: []ID{mod.ID}}, after(first))
+	late := w.admit("owner", "u4", b, after(invB)) // concurrent with both, sorts last
+
+	c := w.build()
+	w.mustAccept(c, first, grant, late)
+	if m := c.Members[w.uid("u4")]; m == nil || m.State != Joined || !slices.Equal(m.Roles, []ID{mod.ID}) {
+		t.Fatalf("u4 is %+v, want joined with the mod role", m)
+	}
+	if _, perms, top := c.Standing(w.uid("u4")); !perms.Has(PermKick) || top != 5 {
+		t.Errorf("u4 perms %s top %d", perms, top)
+	}
+}
