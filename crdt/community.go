@@ -310,9 +310,21 @@ func (c *Community) body(j int) StateBody { return c.bodies[j] }
 
 // membership returns the op that made u a member in v, or -1. A join
 // counts only if every removal of u in v is in its causal past: a removal
-// wins over a concurrent admission.
+// wins over a concurrent admission. Of the joins that count (concurrent
+// admissions of the same user make one membership), it returns the last.
+// Every join is weighed, not only the last: an admission concurrent with
+// a removal may sort after a readmission that followed the removal.
 func (c *Community) membership(u UserID, v view) int {
+	j := -1
+	c.joins(u, v, func(i int) bool { j = i; return false })
+	return j
+}
+
+// joins calls yield with each join of u that counts in v, last first,
+// until yield returns false.
+func (c *Community) joins(u UserID, v view, yield func(j int) bool) {
 	h := c.hist[userKey(hMembership, u)]
+joins:
 	for x := len(h) - 1; x >= 0; x-- {
 		j := h[x]
 		if k := c.ops[j].Kind; !v(j) || k != KindGenesis && k != KindAdmit {
@@ -320,12 +332,13 @@ func (c *Community) membership(u UserID, v view) int {
 		}
 		for _, r := range h {
 			if k := c.ops[r].Kind; v(r) && k != KindGenesis && k != KindAdmit && !c.anc[j].has(r) {
-				return -1
+				continue joins
 			}
 		}
-		return j
+		if !yield(j) {
+			return
+		}
 	}
-	return -1
 }
 
 type standing struct {
@@ -346,7 +359,17 @@ func (c *Community) standing(u UserID, v view) standing {
 		return standing{member: true, owner: true, perms: permAll, top: math.MaxInt64}
 	}
 	s := standing{member: true, perms: c.role(c.ID, v).Perms}
-	if r := c.latest(userKey(hRoles, u), v, func(j int) bool { return c.anc[j].has(join) }); r >= 0 {
+	// Roles given in this membership: after one of its joins (concurrent
+	// admissions make one membership), so after every removal.
+	current := func(r int) bool {
+		if c.anc[r].has(join) {
+			return true
+		}
+		after := false
+		c.joins(u, v, func(j int) bool { after = c.anc[r].has(j); return !after })
+		return after
+	}
+	if r := c.latest(userKey(hRoles, u), v, current); r >= 0 {
 		for _, id := range c.body(r).Roles {
 			role := c.role(id, v)
 			if role == nil || role.Deleted {
@@ -860,18 +883,21 @@ func (c *Community) materialize() {
 			}
 		case hMembership:
 			m := &Member{User: u, State: Joined}
-			last := c.ops[h[len(h)-1]]
 			if j := c.membership(u, all); j >= 0 {
 				m.Joined = c.ops[j]
 				m.Roles = c.standing(u, all).roles
 				slices.SortFunc(m.Roles, ID.Compare)
 			} else {
-				m.Removed = last
-				m.State = map[Kind]MemberState{KindLeave: Left, KindKick: Kicked, KindBan: Banned}[last.Kind]
+				// Not a member, so some removal is in h; the last join
+				// may sort after it (an admission concurrent with it).
+				states := map[Kind]MemberState{KindLeave: Left, KindKick: Kicked, KindBan: Banned}
 				for x := len(h) - 1; x >= 0; x-- {
-					if k := c.ops[h[x]].Kind; k == KindAdmit || k == KindGenesis {
-						m.Joined = c.ops[h[x]]
-						break
+					o := c.ops[h[x]]
+					if st, ok := states[o.Kind]; ok && m.Removed == nil {
+						m.Removed, m.State = o, st
+					}
+					if (o.Kind == KindAdmit || o.Kind == KindGenesis) && m.Joined == nil {
+						m.Joined = o
 					}
 				}
 			}

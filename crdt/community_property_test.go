@@ -56,6 +56,7 @@ func TestCommunityProperties(t *testing.T) {
 			}
 		}
 		p.checkRemovals(ref)
+		p.checkMembers(ref)
 	})
 }
 
@@ -302,32 +303,15 @@ func (p *propertyRun) onlyDefaults(name string, r int) bool {
 // checkRemovals verifies the removal rule on the final state with its own
 // ancestry walk.
 func (p *propertyRun) checkRemovals(c *Community) {
-	byID := map[ID]*Op{}
-	for _, o := range p.w.ops {
-		byID[o.ID] = o
-	}
-	ancestor := func(a, of *Op) bool {
-		seen := map[ID]bool{}
-		stack := slices.Clone(of.Parents)
-		for len(stack) > 0 {
-			id := stack[len(stack)-1]
-			stack = stack[:len(stack)-1]
-			if id == a.ID {
-				return true
-			}
-			if !seen[id] {
-				seen[id] = true
-				stack = append(stack, byID[id].Parents...)
-			}
-		}
-		return false
-	}
+	ancestor := ancestry(p.w.ops)
 	for _, r := range p.w.ops {
 		if !c.Contains(r.ID) {
 			continue
 		}
 		if r.Kind == KindAdmit {
-			p.checkReadmission(c, r, ancestor)
+			if a1 := unremovedAdmission(c, p.w.ops, r, ancestor); a1 != nil {
+				p.rt.Fatalf("%s admitted twice without a removal between", p.nameOf(mustStateRT(p.rt, r).User))
+			}
 		}
 		var u UserID
 		switch r.Kind {
@@ -357,23 +341,83 @@ func (p *propertyRun) checkRemovals(c *Community) {
 	}
 }
 
-// checkReadmission verifies that a user admitted twice, one admission
-// after the other, was removed in between.
-func (p *propertyRun) checkReadmission(c *Community, a2 *Op, ancestor func(a, of *Op) bool) {
-	u := mustStateRT(p.rt, a2).User
-	for _, a1 := range p.w.ops {
-		if a1.Kind != KindAdmit || !c.Contains(a1.ID) || mustStateRT(p.rt, a1).User != u || !ancestor(a1, a2) {
-			continue
-		}
-		removed := slices.ContainsFunc(p.w.ops, func(r *Op) bool {
-			removes := (r.Kind == KindKick || r.Kind == KindBan) && mustStateRT(p.rt, r).User == u ||
-				r.Kind == KindLeave && r.User() == u
-			return removes && c.Contains(r.ID) && ancestor(a1, r) && ancestor(r, a2)
+// checkMembers verifies who the final state shows as joined against the
+// rule with its own walk: a user is a member when some accepted join
+// (genesis or admission) of theirs has every accepted removal of them in
+// its past.
+func (p *propertyRun) checkMembers(c *Community) {
+	ancestor := ancestry(p.w.ops)
+	for _, n := range append(p.names, "stranger") {
+		u := p.w.uid(n)
+		want := slices.ContainsFunc(p.w.ops, func(j *Op) bool {
+			s, _ := j.State()
+			if !c.Contains(j.ID) || !(j.Kind == KindGenesis && j.User() == u || j.Kind == KindAdmit && s.User == u) {
+				return false
+			}
+			return !slices.ContainsFunc(p.w.ops, func(r *Op) bool {
+				return removes(r, u) && c.Contains(r.ID) && !ancestor(r, j)
+			})
 		})
-		if !removed {
-			p.rt.Fatalf("%s admitted twice without a removal between", p.nameOf(u))
+		m := c.Members[u]
+		if got := m != nil && m.State == Joined; got != want {
+			p.rt.Fatalf("%s joined %v, want %v", n, got, want)
 		}
 	}
+}
+
+// ancestry returns whether op a is an ancestor of op of, over ops.
+func ancestry(ops []*Op) func(a, of *Op) bool {
+	byID := map[ID]*Op{}
+	for _, o := range ops {
+		byID[o.ID] = o
+	}
+	return func(a, of *Op) bool {
+		seen := map[ID]bool{}
+		stack := slices.Clone(of.Parents)
+		for len(stack) > 0 {
+			id := stack[len(stack)-1]
+			stack = stack[:len(stack)-1]
+			if id == a.ID {
+				return true
+			}
+			if !seen[id] {
+				seen[id] = true
+				stack = append(stack, byID[id].Parents...)
+			}
+		}
+		return false
+	}
+}
+
+// removes reports whether r is a removal (kick, ban, leave) of u.
+func removes(r *Op, u UserID) bool {
+	s, _ := r.State()
+	return (r.Kind == KindKick || r.Kind == KindBan) && s.User == u || r.Kind == KindLeave && r.User() == u
+}
+
+// unremovedAdmission returns an accepted admission of a2's user, earlier
+// than a2 (an ancestor of it), whose membership still stood in a2's causal
+// past, or nil. a1 stands there unless some accepted removal of the user
+// in a2's past is not in a1's past: a removal after a1 ends it, and so
+// does one concurrent with a1 ("a removal wins" over a concurrent
+// admission, docs/protocol.md). Admissions concurrent with a2 are not
+// readmissions: two members admitting the same user at once make one
+// membership, and both stay accepted.
+func unremovedAdmission(c *Community, ops []*Op, a2 *Op, ancestor func(a, of *Op) bool) *Op {
+	s2, _ := a2.State()
+	u := s2.User
+	for _, a1 := range ops {
+		if s1, _ := a1.State(); a1.Kind != KindAdmit || !c.Contains(a1.ID) || s1.User != u || !ancestor(a1, a2) {
+			continue
+		}
+		ended := slices.ContainsFunc(ops, func(r *Op) bool {
+			return removes(r, u) && c.Contains(r.ID) && ancestor(r, a2) && !ancestor(r, a1)
+		})
+		if !ended {
+			return a1
+		}
+	}
+	return nil
 }
 
 func mustStateRT(rt *rapid.T, o *Op) StateBody {

@@ -314,3 +314,112 @@ func TestCheckInvite(t *testing.T) {
 		t.Errorf("dissolved: %v", err)
 	}
 }
+
+// A leave concurrent with a second admission of the same user ends both
+// memberships (a removal wins), so a later admission is a readmission
+// after a removal: the case TestCommunityProperties once flagged, with
+// the ops it drew (two invites redeemed for u4 at once, u4 leaving from
+// one of them, and a third invite admitting u4 again after both).
+func TestLeaveEndsConcurrentAdmissions(t *testing.T) {
+	w := newWorld(t)
+	g := w.ops[0]
+	invA, a := w.invite("owner", 0, 0, after(g))
+	invB, b := w.invite("owner", 0, 0, after(g))
+	first := w.admit("owner", "u4", a, after(invA))
+	second := w.admit("owner", "u4", b, after(invB)) // concurrent with first
+	leave := w.state("u4", KindLeave, StateBody{}, after(second))
+	invC, cInv := w.invite("owner", 0, 0, after(first, leave))
+
+	c := w.build()
+	w.mustAccept(c, first, second, leave)
+	if m := c.Members[w.uid("u4")]; m == nil || m.State != Left || m.Removed != leave {
+		t.Fatalf("after the leave u4 is %+v, want left", m)
+	}
+	again := w.admit("owner", "u4", cInv, after(invC))
+	c = w.build()
+	w.mustAccept(c, again)
+	if m := c.Members[w.uid("u4")]; m == nil || m.State != Joined || m.Joined != again {
+		t.Fatalf("u4 is %+v, want joined by the readmission", m)
+	}
+	if a1 := unremovedAdmission(c, w.ops, again, ancestry(w.ops)); a1 != nil {
+		t.Errorf("readmission model: admission %s still stands in the readmission's past", a1.ID)
+	}
+}
+
+// A readmission after a removal counts even when an admission concurrent
+// with the removal (which the removal defeats) sorts after it: membership
+// is decided by every join, not only the latest in (HLC, ID) order.
+func TestReadmissionBeatsLaterConcurrentAdmission(t *testing.T) {
+	w := newWorld(t)
+	g := w.ops[0]
+	invA, a := w.invite("owner", 0, 0, after(g))
+	invB, b := w.invite("owner", 0, 0, after(g))
+	first := w.admit("owner", "u4", a, after(invA))
+	leave := w.state("u4", KindLeave, StateBody{}, after(first))
+	invC, cInv := w.invite("owner", 0, 0, after(leave))
+	again := w.admit("owner", "u4", cInv, after(invC))
+	// Signed last, so it sorts last, but concurrent with the leave and
+	// the readmission.
+	late := w.admit("owner", "u4", b, after(invB))
+	w.unlock("u4")
+	profile := w.state("u4", KindProfile, StateBody{Info: &Info{Name: "u4"}}, after(again))
+
+	reversed := slices.Clone(w.ops)
+	slices.Reverse(reversed)
+	for _, ops := range [][]*Op{w.ops, reversed} {
+		c := BuildCommunity(w.id, ops)
+		w.mustAccept(c, first, leave, again, late, profile)
+		if m := c.Members[w.uid("u4")]; m == nil || m.State != Joined || m.Joined != again {
+			t.Fatalf("u4 is %+v, want joined by the readmission", m)
+		}
+		if member, _, _ := c.Standing(w.uid("u4")); !member {
+			t.Error("u4 has no standing")
+		}
+	}
+}
+
+// An admission defeated by a concurrent removal may sort after it; the
+// state still shows the user removed by that removal, not joined.
+func TestDefeatedAdmissionSortingLast(t *testing.T) {
+	w := newWorld(t)
+	g := w.ops[0]
+	invA, a := w.invite("owner", 0, 0, after(g))
+	invB, b := w.invite("owner", 0, 0, after(g))
+	first := w.admit("owner", "u4", a, after(invA))
+	leave := w.state("u4", KindLeave, StateBody{}, after(first))
+	late := w.admit("owner", "u4", b, after(invB)) // concurrent with both, sorts last
+
+	c := w.build()
+	w.mustAccept(c, first, leave, late)
+	if m := c.Members[w.uid("u4")]; m == nil || m.State != Left || m.Removed != leave || m.Joined != late {
+		t.Fatalf("u4 is %+v, want left by the leave", m)
+	}
+	if member, _, _ := c.Standing(w.uid("u4")); member {
+		t.Error("u4 still has standing")
+	}
+	if slices.Contains(c.MemberUsers(), w.uid("u4")) {
+		t.Error("u4 listed as a member")
+	}
+}
+
+// Concurrent admissions of one user make one membership: roles given
+// after either of them hold, whichever admission sorts last.
+func TestRolesAfterEitherConcurrentAdmission(t *testing.T) {
+	w := newWorld(t)
+	g := w.ops[0]
+	mod := w.role("owner", "mod", PermKick, 5)
+	invA, a := w.invite("owner", 0, 0, after(mod))
+	invB, b := w.invite("owner", 0, 0, after(g))
+	first := w.admit("owner", "u4", a, after(invA))
+	grant := w.state("owner", KindMemberRoles, StateBody{User: w.uid("u4"), Roles: []ID{mod.ID}}, after(first))
+	late := w.admit("owner", "u4", b, after(invB)) // concurrent with both, sorts last
+
+	c := w.build()
+	w.mustAccept(c, first, grant, late)
+	if m := c.Members[w.uid("u4")]; m == nil || m.State != Joined || !slices.Equal(m.Roles, []ID{mod.ID}) {
+		t.Fatalf("u4 is %+v, want joined with the mod role", m)
+	}
+	if _, perms, top := c.Standing(w.uid("u4")); !perms.Has(PermKick) || top != 5 {
+		t.Errorf("u4 perms %s top %d", perms, top)
+	}
+}
