@@ -307,6 +307,29 @@ function polishFlow(A, B) {
       await gone(A.page.getByRole('dialog'), 'A: the community settings (after Escape)');
       await waitUntil('B: the icon in the rail', () => loadedPicture(tid(B.page, 'community-icon').locator('img'), 256), T.sync);
     }],
+    ['a-calls-bob', [A, B], async ({ shot }) => {
+      // A calls Bob from his profile; Bob's window rings; he answers; the
+      // media connects (Opus over pion, sealed end to end) and both show
+      // the call; Bob hangs up and both bars go.
+      await A.page.getByTestId('member').filter({ hasText: 'Bob' }).first().click();
+      await visible(tid(A.page, 'profile'), "A: Bob's profile");
+      await tid(A.page, 'profile-call').click();
+      await A.page.keyboard.press('Escape');
+      await visible(tid(A.page, 'call-bar'), 'A: the call bar');
+      const incoming = tid(B.page, 'incoming-call');
+      await visible(incoming, 'B: the incoming call', T.sync);
+      const text = await incoming.innerText();
+      if (!text.includes('Alice')) throw new StepError(`B: the incoming call says ${JSON.stringify(text)}, want Alice's name`);
+      await checkA11y(B, 'the incoming call');
+      await shot();
+      await tid(B.page, 'call-accept').click();
+      for (const [u, other] of [[A, 'Bob'], [B, 'Alice']]) {
+        await waitUntil(`${u.label}: in a call with ${other}`, async () => (await tid(u.page, 'call-state').innerText()) === `In a call with ${other}`, T.sync);
+      }
+      await checkA11y(A, 'the call bar');
+      await tid(B.page, 'call-end').click();
+      for (const u of [A, B]) await gone(tid(u.page, 'call-bar'), `${u.label}: the call bar after Bob hung up`, T.sync);
+    }],
     ['a-theme-dark', [A], async () => {
       await setTheme(A, 'dark');
       await checkA11y(A, 'the chat in the dark theme');
