@@ -94,7 +94,9 @@ func openCapture(id string, backends []malgo.Backend) (*Capture, error) {
 
 // ReadFrame fills pcm with the next 20 ms captured, waiting for them; it
 // returns ErrClosed once the device is closed.
-func (c *Capture) ReadFrame(ctx context.Context, pcm []int16) error { return c.ring.readFrame(ctx, pcm) }
+func (c *Capture) ReadFrame(ctx context.Context, pcm []int16) error {
+	return c.ring.readFrame(ctx, pcm)
+}
 
 // Silent reports whether the capture runs on the null backend.
 func (c *Capture) Silent() bool { return c.dev.silent }
@@ -236,4 +238,3 @@ func list(backends []malgo.Backend) (Lists, error) {
 	}
 	return l, nil
 }
-
