@@ -42,8 +42,8 @@ type Devices struct {
 }
 
 // Open opens the capture and playback devices cfg names (the defaults
-// when it names none) and starts them. A direction with no real device
-// opens on the null backend instead, silent (Silent says so); Open fails
+// when it names none, or when a named one is gone) and starts them. A
+// direction with no real device opens on the null backend instead, silent (Silent says so); Open fails
 // only when not even that opens.
 func Open(cfg Config) (*Devices, error) { return open(cfg, soundSystems) }
 
@@ -146,11 +146,19 @@ type opened struct {
 }
 
 // openFallback opens the device of kind id names on the first of
-// backends that has it, or else the null device.
+// backends that has it, else (a device unplugged since it was chosen) the
+// default device, else the null device.
 func openFallback(kind malgo.DeviceType, id string, backends []malgo.Backend, data malgo.DataProc) (*opened, error) {
 	dev, err := openOn(kind, id, backends, data)
 	if err == nil {
 		return dev, nil
+	}
+	if id != "" {
+		dev, derr := openOn(kind, "", backends, data)
+		if derr == nil {
+			return dev, nil
+		}
+		err = errors.Join(err, derr)
 	}
 	dev, nerr := openOn(kind, "", []malgo.Backend{nullBackend}, data)
 	if nerr != nil {
