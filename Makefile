@@ -25,7 +25,11 @@ FRONTEND = desktop/frontend
 # production (or dev) the binary builds but refuses to run (docs/operations.md,
 # "Building the desktop window").
 DESKTOP_TAGS = desktop,production,webkit2_41
-DESKTOP_BUILD = $(GO) build -tags $(DESKTOP_TAGS) -o bin/ancore ./cmd/ancore
+# What the programs a person runs are built with: media gives calls their
+# codec and the machine's microphone and speaker (node/media/device), so
+# those builds need deps-media (libopus-dev). The relay is built without it.
+NODE_TAGS = media
+DESKTOP_BUILD = $(GO) build -tags $(DESKTOP_TAGS),$(NODE_TAGS) -o bin/ancore ./cmd/ancore
 
 test: test-go test-media test-ui test-e2e test-smoke
 
@@ -79,7 +83,7 @@ test-ui: deps-ui
 # dropped at the end (relay.mjs; build/e2e/relay-*), then every message of
 # a channel seen once while scrolling its history (scrollback.mjs; at
 # 800x600, where rows wrap and differ from the list's estimate most).
-test-e2e: ui relay deps-e2e deps-pg
+test-e2e: ui relay deps-e2e deps-pg deps-media
 	cd $(FRONTEND) && node e2e/run.mjs && ANCORE_RELAY_BIN=$(CURDIR)/bin/ancore-relay node e2e/relay.mjs \
 		&& node e2e/scrollback.mjs --viewport 800x600
 
@@ -98,7 +102,7 @@ deps-e2e:
 # message typed into the composer, a second launch, a restart that restores
 # the window (desktop/smoke_test.go; screenshots and logs in build/smoke).
 # Also runs the window's unit tests, which need the desktop tags too.
-test-smoke: ui deps-desktop deps-smoke
+test-smoke: ui deps-desktop deps-smoke deps-media
 	$(DESKTOP_BUILD)
 	ANCORE_BIN=$(CURDIR)/bin/ancore $(GO) test -race -tags $(DESKTOP_TAGS) -count=1 -timeout 5m ./desktop/...
 
@@ -119,13 +123,15 @@ if [ -n "$$missing" ]; then \
 fi
 endef
 
-# Calls' audio engine with its codec: node/media built with the media tag
-# links libopus through cgo (without the tag it builds pure Go and calls are
-# unavailable). test-go has run its untagged tests and vetted its untagged
-# files; these are the rest, with node/app's end-to-end call test (two
-# nodes, the calls feature, node/media's sessions).
+# Calls' audio engine with its codec and devices: node/media built with the
+# media tag links libopus through cgo, and node/media/device loads the sound
+# system through malgo at run time, its tests on the null device (without
+# the tag it builds pure Go and calls are unavailable). test-go has run its
+# untagged tests and vetted its untagged files; these are the rest, with
+# node/app's end-to-end call test (two nodes, the calls feature,
+# node/media's sessions), and the node's command vetted as it is built.
 test-media: deps-go deps-media
-	$(GO) vet -tags media ./node/media/... ./node/app/
+	$(GO) vet -tags media ./node/media/... ./node/app/ ./cmd/ancore/
 	$(GO) test -race -shuffle=on -tags media -timeout 10m ./node/media/... ./node/app/
 
 deps-media:
@@ -181,26 +187,26 @@ fuzz: deps-go deps-media
 
 # With a display, the desktop binary in its window; without one, a headless
 # node that prints the address to open in a browser.
-run: ui
+run: ui deps-media
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 		$(MAKE) --no-print-directory deps-desktop; \
 		echo '$(DESKTOP_BUILD)'; $(DESKTOP_BUILD); \
 		exec ./bin/ancore $(ARGS); \
 	else \
 		echo 'no display: running headless'; \
-		exec $(GO) run ./cmd/ancore --headless $(ARGS); \
+		exec $(GO) run -tags $(NODE_TAGS) ./cmd/ancore --headless $(ARGS); \
 	fi
 
 # bin/ancore without the window: no GTK needed, runs headless.
-build: ui
-	$(GO) build -o bin/ancore ./cmd/ancore
+build: ui deps-media
+	$(GO) build -tags $(NODE_TAGS) -o bin/ancore ./cmd/ancore
 
 # bin/ancore-relay, the home relay (docs/operations.md, "Running a relay").
 relay:
 	$(GO) build -o bin/ancore-relay ./cmd/ancore-relay
 
 # bin/ancore with the window.
-desktop: ui deps-desktop
+desktop: ui deps-desktop deps-media
 	$(DESKTOP_BUILD)
 
 # The web UI's performance in headless Chromium (issue 6): opening a channel
@@ -212,5 +218,5 @@ desktop: ui deps-desktop
 # Record the results in docs/benchmarks.md.
 BENCH_UI_ARGS ?=
 .PHONY: bench-ui
-bench-ui: ui
+bench-ui: ui deps-media
 	cd $(FRONTEND) && node e2e/perf.mjs $(BENCH_UI_ARGS)

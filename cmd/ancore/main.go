@@ -72,6 +72,7 @@ func run() error {
 		},
 		Relay: relaylink.Config{URL: *relay},
 	}
+	cfg.CallAudio = callAudio(cfg.Node.Logger)
 	ac := api.Config{Addr: *apiAddr, UI: ui.Handler(), Logger: cfg.Node.Logger}
 	status := func(a *app.App, info *api.Info) { printStatus(a, info, !*noMDNS) }
 	if !*headless {

@@ -34,7 +34,8 @@ type Config struct {
 }
 
 // CallAudio opens a call's audio: the source it sends, the sink that
-// plays what it receives.
+// plays what it receives. A source or sink that is an io.Closer (a
+// device) is closed when the call's session closes.
 type CallAudio func(call.Info) (media.Source, media.Sink, error)
 
 // App is a node with its features, and its local API once Listen opened

@@ -6,6 +6,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,11 +27,18 @@ type callSide struct {
 }
 
 // endingSource is a Source that tells when the session reading it closed
-// (its context ended).
+// (its context ended), and whether the app closed it after, as it closes
+// a device.
 type endingSource struct {
 	media.Source
-	once  sync.Once
-	ended chan struct{}
+	once   sync.Once
+	ended  chan struct{}
+	closed atomic.Bool
+}
+
+func (s *endingSource) Close() error {
+	s.closed.Store(true)
+	return nil
 }
 
 func (s *endingSource) ReadFrame(ctx context.Context, pcm []int16) error {
@@ -104,7 +112,8 @@ func (c *callSide) hears(t *testing.T, who string, freq, other float64) {
 // TestCallAudioEndToEnd: two nodes in one community call each other on
 // loopback through the calls feature with node/media's sessions, keyed
 // from the community's epoch key; each hears the other's tone and not its
-// own, and a hang-up from either side closes both sessions.
+// own, and a hang-up from either side closes both sessions and their
+// audio.
 func TestCallAudioEndToEnd(t *testing.T) {
 	caller, callee := startCallSide(t, 440), startCallSide(t, 660)
 	ctx := t.Context()
@@ -166,6 +175,7 @@ func TestCallAudioEndToEnd(t *testing.T) {
 			case <-time.After(nodetest.Wait.Timeout):
 				t.Errorf("the %s's session did not close", side.name)
 			}
+			nodetest.Wait.For(t, "the "+side.name+"'s source closed with its session", sent.closed.Load)
 		}
 	}
 }

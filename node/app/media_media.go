@@ -5,6 +5,7 @@ package app
 import (
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/ancore/ancore/crdt"
 	"github.com/ancore/ancore/node"
@@ -39,6 +40,7 @@ func (m *audioCalls) NewSession(in call.Info, ev call.SessionEvents) (call.Sessi
 	if err != nil {
 		return nil, fmt.Errorf("call audio: %w", err)
 	}
+	audio := closeAudio{source, sink}
 	device := m.host.Identity().Device.ID()
 	s, err := media.NewSession(media.SessionConfig{
 		Call:   in.ID[:],
@@ -53,10 +55,32 @@ func (m *audioCalls) NewSession(in call.Info, ev call.SessionEvents) (call.Sessi
 		},
 	})
 	if err != nil {
-		return nil, err
+		return nil, errors.Join(err, audio.Close())
 	}
-	return s, nil
+	return audioSession{s, audio}, nil
 }
+
+// closeAudio closes a call's source and sink, those that are io.Closers.
+type closeAudio []any
+
+func (a closeAudio) Close() error {
+	var errs []error
+	for _, x := range a {
+		if c, ok := x.(io.Closer); ok {
+			errs = append(errs, c.Close())
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// audioSession is a session that closes its audio after itself, once it
+// no longer reads or writes it.
+type audioSession struct {
+	*media.Session
+	audio closeAudio
+}
+
+func (s audioSession) Close() error { return errors.Join(s.Session.Close(), s.audio.Close()) }
 
 // devices are the keys of user's devices this node knows: the callee's
 // that ring, or the caller's.

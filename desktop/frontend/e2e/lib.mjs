@@ -154,10 +154,16 @@ function run(cmd, argv, opts) {
   });
 }
 
-/** goBuild builds the Go package pkg (./cmd/…) into out. */
+/**
+ * goBuild builds the Go package pkg (./cmd/…) into out. The node is built
+ * with the media tag, as `make run` builds it, so that its calls have
+ * audio (libopus; `make deps-media`); the relay stays free of native
+ * libraries.
+ */
 export async function goBuild(pkg, out) {
-  log(`building ${pkg}: go build -o ${path.basename(out)} ${pkg}`);
-  await run('go', ['build', '-o', out, pkg], { cwd: repoRoot });
+  const args = pkg === './cmd/ancore' ? ['-tags', 'media'] : [];
+  log(`building ${pkg}: go build ${args.map((a) => `${a} `).join('')}-o ${path.basename(out)} ${pkg}`);
+  await run('go', ['build', ...args, '-o', out, pkg], { cwd: repoRoot });
 }
 
 // Every service started; a run that passed checks they all exited 0 on SIGTERM.
