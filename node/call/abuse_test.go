@@ -75,13 +75,7 @@ func TestCallSignalingAbuse(t *testing.T) {
 			}
 		}
 	}
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 	now := time.Now()
 
 	// A non-member rings b.

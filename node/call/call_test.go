@@ -320,6 +320,20 @@ func start(t *testing.T, from, to *peerNode, community crdt.ID) ID {
 	return in.ID
 }
 
+// activeCall has from call to, to accept, and waits until both sides have
+// the call active.
+func activeCall(t *testing.T, from, to *peerNode, community crdt.ID) ID {
+	t.Helper()
+	call := start(t, from, to, community)
+	waitState(t, to, call, StateRinging)
+	if _, err := to.calls.Accept(t.Context(), call); err != nil {
+		t.Fatal(err)
+	}
+	waitState(t, from, call, StateActive)
+	waitState(t, to, call, StateActive)
+	return call
+}
+
 func TestCallRingAcceptEnd(t *testing.T) {
 	a, b := startPeer(t, nil), startPeer(t, nil)
 	id := community(t, a, b)
@@ -371,13 +385,7 @@ func TestCallRingAcceptEnd(t *testing.T) {
 func TestCallBothEndAtOnce(t *testing.T) {
 	a, b := startPeer(t, nil), startPeer(t, nil)
 	id := community(t, a, b)
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 	var wg sync.WaitGroup
 	for _, p := range []*peerNode{a, b} {
 		wg.Go(func() {
@@ -541,13 +549,7 @@ func TestCallSecondDeviceAnswers(t *testing.T) {
 func TestCallEndsWhenAMemberIsRemoved(t *testing.T) {
 	a, b := startPeer(t, nil), startPeer(t, nil)
 	id := community(t, a, b)
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 	if err := a.Kick(t.Context(), id, b.user()); err != nil {
 		t.Fatal(err)
 	}
@@ -566,13 +568,7 @@ func TestCallReconnects(t *testing.T) {
 	short := withConnect(time.Second)
 	a, b := startPeer(t, nil, short), startPeer(t, nil, short)
 	id := community(t, a, b)
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 
 	// The media drops and comes back: reconnecting, then active again.
 	s := a.media.last()

@@ -100,13 +100,7 @@ func TestCallOverRelayCircuit(t *testing.T) {
 		t.Fatal("the relayed connection is not limited: the test proves nothing")
 	}
 
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 	if _, err := a.calls.End(call); err != nil {
 		t.Fatal(err)
 	}

@@ -103,13 +103,7 @@ func TestCallPion(t *testing.T) {
 	callerMedia, calleeMedia := &pionMedia{heard: make(chan string, 4)}, &pionMedia{heard: make(chan string, 4)}
 	a, b := startPeer(t, nil, withMedia(callerMedia)), startPeer(t, nil, withMedia(calleeMedia))
 	id := community(t, a, b)
-	call := start(t, a, b, id)
-	waitState(t, b, call, StateRinging)
-	if _, err := b.calls.Accept(t.Context(), call); err != nil {
-		t.Fatal(err)
-	}
-	waitState(t, a, call, StateActive)
-	waitState(t, b, call, StateActive)
+	call := activeCall(t, a, b, id)
 	select {
 	case got := <-calleeMedia.heard:
 		if want := "hello from " + call.String(); got != want {
