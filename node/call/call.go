@@ -353,14 +353,10 @@ func (f *Feature) Accept(ctx context.Context, id ID) (Info, error) {
 		return Info{}, ErrUnavailable
 	}
 	f.mu.Lock()
-	c := f.calls[id]
-	if c == nil {
+	c, err := f.ringingIncoming(id, "accept")
+	if err != nil {
 		f.mu.Unlock()
-		return Info{}, ErrUnknownCall
-	}
-	if c.Outgoing || c.State != StateRinging {
-		f.mu.Unlock()
-		return Info{}, fmt.Errorf("%w: accept a call that is %s", ErrCallState, c.State)
+		return Info{}, err
 	}
 	c.accepted = true
 	c.State = StateConnecting
@@ -428,17 +424,26 @@ func (f *Feature) addPending(c *call) {
 	c.sess.pending = nil
 }
 
+// ringingIncoming is call id if it is an incoming call that rings, the
+// only kind one may accept or reject (verb); f.mu is held.
+func (f *Feature) ringingIncoming(id ID, verb string) (*call, error) {
+	c := f.calls[id]
+	if c == nil {
+		return nil, ErrUnknownCall
+	}
+	if c.Outgoing || c.State != StateRinging {
+		return nil, fmt.Errorf("%w: %s a call that is %s", ErrCallState, verb, c.State)
+	}
+	return c, nil
+}
+
 // Reject declines an incoming call that rings.
 func (f *Feature) Reject(id ID) (Info, error) {
 	f.mu.Lock()
-	c := f.calls[id]
-	if c == nil {
+	c, err := f.ringingIncoming(id, "reject")
+	if err != nil {
 		f.mu.Unlock()
-		return Info{}, ErrUnknownCall
-	}
-	if c.Outgoing || c.State != StateRinging {
-		f.mu.Unlock()
-		return Info{}, fmt.Errorf("%w: reject a call that is %s", ErrCallState, c.State)
+		return Info{}, err
 	}
 	f.send(c.remote, c, Message{Kind: KindReject, Reason: ReasonDeclined})
 	f.finish(c, StateRejected, ReasonDeclined)
