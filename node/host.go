@@ -306,7 +306,8 @@ func (n *Node) TopicSecret(id crdt.ID) ([]byte, error) {
 	return c.topic, nil
 }
 
-// EpochKeys are the epoch keys this node holds for community id.
+// EpochKeys are the epoch keys this node holds for community id, in no
+// particular order: the community state's Current() names the current one.
 func (n *Node) EpochKeys(id crdt.ID) ([][]byte, error) {
 	c := n.comms.get(id)
 	if c == nil {
