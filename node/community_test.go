@@ -66,6 +66,19 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 // texts returns the readable texts of channel on n, oldest first.
+// generalOf is the channel community id was created with: its only one.
+func generalOf(t testing.TB, n *Node, id crdt.ID) crdt.ID {
+	t.Helper()
+	state, err := n.Community(id)
+	if err != nil || len(state.Channels) != 1 {
+		t.Fatalf("community %s: %v, %d channels, want its only one", id, err, len(state.Channels))
+	}
+	for ch := range state.Channels {
+		return ch
+	}
+	panic("unreachable")
+}
+
 func texts(t *testing.T, n *Node, channel crdt.ID) []string {
 	t.Helper()
 	msgs, err := n.Messages(channel, store.Page{Limit: 100})

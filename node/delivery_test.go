@@ -20,11 +20,7 @@ func TestSentMeansAMemberHasIt(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, _ := a.Community(id)
-	var general crdt.ID
-	for ch := range state.Channels {
-		general = ch
-	}
+	general := generalOf(t, a.Node, id)
 	link, err := a.CreateInvite(ctx, id, time.Hour, 0)
 	if err != nil {
 		t.Fatal(err)

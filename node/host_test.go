@@ -48,11 +48,7 @@ func TestHostHooks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	state, _ := n.Community(id)
-	var general crdt.ID
-	for ch := range state.Channels {
-		general = ch
-	}
+	general := generalOf(t, n, id)
 	if _, err := n.Send(ctx, general, crdt.Body{Text: "hi"}); err != nil {
 		t.Fatal(err)
 	}
