@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/crdt/crdttest"
 	"github.com/fxamacker/cbor/v2"
 	"github.com/libp2p/go-libp2p/core/crypto"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -37,7 +38,7 @@ func testAddrs(t testing.TB, n int) []ma.Multiaddr {
 }
 
 func TestAddrAnnouncementRoundTrip(t *testing.T) {
-	d := newSignalDevice(t)
+	d := crdttest.NewDevice(t)
 	now := time.Now()
 	b, err := SealAddrs(deviceKey(t, d), d.Cert(), testAddrs(t, 2), now)
 	if err != nil {
@@ -65,7 +66,7 @@ func TestAddrAnnouncementRoundTrip(t *testing.T) {
 }
 
 func TestOpenAddrsRefuses(t *testing.T) {
-	d, other := newSignalDevice(t), newSignalDevice(t)
+	d, other := crdttest.NewDevice(t), crdttest.NewDevice(t)
 	now := time.Now()
 	seal := func(key crypto.PrivKey, cert crdt.Cert, addrs []ma.Multiaddr, at time.Time) []byte {
 		t.Helper()
@@ -112,7 +113,7 @@ func TestOpenAddrsRefuses(t *testing.T) {
 }
 
 func FuzzOpenAddrs(f *testing.F) {
-	d := newSignalDevice(f)
+	d := crdttest.NewDevice(f)
 	now := time.Unix(1_800_000_000, 0)
 	for n := range 3 {
 		b, err := SealAddrs(deviceKey(f, d), d.Cert(), testAddrs(f, n), now)
@@ -141,7 +142,7 @@ func FuzzOpenAddrs(f *testing.F) {
 // admit hook ignores (not a member's, as far as B knows) goes no further.
 // A's own go out whatever its hook says (it says nothing of strangers).
 func TestAddrTopicForwardsMembers(t *testing.T) {
-	member, stranger := newSignalDevice(t), newSignalDevice(t)
+	member, stranger := crdttest.NewDevice(t), crdttest.NewDevice(t)
 	onlyMember := func(a AddrAnnouncement) Verdict {
 		if a.User == member.User() {
 			return Accept

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/crdt/crdttest"
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
 	pb "github.com/libp2p/go-libp2p-pubsub/pb"
 	"github.com/libp2p/go-libp2p/core/host"
@@ -43,19 +44,6 @@ func newSignalPeer(t *testing.T, admit func(crdt.Signal) Verdict) signalPeer {
 
 func (p signalPeer) meshHas(q signalPeer) bool {
 	return hasPeer(p.g.mesh.peers(p.topic.topic.String()), q.h.ID())
-}
-
-func newSignalDevice(t testing.TB) *crdt.Device {
-	t.Helper()
-	u, err := crdt.NewUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := crdt.NewDevice(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 func presence(t *testing.T, d *crdt.Device, status crdt.Status) []byte {
@@ -101,7 +89,7 @@ func receiveSignal(t *testing.T, p signalPeer, kind crdt.SignalKind, d *crdt.Dev
 
 func TestSignalsReachPeers(t *testing.T) {
 	peers := []signalPeer{newSignalPeer(t, acceptSignals), newSignalPeer(t, acceptSignals), newSignalPeer(t, acceptSignals)}
-	devices := []*crdt.Device{newSignalDevice(t), newSignalDevice(t), newSignalDevice(t)}
+	devices := []*crdt.Device{crdttest.NewDevice(t), crdttest.NewDevice(t), crdttest.NewDevice(t)}
 	connect(t, peers[0].h, peers[1].h)
 	connect(t, peers[1].h, peers[2].h)
 	connect(t, peers[0].h, peers[2].h)
@@ -140,8 +128,8 @@ func TestSignalsReachPeers(t *testing.T) {
 // whatever it likes; B must neither deliver nor forward an invalid signal,
 // while it does forward a valid one.
 func TestInvalidSignalsAreNeitherDeliveredNorForwarded(t *testing.T) {
-	alice, bob, carol := newSignalDevice(t), newSignalDevice(t), newSignalDevice(t)
-	mallory := newSignalDevice(t)
+	alice, bob, carol := crdttest.NewDevice(t), crdttest.NewDevice(t), crdttest.NewDevice(t)
+	mallory := crdttest.NewDevice(t)
 	forged := presence(t, alice, crdt.StatusOnline)
 	forged[len(forged)-2] ^= 1
 	stale, err := alice.SignSignal(crdt.Signal{Kind: crdt.SignalTyping, Community: signalCommunity, Channel: signalChannel, Time: time.Now().Add(-time.Minute)})
@@ -253,7 +241,7 @@ func TestOwnInvalidSignalsAreNotPublished(t *testing.T) {
 		}
 		return Accept
 	})
-	d := newSignalDevice(t)
+	d := crdttest.NewDevice(t)
 	stale, err := d.SignSignal(crdt.Signal{Kind: crdt.SignalPresence, Community: signalCommunity, Status: crdt.StatusOnline, Time: time.Now().Add(-time.Minute)})
 	if err != nil {
 		t.Fatal(err)
@@ -288,7 +276,7 @@ func TestSignalTopicNames(t *testing.T) {
 // its bytes — the same signal twice is one message, and no variant can
 // claim its ID.
 func TestSignalMessageID(t *testing.T) {
-	b := presence(t, newSignalDevice(t), crdt.StatusOnline)
+	b := presence(t, crdttest.NewDevice(t), crdt.StatusOnline)
 	if _, ok := crdt.WireID(b); ok {
 		t.Fatal("WireID took a signal for an op")
 	}

@@ -46,6 +46,13 @@ func (a *Author) Peer(tb testing.TB) *Author {
 	return &Author{User: u, Device: d, Key: a.Key, Clock: crdt.NewClock(nil), Community: a.Community, Channel: a.Channel}
 }
 
+// NewDevice returns a fresh user's first device.
+func NewDevice(tb testing.TB) *crdt.Device {
+	tb.Helper()
+	_, d := newIdentity(tb)
+	return d
+}
+
 func newIdentity(tb testing.TB) (*crdt.User, *crdt.Device) {
 	tb.Helper()
 	u, err := crdt.NewUser()

@@ -8,20 +8,8 @@ import (
 	"time"
 
 	"github.com/ancore/ancore/crdt"
+	"github.com/ancore/ancore/crdt/crdttest"
 )
-
-func testDevice(t testing.TB) *crdt.Device {
-	t.Helper()
-	u, err := crdt.NewUser()
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := crdt.NewDevice(u)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
 
 func testCommunity(t testing.TB) crdt.ID {
 	t.Helper()
@@ -34,7 +22,7 @@ func testCommunity(t testing.TB) crdt.ID {
 }
 
 func TestMessageRoundTrip(t *testing.T) {
-	d := testDevice(t)
+	d := crdttest.NewDevice(t)
 	now := time.Now()
 	for _, m := range []Message{
 		{Kind: KindInitiate},
@@ -61,7 +49,7 @@ func TestMessageRoundTrip(t *testing.T) {
 }
 
 func TestMessageRefused(t *testing.T) {
-	d, other := testDevice(t), testDevice(t)
+	d, other := crdttest.NewDevice(t), crdttest.NewDevice(t)
 	now := time.Now()
 	base := Message{Kind: KindOffer, Call: NewID(), Community: testCommunity(t), Time: now, Payload: "v=0"}
 	for _, c := range []struct {
@@ -140,7 +128,7 @@ func encode(t *testing.T, w wireMessage) []byte {
 }
 
 func FuzzDecode(f *testing.F) {
-	d := testDevice(f)
+	d := crdttest.NewDevice(f)
 	now := time.UnixMilli(1_700_000_000_000)
 	for _, m := range []Message{
 		{Kind: KindInitiate},
